@@ -1,0 +1,287 @@
+import Crypto
+import NIOCore
+
+/// The handshake of a cluster connection as a pure state machine.
+///
+/// Dialer → `hello`; acceptor checks magic, version, cluster and node name and answers `challenge` with its
+/// HMAC-SHA256 proof of the secret over both nonces; the dialer checks it and answers `proof`; the acceptor
+/// checks that and answers `welcome`. Either side answers a failed check with `reject` and closes. The
+/// secret itself never travels, and each proof is bound to its role, so one cannot be reflected as the other.
+public struct Handshake {
+    public static let nonceSize = 32
+    public static let proofSize = 32
+
+    /// What this side is and knows.
+    public struct Configuration: Sendable {
+        public var cluster: String
+        public var node: String
+        public var role: Wire.Role
+        public var secret: SymmetricKey
+        public var incarnation: UInt64
+        public var startedAtMillis: Int64
+        /// Node names allowed to join as members.
+        public var members: Set<String>
+        /// Whether clients (tools such as `node status`) may connect.
+        public var acceptClients: Bool
+
+        public init(
+            cluster: String,
+            node: String,
+            role: Wire.Role,
+            secret: SymmetricKey,
+            incarnation: UInt64,
+            startedAtMillis: Int64,
+            members: Set<String>,
+            acceptClients: Bool = true
+        ) {
+            self.cluster = cluster
+            self.node = node
+            self.role = role
+            self.secret = secret
+            self.incarnation = incarnation
+            self.startedAtMillis = startedAtMillis
+            self.members = members
+            self.acceptClients = acceptClients
+        }
+    }
+
+    /// Who is on the other end, once proven.
+    public struct PeerIdentity: Sendable, Equatable {
+        public var node: String
+        public var role: Wire.Role
+        public var incarnation: UInt64
+        public var startedAtMillis: Int64
+    }
+
+    public enum Action: Equatable {
+        /// Send this frame and keep waiting.
+        case send(Wire.Frame)
+        /// The peer is proven: send the frame (if any) and start serving the connection.
+        case establish(send: Wire.Frame?, PeerIdentity)
+        /// Refuse the peer: send the reject frame, log the reason and close.
+        case reject(Wire.Reject)
+        /// The peer refused us: log the reason and close.
+        case rejected(Wire.Reject)
+    }
+
+    private enum State {
+        case dialerSentHello(target: String, nonce: [UInt8])
+        case dialerSentProof(PeerIdentity)
+        case acceptorWaitingHello(nonce: [UInt8])
+        case acceptorSentChallenge(Wire.Hello, nonce: [UInt8])
+        case established
+        case closed
+    }
+
+    private let configuration: Configuration
+    private var state: State
+
+    private init(configuration: Configuration, state: State) {
+        self.configuration = configuration
+        self.state = state
+    }
+
+    /// Starts the dialing side.
+    ///
+    /// - Returns: the machine and the hello frame to send first.
+    public static func dialer(
+        _ configuration: Configuration,
+        target: String,
+        nonce: [UInt8] = Handshake.randomNonce()
+    ) -> (Handshake, Wire.Frame) {
+        let hello = Wire.Hello(
+            role: configuration.role,
+            cluster: configuration.cluster,
+            node: configuration.node,
+            target: target,
+            incarnation: configuration.incarnation,
+            startedAtMillis: configuration.startedAtMillis,
+            nonce: nonce
+        )
+        let machine = Handshake(configuration: configuration, state: .dialerSentHello(target: target, nonce: nonce))
+        return (machine, .hello(hello))
+    }
+
+    /// Starts the accepting side, which waits for a hello.
+    public static func acceptor(_ configuration: Configuration, nonce: [UInt8] = Handshake.randomNonce()) -> Handshake {
+        Handshake(configuration: configuration, state: .acceptorWaitingHello(nonce: nonce))
+    }
+
+    public static func randomNonce() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<Self.nonceSize).map { _ in rng.next() }
+    }
+
+    /// Feeds the next frame received before the handshake completed.
+    public mutating func received(_ frame: Wire.Frame) -> Action {
+        var body = frame.body
+        do {
+            if frame.kind == .reject {
+                self.state = .closed
+                return .rejected(try Wire.Reject.decode(from: &body))
+            }
+            switch (self.state, frame.kind) {
+            case (.acceptorWaitingHello(let nonce), .hello):
+                return self.acceptHello(try Wire.Hello.decode(from: &body), nonce: nonce)
+            case (.dialerSentHello(let target, let nonce), .challenge):
+                return self.checkChallenge(try Wire.Challenge.decode(from: &body), target: target, nonce: nonce)
+            case (.acceptorSentChallenge(let hello, let nonce), .proof):
+                return self.checkProof(try Wire.Proof.decode(from: &body), hello: hello, nonce: nonce)
+            case (.dialerSentProof(let peer), .welcome):
+                guard body.readableBytes == 0 else { throw WireError.malformed("welcome has a body") }
+                self.state = .established
+                return .establish(send: nil, peer)
+            default:
+                return self.refuse(.protocolViolation, "unexpected \(frame.kind) frame during the handshake")
+            }
+        } catch {
+            return self.refuse(.protocolViolation, "malformed \(frame.kind) frame: \(error)")
+        }
+    }
+
+    private mutating func refuse(_ code: Wire.Reject.Code, _ reason: String) -> Action {
+        self.state = .closed
+        return .reject(Wire.Reject(code, reason))
+    }
+
+    private mutating func acceptHello(_ hello: Wire.Hello, nonce: [UInt8]) -> Action {
+        let me = self.configuration
+        guard hello.magic == Wire.magic else {
+            return self.refuse(.badMagic, "not a cluster connection (bad magic)")
+        }
+        guard hello.version == Wire.protocolVersion else {
+            return self.refuse(
+                .wrongVersion,
+                "protocol version \(hello.version) is not supported; node \(me.node) speaks \(Wire.protocolVersion)"
+            )
+        }
+        guard hello.cluster == me.cluster else {
+            return self.refuse(.wrongCluster, "cluster '\(hello.cluster)' does not match '\(me.cluster)'")
+        }
+        switch hello.role {
+        case .member:
+            guard hello.node != me.node, me.members.contains(hello.node) else {
+                return self.refuse(.unknownNode, "node '\(hello.node)' is not a member of cluster '\(me.cluster)'")
+            }
+            guard hello.target == me.node else {
+                return self.refuse(.wrongTarget, "this is node '\(me.node)', not '\(hello.target)'")
+            }
+        case .client:
+            guard me.acceptClients else { return self.refuse(.clientsRefused, "node \(me.node) accepts no clients") }
+        }
+        let proof = Self.proof(
+            label: "accept",
+            secret: me.secret,
+            cluster: me.cluster,
+            dialer: hello.node,
+            acceptor: me.node,
+            dialerNonce: hello.nonce,
+            acceptorNonce: nonce
+        )
+        let challenge = Wire.Challenge(
+            cluster: me.cluster,
+            node: me.node,
+            incarnation: me.incarnation,
+            startedAtMillis: me.startedAtMillis,
+            nonce: nonce,
+            proof: proof
+        )
+        self.state = .acceptorSentChallenge(hello, nonce: nonce)
+        return .send(.challenge(challenge))
+    }
+
+    private mutating func checkChallenge(_ challenge: Wire.Challenge, target: String, nonce: [UInt8]) -> Action {
+        let me = self.configuration
+        guard challenge.version == Wire.protocolVersion else {
+            return self.refuse(.wrongVersion, "peer speaks protocol version \(challenge.version)")
+        }
+        guard challenge.cluster == me.cluster else {
+            return self.refuse(.wrongCluster, "cluster '\(challenge.cluster)' does not match '\(me.cluster)'")
+        }
+        if me.role == .member {
+            guard challenge.node == target else {
+                return self.refuse(.wrongTarget, "expected node '\(target)', reached '\(challenge.node)'")
+            }
+        }
+        let expected = Self.proof(
+            label: "accept",
+            secret: me.secret,
+            cluster: me.cluster,
+            dialer: me.node,
+            acceptor: challenge.node,
+            dialerNonce: nonce,
+            acceptorNonce: challenge.nonce
+        )
+        guard Self.constantTimeEquals(expected, challenge.proof) else {
+            return self.refuse(.badSecret, "node '\(challenge.node)' failed to prove the cluster secret")
+        }
+        let mine = Self.proof(
+            label: "dial",
+            secret: me.secret,
+            cluster: me.cluster,
+            dialer: me.node,
+            acceptor: challenge.node,
+            dialerNonce: nonce,
+            acceptorNonce: challenge.nonce
+        )
+        let peer = PeerIdentity(
+            node: challenge.node,
+            role: .member,
+            incarnation: challenge.incarnation,
+            startedAtMillis: challenge.startedAtMillis
+        )
+        self.state = .dialerSentProof(peer)
+        return .send(.proof(Wire.Proof(proof: mine)))
+    }
+
+    private mutating func checkProof(_ proof: Wire.Proof, hello: Wire.Hello, nonce: [UInt8]) -> Action {
+        let me = self.configuration
+        let expected = Self.proof(
+            label: "dial",
+            secret: me.secret,
+            cluster: me.cluster,
+            dialer: hello.node,
+            acceptor: me.node,
+            dialerNonce: hello.nonce,
+            acceptorNonce: nonce
+        )
+        guard Self.constantTimeEquals(expected, proof.proof) else {
+            return self.refuse(.badSecret, "node '\(hello.node)' failed to prove the cluster secret")
+        }
+        self.state = .established
+        let peer = PeerIdentity(
+            node: hello.node,
+            role: hello.role,
+            incarnation: hello.incarnation,
+            startedAtMillis: hello.startedAtMillis
+        )
+        return .establish(send: .welcome, peer)
+    }
+
+    static func proof(
+        label: String,
+        secret: SymmetricKey,
+        cluster: String,
+        dialer: String,
+        acceptor: String,
+        dialerNonce: [UInt8],
+        acceptorNonce: [UInt8]
+    ) -> [UInt8] {
+        var transcript = ByteBuffer()
+        transcript.writeWireString(label)
+        transcript.writeWireString(cluster)
+        transcript.writeWireString(dialer)
+        transcript.writeWireString(acceptor)
+        transcript.writeBytes(dialerNonce)
+        transcript.writeBytes(acceptorNonce)
+        let mac = transcript.withUnsafeReadableBytes { HMAC<SHA256>.authenticationCode(for: $0, using: secret) }
+        return Array(mac)
+    }
+
+    private static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}

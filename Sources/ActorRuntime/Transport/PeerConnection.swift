@@ -1,0 +1,145 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// An established, authenticated connection to one peer: pending calls, the outbound queue, liveness.
+///
+/// Writes from any thread are queued and flushed once per event-loop tick, so a burst of calls or replies
+/// becomes one `writev`. Exactly one of reply, deadline, cancellation or connection loss resolves each call.
+final class PeerConnection: Sendable {
+    let channel: any Channel
+    let peer: Handshake.PeerIdentity
+    private let state: Mutex<State>
+    /// Monotonic time (ns) at which the last frame arrived; drives failure detection.
+    let lastHeardNanos: Atomic<UInt64>
+    /// Last measured heartbeat round trip (ns); 0 until the first pong.
+    let rttNanos = Atomic<UInt64>(0)
+    /// Set when the peer said goodbye: its departure is deliberate, so it is `down`, not `unreachable`.
+    let saidGoodbye = Atomic<Bool>(false)
+    private let pingSequence = Atomic<UInt64>(0)
+
+    private struct Pending {
+        var continuation: CheckedContinuation<Wire.Reply.Outcome, any Error>
+        var timer: Scheduled<Void>
+        var target: String
+        var timeout: Duration
+    }
+
+    private struct State {
+        var pending: [UInt64: Pending] = [:]
+        var outbound: [Wire.Frame] = []
+        var flushScheduled = false
+        /// Once set, new calls fail with it at once and nothing more is written.
+        var closedError: RuntimeError?
+    }
+
+    init(channel: any Channel, peer: Handshake.PeerIdentity) {
+        self.channel = channel
+        self.peer = peer
+        self.state = Mutex(State())
+        self.lastHeardNanos = Atomic(NIODeadline.now().uptimeNanoseconds)
+    }
+
+    var isClosed: Bool { self.state.withLock { $0.closedError != nil } }
+
+    // MARK: Outbound
+
+    /// Queues a frame; the first frame queued in a tick schedules one flush for all of them.
+    func send(_ frame: Wire.Frame) {
+        let scheduleFlush = self.state.withLock { state -> Bool in
+            guard state.closedError == nil else { return false }
+            state.outbound.append(frame)
+            guard !state.flushScheduled else { return false }
+            state.flushScheduled = true
+            return true
+        }
+        if scheduleFlush {
+            self.channel.eventLoop.execute { self.drain() }
+        }
+    }
+
+    private func drain() {
+        let frames = self.state.withLock { state -> [Wire.Frame] in
+            state.flushScheduled = false
+            defer { state.outbound = [] }
+            return state.outbound
+        }
+        guard !frames.isEmpty else { return }
+        for frame in frames { self.channel.write(frame, promise: nil) }
+        self.channel.flush()
+    }
+
+    // MARK: Calls
+
+    /// Sends `call` and waits for its outcome.
+    ///
+    /// - Throws: `RuntimeError` `.callTimedOut`, `.peerUnreachable` (connection lost), `.shuttingDown`, or
+    ///   `CancellationError` if the calling task is cancelled.
+    func call(_ call: Wire.Call, timeout: Duration, target: String) async throws -> Wire.Reply.Outcome {
+        let callID = call.callID
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let timer = self.channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+                    self.resolve(callID, with: .failure(RuntimeError.callTimedOut(target, after: timeout)))
+                }
+                let refused = self.state.withLock { state -> RuntimeError? in
+                    if let closed = state.closedError { return closed }
+                    state.pending[callID] = Pending(
+                        continuation: continuation,
+                        timer: timer,
+                        target: target,
+                        timeout: timeout
+                    )
+                    return nil
+                }
+                if let refused {
+                    timer.cancel()
+                    continuation.resume(throwing: refused)
+                    return
+                }
+                self.send(.call(call))
+            }
+        } onCancel: {
+            self.resolve(callID, with: .failure(CancellationError()))
+        }
+    }
+
+    /// Resolves a pending call, if it is still pending (the first resolution wins).
+    func resolve(_ callID: UInt64, with result: Result<Wire.Reply.Outcome, any Error>) {
+        guard let pending = self.state.withLock({ $0.pending.removeValue(forKey: callID) }) else { return }
+        pending.timer.cancel()
+        pending.continuation.resume(with: result)
+    }
+
+    /// Marks the connection closed and fails every pending call with `error`.
+    func failAll(_ error: RuntimeError) {
+        let pending = self.state.withLock { state -> [Pending] in
+            if state.closedError == nil { state.closedError = error }
+            state.outbound = []
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        for call in pending {
+            call.timer.cancel()
+            call.continuation.resume(throwing: error)
+        }
+    }
+
+    var pendingCallCount: Int { self.state.withLock { $0.pending.count } }
+
+    // MARK: Liveness
+
+    func heard() {
+        self.lastHeardNanos.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+    }
+
+    func sendPing() {
+        let sequence = self.pingSequence.add(1, ordering: .relaxed).newValue
+        self.send(.ping(Wire.Ping(sequence: sequence, sentAtNanos: NIODeadline.now().uptimeNanoseconds)))
+    }
+
+    func receivedPong(_ pong: Wire.Ping) {
+        let now = NIODeadline.now().uptimeNanoseconds
+        if now >= pong.sentAtNanos { self.rttNanos.store(now - pong.sentAtNanos, ordering: .relaxed) }
+    }
+}

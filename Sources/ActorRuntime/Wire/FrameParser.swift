@@ -1,0 +1,84 @@
+import NIOCore
+
+extension Wire {
+    /// Cuts frames out of a byte stream, enforcing the size caps before buffering and after inflating.
+    ///
+    /// Pure and synchronous: the channel handler, the fuzz tests and the fuzzer drive the same code.
+    public struct FrameParser {
+        public let limits: Limits
+        private let inflater = ZlibInflater()
+
+        public init(limits: Limits = Limits()) {
+            self.limits = limits
+        }
+
+        /// Reads the next complete frame from `buffer`.
+        ///
+        /// - Returns: the frame, or `nil` when `buffer` holds only part of one (nothing is consumed then).
+        /// - Throws: `WireError` for anything malformed; the stream cannot be resynchronised after that.
+        public func next(from buffer: inout ByteBuffer) throws -> Frame? {
+            guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return nil }
+            guard length >= 2 else {
+                throw WireError(.frameTooShort, "frame length \(length) is shorter than its 2-byte header")
+            }
+            guard Int(length) <= self.limits.maxFrameLength else {
+                throw WireError(.frameTooLarge, "frame length \(length) exceeds \(self.limits.maxFrameLength)")
+            }
+            guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+
+            buffer.moveReaderIndex(forwardBy: 4)
+            let flags = Flags(rawValue: buffer.readInteger(as: UInt8.self)!)
+            let kind = Kind(rawValue: buffer.readInteger(as: UInt8.self)!)
+            var body = buffer.readSlice(length: Int(length) - 2)!
+
+            guard Flags.known.isSuperset(of: flags) else {
+                throw WireError(.unknownFlags, "unknown frame flags 0x\(String(flags.rawValue, radix: 16))")
+            }
+            guard kind.isKnown else {
+                throw WireError(.unknownKind, "unknown frame kind \(kind.rawValue)")
+            }
+            if flags.contains(.deflated) {
+                body = try self.inflater.inflate(
+                    body,
+                    limit: self.limits.maxInflatedLength,
+                    allocator: ByteBufferAllocator()
+                )
+            }
+            return Frame(kind: kind, body: body)
+        }
+    }
+
+    /// Writes frames, deflating large bodies when that makes them smaller.
+    public struct FrameSerializer {
+        public let limits: Limits
+        private let deflater = ZlibDeflater()
+
+        public init(limits: Limits = Limits()) {
+            self.limits = limits
+        }
+
+        /// Appends `frame` to `out`.
+        ///
+        /// - Returns: whether the body was sent deflated.
+        @discardableResult
+        public func write(_ frame: Frame, into out: inout ByteBuffer) -> Bool {
+            let start = out.writerIndex
+            out.writeInteger(UInt32(0))  // patched below once the body size is known
+            let flagsIndex = out.writerIndex
+            out.writeInteger(UInt8(0))
+            out.writeInteger(frame.kind.rawValue)
+            var deflated = false
+            if frame.body.readableBytes >= self.limits.compressionThreshold {
+                deflated = self.deflater.deflate(frame.body, into: &out)
+            }
+            if deflated {
+                out.setInteger(Flags.deflated.rawValue, at: flagsIndex)
+            } else {
+                var body = frame.body
+                out.writeBuffer(&body)
+            }
+            out.setInteger(UInt32(out.writerIndex - start - 4), at: start)
+            return deflated
+        }
+    }
+}

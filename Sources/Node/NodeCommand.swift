@@ -1,0 +1,2 @@
+import ActorRuntime
+@main struct NodeCommand { static func main() {} }
