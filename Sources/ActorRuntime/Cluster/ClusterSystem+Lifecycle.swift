@@ -79,23 +79,16 @@ extension ClusterSystem {
         // 2. Refuse new inbound calls; let the ones in flight finish within the grace period.
         self.inboundContinuation.finish()
         let grace = self.settings.shutdownGracePeriod
-        let drained = await withTaskGroup(of: Bool.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await running.executor.value
-                return true
+                do {
+                    try await Task.sleep(for: grace)
+                    self.log.warning("in-flight calls did not finish within \(grace); cancelling them")
+                    running.executor.cancel()
+                } catch {}  // drained in time
             }
-            group.addTask {
-                try? await Task.sleep(for: grace)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if !drained {
-            self.log.warning("in-flight calls did not finish within \(grace); cancelling them")
-            running.executor.cancel()
             await running.executor.value
+            group.cancelAll()
         }
 
         // 3. Say goodbye, fail what is still pending, close.

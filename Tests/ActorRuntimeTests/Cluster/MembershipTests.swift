@@ -1,0 +1,101 @@
+import ActorRuntime
+import Distributed
+import Testing
+
+@Suite struct MembershipTests {
+    @Test func aStoppedPeerFailsFastAndARestartedOneIsANewIncarnation() async throws {
+        let a = ClusterSystem(settings: TestCluster.settings("a"))
+        let b = ClusterSystem(settings: TestCluster.settings("b"))
+        try await a.start()
+        try await b.start()
+        defer { withExtendedLifetime(a) {} }
+        let bAddress = b.boundAddress!
+        a.addPeer(bAddress)
+        b.addPeer(a.boundAddress!)
+        try await a.waitForMembers(["b"])
+        let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
+        let remote = try Probe.resolve(id: probe.id, using: a)
+        #expect(try await remote.greet("x", times: 1) == "hello x")
+        let firstIncarnation = a.status().members.first { $0.name == "b" }?.incarnation
+        #expect(firstIncarnation == b.incarnation)
+
+        await b.shutdown()
+        try await a.waitForMembers(["b"], toBe: .down, timeout: .seconds(5))
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            _ = try await remote.greet("y", times: 1)
+            Issue.record("expected unreachable")
+        } catch let error as RuntimeError {
+            #expect(error.code == .peerUnreachable)
+        }
+        #expect(clock.now - start < .milliseconds(500))  // the deadline is 5 s: this failed fast
+
+        // Same name, same port, new process-equivalent.
+        let b2 = ClusterSystem(settings: TestCluster.settings("b", port: bAddress.port))
+        try await b2.start()
+        b2.addPeer(a.boundAddress!)
+        let probe2 = b2.makeActor(path: "/service/probe") { Probe(actorSystem: b2) }
+        try await a.waitForMembers(["b"], timeout: .seconds(10))
+        #expect(try await remote.greet("again", times: 1) == "hello again")
+        let second = a.status().members.first { $0.name == "b" }
+        #expect(second?.incarnation == b2.incarnation)
+        #expect(second?.incarnation != firstIncarnation)
+        #expect(second?.state == .up)
+        withExtendedLifetime(probe2) {}
+        await b2.shutdown()
+        await a.shutdown()
+    }
+
+    @Test func shutdownFailsPendingCallsWithTheShutdownError() async throws {
+        try await withCluster(["a", "b"]) { cluster in
+            let b = cluster["b"]
+            let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
+            defer { withExtendedLifetime(probe) {} }
+            let remote = try Probe.resolve(id: probe.id, using: cluster["a"])
+            async let pending = remote.sleep(milliseconds: 4_000)
+            try await Task.sleep(for: .milliseconds(100))
+            let clock = ContinuousClock()
+            let start = clock.now
+            await cluster["a"].shutdown()
+            do {
+                _ = try await pending
+                Issue.record("expected the shutdown error")
+            } catch let error as RuntimeError {
+                #expect(error.code == .shuttingDown)
+            }
+            #expect(clock.now - start < .seconds(2))
+        }
+    }
+
+    @Test func statusShowsEveryMemberWithRTTAndServices() async throws {
+        try await withCluster(["a", "b", "c"]) { cluster in
+            let a = cluster["a"]
+            let probe = a.makeActor(path: "/service/probe") { Probe(actorSystem: a) }
+            defer { withExtendedLifetime(probe) {} }
+            try await Task.sleep(for: .milliseconds(1200))  // a few heartbeats for RTT
+            let status = a.status()
+            #expect(status.members.map(\.name) == ["a", "b", "c"])
+            #expect(status.members.allSatisfy { $0.state == .up })
+            #expect(status.members.dropFirst().allSatisfy { ($0.rttMicros ?? 0) > 0 })
+            #expect(status.members.dropFirst().allSatisfy { ($0.uptimeSeconds ?? -1) >= 0 })
+            #expect(status.services == ["/service/probe"])
+            #expect(status.members[1].incarnation == cluster["b"].incarnation)
+        }
+    }
+
+    @Test func aPeerThatNeverStartedIsUnreachableAndCallsFailFast() async throws {
+        let a = ClusterSystem(settings: TestCluster.settings("a"))
+        try await a.start()
+        a.addPeer(NodeAddress(name: "ghost", host: "127.0.0.1", port: 1))
+        let remote = try Probe.resolve(id: .service("probe", on: "ghost"), using: a)
+        do {
+            try await remote.bump()
+            Issue.record("expected unreachable")
+        } catch let error as RuntimeError {
+            #expect(error.code == .peerUnreachable)
+        }
+        #expect(a.memberState("ghost") == .unreachable)
+        await a.shutdown()
+    }
+}

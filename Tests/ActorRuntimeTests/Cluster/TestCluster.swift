@@ -1,0 +1,64 @@
+import ActorRuntime
+import Logging
+import NIOCore
+import NIOPosix
+
+/// Real nodes in one process, on loopback with ports picked by the OS.
+struct TestCluster {
+    var systems: [ClusterSystem]
+
+    static let secret = "test-secret"
+
+    static func settings(_ name: String, port: Int = 0, secret: String = Self.secret) -> ClusterSystem.Settings {
+        var settings = ClusterSystem.Settings(node: name, secret: secret)
+        settings.port = port
+        settings.shutdownGracePeriod = .seconds(1)
+        settings.reconnectBackoff.maximum = .milliseconds(200)
+        var logger = Logger(label: "test.\(name)")
+        logger.logLevel = .critical
+        settings.logger = logger
+        return settings
+    }
+
+    /// Starts `names` as separate systems, introduces them to each other and waits until all are up.
+    static func start(_ names: [String]) async throws -> TestCluster {
+        var systems: [ClusterSystem] = []
+        for name in names {
+            let system = ClusterSystem(settings: Self.settings(name))
+            try await system.start()
+            systems.append(system)
+        }
+        let cluster = TestCluster(systems: systems)
+        cluster.introduce()
+        for system in systems { try await system.waitForMembers(timeout: .seconds(10)) }
+        return cluster
+    }
+
+    func introduce() {
+        for system in self.systems {
+            for other in self.systems where other !== system {
+                system.addPeer(other.boundAddress!)
+            }
+        }
+    }
+
+    subscript(_ name: String) -> ClusterSystem {
+        self.systems.first { $0.node == name }!
+    }
+
+    func shutdown() async {
+        for system in self.systems { await system.shutdown() }
+    }
+}
+
+/// Runs `body` with a started cluster and always shuts it down.
+func withCluster(_ names: [String], _ body: (TestCluster) async throws -> Void) async throws {
+    let cluster = try await TestCluster.start(names)
+    do {
+        try await body(cluster)
+    } catch {
+        await cluster.shutdown()
+        throw error
+    }
+    await cluster.shutdown()
+}
