@@ -1,2 +1,10 @@
-import ActorRuntime
-@main struct NodeCommand { static func main() {} }
+import ArgumentParser
+
+@main
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Runs and inspects the shop's actor cluster.",
+        subcommands: [BenchCommand.self]
+    )
+}

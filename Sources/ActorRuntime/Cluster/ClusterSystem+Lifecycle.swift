@@ -94,8 +94,9 @@ extension ClusterSystem {
         // 3. Say goodbye, fail what is still pending, close.
         let connections = self.membership.withLock { $0.allConnections }
         for connection in connections {
-            try? await connection.channel.writeAndFlush(Wire.Frame.goodbye)
+            // Fail first: the peer closes as soon as it reads the goodbye, and that must not read as a lost peer.
             connection.failAll(.shuttingDown(self.settings.node))
+            try? await connection.channel.writeAndFlush(Wire.Frame.goodbye)
             try? await connection.channel.close()
         }
         await running.control.value

@@ -44,11 +44,13 @@ extension ClusterSystem {
     func connectionClosed(_ connection: PeerConnection) {
         let peer = connection.peer
         let left = connection.saidGoodbye.load(ordering: .relaxed)
-        connection.failAll(
-            left
-                ? .shuttingDown(peer.node)
-                : .peerUnreachable(peer.node, "the connection was lost")
-        )
+        if self.isStopping {
+            connection.failAll(.shuttingDown(self.settings.node))
+        } else if left {
+            connection.failAll(.shuttingDown(peer.node))
+        } else {
+            connection.failAll(.peerUnreachable(peer.node, "the connection was lost"))
+        }
         let wasCurrent = self.membership.withLock { membership -> Bool in
             if peer.role == .client {
                 membership.clients[ObjectIdentifier(connection)] = nil

@@ -1,32 +1,26 @@
 import Distributed
-import Foundation
 import NIOCore
-import NIOFoundationCompat
 
-/// How argument and result values are turned into bytes: JSON, with the actor system available to decode
+/// How argument and result values become bytes: `BinaryFormat`, with the actor system available to decode
 /// actor references.
 struct Serialization: Sendable {
-    private let userInfo: [CodingUserInfoKey: any Sendable]
+    private let system: ClusterSystem?
 
     init(system: ClusterSystem?) {
-        if let system {
-            self.userInfo = [.actorSystemKey: system]
-        } else {
-            self.userInfo = [:]
-        }
+        self.system = system
     }
 
     func encode<Value: Encodable>(_ value: Value) throws -> ByteBuffer {
         do {
-            return try ByteBuffer(data: JSONEncoder().encode(value))
+            return try BinaryEncoder().encode(value)
         } catch {
             throw RuntimeError(.serializationFailed, "could not encode a \(Value.self): \(error)")
         }
     }
 
     func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
-        let decoder = JSONDecoder()
-        decoder.userInfo = self.userInfo
+        var decoder = BinaryDecoder()
+        if let system = self.system { decoder.userInfo[.actorSystemKey] = system }
         do {
             return try decoder.decode(Value.self, from: buffer)
         } catch {

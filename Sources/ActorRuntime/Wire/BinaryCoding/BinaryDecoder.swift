@@ -1,0 +1,382 @@
+import Foundation
+import NIOCore
+
+/// Decodes `Decodable` values from `BinaryFormat`. Malformed input throws `DecodingError`; it never traps.
+public struct BinaryDecoder {
+    public var userInfo: [CodingUserInfoKey: Any] = [:]
+
+    public init() {}
+
+    public func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
+        var buffer = buffer
+        guard let value = buffer.readBinaryValue() else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "truncated or malformed value"))
+        }
+        guard buffer.readableBytes == 0 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "trailing bytes after value"))
+        }
+        return try BinaryDecoding.decode(Value.self, from: value, parent: nil, key: nil, userInfo: self.userInfo)
+    }
+}
+
+enum BinaryDecoding {
+    /// Decodes one tagged value (`value` holds exactly it).
+    static func decode<Value: Decodable>(
+        _ type: Value.Type,
+        from value: ByteBuffer,
+        parent: _BinaryDecoder?,
+        key: (any CodingKey)?,
+        userInfo: [CodingUserInfoKey: Any]
+    ) throws -> Value {
+        let decoder = _BinaryDecoder(value: value, parent: parent, key: key, userInfo: userInfo)
+        if let primitive = try decoder.decodePrimitive(Value.self) { return primitive }
+        guard decoder.depth <= BinaryFormat.maxDepth else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "nesting deeper than \(BinaryFormat.maxDepth)")
+            )
+        }
+        return try Value(from: decoder)
+    }
+}
+
+final class _BinaryDecoder: Decoder {
+    let value: ByteBuffer
+    let parent: _BinaryDecoder?
+    let key: (any CodingKey)?
+    let userInfo: [CodingUserInfoKey: Any]
+    let depth: Int
+
+    init(value: ByteBuffer, parent: _BinaryDecoder?, key: (any CodingKey)?, userInfo: [CodingUserInfoKey: Any]) {
+        self.value = value
+        self.parent = parent
+        self.key = key
+        self.userInfo = userInfo
+        self.depth = (parent?.depth ?? 0) + 1
+    }
+
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var node: _BinaryDecoder? = self
+        while let current = node {
+            if let key = current.key { path.append(key) }
+            node = current.parent
+        }
+        return path.reversed()
+    }
+
+    var tag: BinaryFormat.Tag? {
+        self.value.getInteger(at: self.value.readerIndex, as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:))
+    }
+
+    func corrupted(_ message: String) -> DecodingError {
+        DecodingError.dataCorrupted(.init(codingPath: self.codingPath, debugDescription: message))
+    }
+
+    func mismatch<T>(_ type: T.Type) -> DecodingError {
+        let found = self.tag.map { "\($0)" } ?? "nothing"
+        return DecodingError.typeMismatch(
+            T.self, .init(codingPath: self.codingPath, debugDescription: "expected \(T.self), found \(found)"))
+    }
+
+    /// The body of a container value (after its tag and length).
+    func containerBody(_ tag: BinaryFormat.Tag) throws -> ByteBuffer {
+        guard self.tag == tag else {
+            if self.tag == .null {
+                throw DecodingError.valueNotFound(
+                    Any.self, .init(codingPath: self.codingPath, debugDescription: "found null"))
+            }
+            if tag == .keyed { throw self.mismatch([String: Int].self) }
+            throw self.mismatch([Int].self)
+        }
+        return self.value.getSlice(at: self.value.readerIndex + 5, length: self.value.readableBytes - 5)!
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        KeyedDecodingContainer(_BinaryKeyedDecodingContainer<Key>(decoder: self, body: try self.containerBody(.keyed)))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        _BinaryUnkeyedDecodingContainer(decoder: self, body: try self.containerBody(.unkeyed))
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        _BinarySingleValueDecodingContainer(decoder: self)
+    }
+
+    // MARK: Primitives
+
+    private func integer() throws -> (signed: Int64?, unsigned: UInt64?) {
+        var body = self.value
+        let tag = body.readInteger(as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:))
+        guard tag == .signed || tag == .unsigned, let raw = body.readVarint() else { throw self.mismatch(Int.self) }
+        if tag == .unsigned { return (raw <= UInt64(Int64.max) ? Int64(raw) : nil, raw) }
+        let signed = Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
+        return (signed, signed >= 0 ? UInt64(signed) : nil)
+    }
+
+    private func signed<T: FixedWidthInteger & SignedInteger>(_ type: T.Type) throws -> T {
+        guard let value = try self.integer().signed, let exact = T(exactly: value) else {
+            throw self.corrupted("number does not fit in \(T.self)")
+        }
+        return exact
+    }
+
+    private func unsigned<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) throws -> T {
+        guard let value = try self.integer().unsigned, let exact = T(exactly: value) else {
+            throw self.corrupted("number does not fit in \(T.self)")
+        }
+        return exact
+    }
+
+    private func lengthPrefixed(_ tag: BinaryFormat.Tag) throws -> ByteBuffer {
+        var body = self.value
+        guard body.readInteger(as: UInt8.self) == tag.rawValue, let length = body.readVarint(),
+            let slice = body.readSlice(length: Int(length))
+        else {
+            if tag == .string { throw self.mismatch(String.self) }
+            throw self.mismatch([UInt8].self)
+        }
+        return slice
+    }
+
+    func decodeString() throws -> String {
+        let bytes = try self.lengthPrefixed(.string)
+        guard let string = bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes) else {
+            throw self.corrupted("invalid UTF-8 string")
+        }
+        return string
+    }
+
+    func decodeDouble() throws -> Double {
+        var body = self.value
+        switch body.readInteger(as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:)) {
+        case .float64: if let bits = body.readInteger(as: UInt64.self) { return Double(bitPattern: bits) }
+        case .float32: if let bits = body.readInteger(as: UInt32.self) { return Double(Float(bitPattern: bits)) }
+        case .signed, .unsigned: if let value = try self.integer().signed { return Double(value) }
+        default: break
+        }
+        throw self.mismatch(Double.self)
+    }
+
+    func decodeBool() throws -> Bool {
+        switch self.tag {
+        case .true: return true
+        case .false: return false
+        default: throw self.mismatch(Bool.self)
+        }
+    }
+
+    /// Decodes the types `BinaryEncoding.encodePrimitive` writes directly; `nil` for anything else.
+    func decodePrimitive<Value>(_ type: Value.Type) throws -> Value? {
+        switch Value.self {
+        case is String.Type: return try self.decodeString() as? Value
+        case is Int.Type: return try self.signed(Int.self) as? Value
+        case is Bool.Type: return try self.decodeBool() as? Value
+        case is Double.Type: return try self.decodeDouble() as? Value
+        case is [UInt8].Type: return Array(try self.lengthPrefixed(.bytes).readableBytesView) as? Value
+        case is Data.Type: return Data(try self.lengthPrefixed(.bytes).readableBytesView) as? Value
+        case is ByteBuffer.Type: return try self.lengthPrefixed(.bytes) as? Value
+        case is Int64.Type: return try self.signed(Int64.self) as? Value
+        case is Int32.Type: return try self.signed(Int32.self) as? Value
+        case is Int16.Type: return try self.signed(Int16.self) as? Value
+        case is Int8.Type: return try self.signed(Int8.self) as? Value
+        case is UInt.Type: return try self.unsigned(UInt.self) as? Value
+        case is UInt64.Type: return try self.unsigned(UInt64.self) as? Value
+        case is UInt32.Type: return try self.unsigned(UInt32.self) as? Value
+        case is UInt16.Type: return try self.unsigned(UInt16.self) as? Value
+        case is UInt8.Type: return try self.unsigned(UInt8.self) as? Value
+        case is Float.Type: return Float(try self.decodeDouble()) as? Value
+        default: return nil
+        }
+    }
+}
+
+struct _BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: _BinaryDecoder
+    let body: ByteBuffer
+    /// Where the next entry is expected: decoding in declaration order finds each key at once.
+    private var cursor: Int
+
+    init(decoder: _BinaryDecoder, body: ByteBuffer) {
+        self.decoder = decoder
+        self.body = body
+        self.cursor = body.readerIndex
+    }
+
+    var codingPath: [any CodingKey] { self.decoder.codingPath }
+
+    /// Reads the entry at `index`: its key bytes, its value, and where the next entry starts.
+    private func entry(at index: Int) throws -> (key: ByteBuffer, value: ByteBuffer, next: Int) {
+        var reader = self.body
+        reader.moveReaderIndex(to: index)
+        guard let length = reader.readVarint(), let key = reader.readSlice(length: Int(length)),
+            let value = reader.readBinaryValue()
+        else { throw self.decoder.corrupted("malformed keyed container") }
+        return (key, value, reader.readerIndex)
+    }
+
+    private mutating func find(_ key: Key) throws -> ByteBuffer? {
+        let name = key.stringValue
+        let end = self.body.writerIndex
+        var index = self.cursor
+        var wrapped = false
+        while true {
+            if index >= end {
+                if wrapped || self.cursor == self.body.readerIndex { return nil }
+                wrapped = true
+                index = self.body.readerIndex
+            }
+            if wrapped && index >= self.cursor { return nil }
+            let entry = try self.entry(at: index)
+            if entry.key.readableBytesView.elementsEqual(name.utf8) {
+                self.cursor = entry.next
+                return entry.value
+            }
+            index = entry.next
+        }
+    }
+
+    private mutating func value(for key: Key) throws -> ByteBuffer {
+        guard let value = try self.find(key) else {
+            throw DecodingError.keyNotFound(
+                key, .init(codingPath: self.codingPath, debugDescription: "no value for key '\(key.stringValue)'"))
+        }
+        return value
+    }
+
+    var allKeys: [Key] {
+        var keys: [Key] = []
+        var index = self.body.readerIndex
+        while index < self.body.writerIndex, let entry = try? self.entry(at: index) {
+            if let name = entry.key.getString(at: entry.key.readerIndex, length: entry.key.readableBytes),
+                let key = Key(stringValue: name)
+            {
+                keys.append(key)
+            }
+            index = entry.next
+        }
+        return keys
+    }
+
+    func contains(_ key: Key) -> Bool {
+        var copy = self
+        return (try? copy.find(key)) != nil
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        var copy = self
+        guard let value = try copy.find(key) else { return true }
+        return value.getInteger(at: value.readerIndex, as: UInt8.self) == BinaryFormat.Tag.null.rawValue
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        var copy = self
+        let value = try copy.value(for: key)
+        return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
+                                         userInfo: self.decoder.userInfo)
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        var copy = self
+        guard let value = try copy.find(key),
+            value.getInteger(at: value.readerIndex, as: UInt8.self) != BinaryFormat.Tag.null.rawValue
+        else { return nil }
+        return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
+                                         userInfo: self.decoder.userInfo)
+    }
+
+    private func child(_ key: Key) throws -> _BinaryDecoder {
+        var copy = self
+        return _BinaryDecoder(value: try copy.value(for: key), parent: self.decoder, key: key,
+                              userInfo: self.decoder.userInfo)
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try self.child(key).container(keyedBy: NestedKey.self)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try self.child(key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder {
+        try self.superDecoder(forKey: Key(stringValue: "super") ?? Key(intValue: 0)!)
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        try self.child(key)
+    }
+}
+
+struct _BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
+    let decoder: _BinaryDecoder
+    private var body: ByteBuffer
+    private(set) var currentIndex = 0
+
+    init(decoder: _BinaryDecoder, body: ByteBuffer) {
+        self.decoder = decoder
+        self.body = body
+    }
+
+    var codingPath: [any CodingKey] { self.decoder.codingPath }
+    var count: Int? { nil }
+    var isAtEnd: Bool { self.body.readableBytes == 0 }
+
+    private mutating func next() throws -> ByteBuffer {
+        guard !self.isAtEnd else {
+            throw DecodingError.valueNotFound(
+                Any.self, .init(codingPath: self.codingPath, debugDescription: "unkeyed container is at its end"))
+        }
+        guard let value = self.body.readBinaryValue() else { throw self.decoder.corrupted("malformed element") }
+        self.currentIndex += 1
+        return value
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard self.body.getInteger(at: self.body.readerIndex, as: UInt8.self) == BinaryFormat.Tag.null.rawValue
+        else { return false }
+        _ = try self.next()
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let key = _IndexKey(self.currentIndex)
+        let value = try self.next()
+        return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
+                                         userInfo: self.decoder.userInfo)
+    }
+
+    private mutating func child() throws -> _BinaryDecoder {
+        let key = _IndexKey(self.currentIndex)
+        return _BinaryDecoder(value: try self.next(), parent: self.decoder, key: key, userInfo: self.decoder.userInfo)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
+        try self.child().container(keyedBy: NestedKey.self)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try self.child().unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        try self.child()
+    }
+}
+
+struct _BinarySingleValueDecodingContainer: SingleValueDecodingContainer {
+    let decoder: _BinaryDecoder
+
+    var codingPath: [any CodingKey] { self.decoder.codingPath }
+
+    func decodeNil() -> Bool { self.decoder.tag == .null }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try BinaryDecoding.decode(T.self, from: self.decoder.value, parent: self.decoder.parent,
+                                  key: self.decoder.key, userInfo: self.decoder.userInfo)
+    }
+}
