@@ -41,8 +41,7 @@ extension ClusterSystem {
         let running = Running(
             server: server,
             boundAddress: bound,
-            control: Task { await self.runControl() },
-            executor: Task { await self.runExecutor() }
+            control: Task { await self.runControl() }
         )
         self.lifecycle.withLock { $0 = .running(running) }
         self.log.info("node started", metadata: [
@@ -76,19 +75,14 @@ extension ClusterSystem {
         self.controlContinuation.finish()
         running.control.cancel()
 
-        // 2. Refuse new inbound calls; let the ones in flight finish within the grace period.
-        self.inboundContinuation.finish()
-        let grace = self.settings.shutdownGracePeriod
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    try await Task.sleep(for: grace)
-                    self.log.warning("in-flight calls did not finish within \(grace); cancelling them")
-                    running.executor.cancel()
-                } catch {}  // drained in time
-            }
-            await running.executor.value
-            group.cancelAll()
+        // 2. New inbound calls are refused from here on (isStopping); let those in flight finish.
+        let deadline = ContinuousClock.now + self.settings.shutdownGracePeriod
+        while self.inFlightCalls.load(ordering: .relaxed) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let abandoned = self.inFlightCalls.load(ordering: .relaxed)
+        if abandoned > 0 {
+            self.log.warning("\(abandoned) in-flight calls did not finish within \(self.settings.shutdownGracePeriod)")
         }
 
         // 3. Say goodbye, fail what is still pending, close.
@@ -96,7 +90,7 @@ extension ClusterSystem {
         for connection in connections {
             // Fail first: the peer closes as soon as it reads the goodbye, and that must not read as a lost peer.
             connection.failAll(.shuttingDown(self.settings.node))
-            try? await connection.channel.writeAndFlush(Wire.Frame.goodbye)
+            try? await connection.channel.writeAndFlush([Wire.Frame.goodbye])
             try? await connection.channel.close()
         }
         await running.control.value

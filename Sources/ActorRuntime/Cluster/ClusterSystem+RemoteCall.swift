@@ -83,20 +83,18 @@ extension ClusterSystem {
 // MARK: - Inbound calls
 
 extension ClusterSystem {
-    /// Queues a call received on `connection` for execution off the event loop.
+    /// Starts executing a call received on `connection`, on that connection's event loop.
     func received(_ call: Wire.Call, on connection: PeerConnection) {
-        if case .terminated = self.inboundContinuation.yield(InboundCall(call: call, connection: connection)) {
+        guard !self.isStopping else {
             let error = RuntimeError.shuttingDown(self.settings.node)
             connection.send(.reply(Wire.Reply(callID: call.callID, outcome: .error(.runtime(error)))))
+            return
         }
-    }
-
-    /// Executes queued calls concurrently, each as a child task, until the queue is finished.
-    func runExecutor() async {
-        await withDiscardingTaskGroup { group in
-            for await inbound in self.inboundCalls {
-                group.addTask { await self.execute(inbound) }
-            }
+        // One task per call, tracked by the in-flight count that shutdown drains.
+        self.inFlightCalls.add(1, ordering: .relaxed)
+        Task(executorPreference: connection.executor) {
+            await self.execute(InboundCall(call: call, connection: connection))
+            self.inFlightCalls.subtract(1, ordering: .relaxed)
         }
     }
 

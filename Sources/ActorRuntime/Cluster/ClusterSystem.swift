@@ -37,8 +37,7 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
     private let nextCallID = Atomic<UInt64>(0)
     private let nextActorNumber = Atomic<UInt64>(0)
 
-    let inboundCalls: AsyncStream<InboundCall>
-    let inboundContinuation: AsyncStream<InboundCall>.Continuation
+    let inFlightCalls = Atomic<Int>(0)
     let controlCommands: AsyncStream<ControlCommand>
     let controlContinuation: AsyncStream<ControlCommand>.Continuation
 
@@ -63,7 +62,6 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
         var server: (any Channel)?
         var boundAddress: NodeAddress
         var control: Task<Void, Never>
-        var executor: Task<Void, Never>
     }
 
     /// Creates a system; nothing starts until `start()` or `run()`.
@@ -84,7 +82,6 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
             membership.members[peer.name] = Membership.Member(address: peer)
         }
         self.membership = Mutex(membership)
-        (self.inboundCalls, self.inboundContinuation) = AsyncStream.makeStream()
         (self.controlCommands, self.controlContinuation) = AsyncStream.makeStream()
     }
 

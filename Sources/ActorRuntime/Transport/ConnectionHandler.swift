@@ -8,7 +8,7 @@ import Synchronization
 /// resolve state in `PeerConnection`.
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Wire.Frame
-    typealias OutboundOut = Wire.Frame
+    typealias OutboundOut = [Wire.Frame]
 
     private enum Mode {
         case handshaking(Handshake)
@@ -60,7 +60,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             channel.close(promise: nil)
         }
         if let hello = self.helloToSend {
-            context.writeAndFlush(Self.wrapOutboundOut(hello), promise: nil)
+            context.writeAndFlush(Self.wrapOutboundOut([hello]), promise: nil)
         }
         context.fireChannelActive()
     }
@@ -83,12 +83,13 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func perform(_ action: Handshake.Action, context: ChannelHandlerContext) {
         switch action {
         case .send(let frame):
-            context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
+            context.writeAndFlush(Self.wrapOutboundOut([frame]), promise: nil)
         case .establish(let frame, let peer):
             self.handshakeTimer?.cancel()
-            if let frame { context.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil) }
+            if let frame { context.writeAndFlush(Self.wrapOutboundOut([frame]), promise: nil) }
             self.log[metadataKey: "peer"] = "\(peer.node)"
             let connection = PeerConnection(channel: context.channel, peer: peer)
+            connection.startDeadlineSweep()
             self.mode = .established(connection)
             self.log.debug("connection established", metadata: ["incarnation": "\(peer.incarnation)"])
             self.system.connectionEstablished(connection)
@@ -98,7 +99,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.mode = .closed
             self.settle(.failure(RuntimeError(.handshakeFailed, "refused the peer: \(reject)")))
             let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(.reject(reject))).whenComplete { _ in
+            context.writeAndFlush(Self.wrapOutboundOut([.reject(reject)])).whenComplete { _ in
                 channel.close(promise: nil)
             }
         case .rejected(let reject):

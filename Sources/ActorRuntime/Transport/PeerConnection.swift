@@ -9,6 +9,8 @@ import Synchronization
 final class PeerConnection: Sendable {
     let channel: any Channel
     let peer: Handshake.PeerIdentity
+    /// Where inbound calls of this connection run.
+    let executor: EventLoopTaskExecutor
     private let state: Mutex<State>
     /// Monotonic time (ns) at which the last frame arrived; drives failure detection.
     let lastHeardNanos: Atomic<UInt64>
@@ -19,25 +21,63 @@ final class PeerConnection: Sendable {
     private let pingSequence = Atomic<UInt64>(0)
 
     private struct Pending {
-        var continuation: CheckedContinuation<Wire.Reply.Outcome, any Error>
-        var timer: Scheduled<Void>
+        var continuation: UnsafeContinuation<Wire.Reply.Outcome, any Error>
+        var deadlineNanos: UInt64
         var target: String
         var timeout: Duration
     }
 
     private struct State {
         var pending: [UInt64: Pending] = [:]
+        /// A lower bound of the pending deadlines: the sweep skips its scan until then.
+        var earliestDeadline = UInt64.max
         var outbound: [Wire.Frame] = []
         var flushScheduled = false
         /// Once set, new calls fail with it at once and nothing more is written.
         var closedError: RuntimeError?
     }
 
+    /// How often pending calls are checked against their deadlines: one timer per connection instead of one
+    /// per call.
+    static let deadlineSweepInterval = TimeAmount.milliseconds(5)
+
     init(channel: any Channel, peer: Handshake.PeerIdentity) {
         self.channel = channel
         self.peer = peer
+        self.executor = EventLoopTaskExecutor(channel.eventLoop)
         self.state = Mutex(State())
         self.lastHeardNanos = Atomic(NIODeadline.now().uptimeNanoseconds)
+    }
+
+    /// Starts the deadline sweep; it stops when the channel closes.
+    func startDeadlineSweep() {
+        let sweep = self.channel.eventLoop.scheduleRepeatedTask(
+            initialDelay: Self.deadlineSweepInterval,
+            delay: Self.deadlineSweepInterval
+        ) { _ in self.expireOverdueCalls() }
+        self.channel.closeFuture.whenComplete { _ in sweep.cancel() }
+    }
+
+    private func expireOverdueCalls() {
+        let now = NIODeadline.now().uptimeNanoseconds
+        let expired = self.state.withLock { state -> [Pending] in
+            guard now >= state.earliestDeadline else { return [] }
+            var expired: [Pending] = []
+            var earliest = UInt64.max
+            for (id, call) in state.pending {
+                if call.deadlineNanos <= now {
+                    expired.append(call)
+                    state.pending[id] = nil
+                } else {
+                    earliest = min(earliest, call.deadlineNanos)
+                }
+            }
+            state.earliestDeadline = earliest
+            return expired
+        }
+        for call in expired {
+            call.continuation.resume(throwing: RuntimeError.callTimedOut(call.target, after: call.timeout))
+        }
     }
 
     var isClosed: Bool { self.state.withLock { $0.closedError != nil } }
@@ -65,8 +105,8 @@ final class PeerConnection: Sendable {
             return state.outbound
         }
         guard !frames.isEmpty else { return }
-        for frame in frames { self.channel.write(frame, promise: nil) }
-        self.channel.flush()
+        // One batch: serialised into one buffer and one write by FrameEncoder.
+        self.channel.writeAndFlush(frames, promise: nil)
     }
 
     // MARK: Calls
@@ -77,23 +117,21 @@ final class PeerConnection: Sendable {
     ///   `CancellationError` if the calling task is cancelled.
     func call(_ call: Wire.Call, timeout: Duration, target: String) async throws -> Wire.Reply.Outcome {
         let callID = call.callID
+        let deadline = NIODeadline.now().uptimeNanoseconds + UInt64(max(timeout.nanoseconds, 0))
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let timer = self.channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
-                    self.resolve(callID, with: .failure(RuntimeError.callTimedOut(target, after: timeout)))
-                }
+            try await withUnsafeThrowingContinuation { continuation in
                 let refused = self.state.withLock { state -> RuntimeError? in
                     if let closed = state.closedError { return closed }
                     state.pending[callID] = Pending(
                         continuation: continuation,
-                        timer: timer,
+                        deadlineNanos: deadline,
                         target: target,
                         timeout: timeout
                     )
+                    state.earliestDeadline = min(state.earliestDeadline, deadline)
                     return nil
                 }
                 if let refused {
-                    timer.cancel()
                     continuation.resume(throwing: refused)
                     return
                 }
@@ -107,7 +145,6 @@ final class PeerConnection: Sendable {
     /// Resolves a pending call, if it is still pending (the first resolution wins).
     func resolve(_ callID: UInt64, with result: Result<Wire.Reply.Outcome, any Error>) {
         guard let pending = self.state.withLock({ $0.pending.removeValue(forKey: callID) }) else { return }
-        pending.timer.cancel()
         pending.continuation.resume(with: result)
     }
 
@@ -120,7 +157,6 @@ final class PeerConnection: Sendable {
             return Array(state.pending.values)
         }
         for call in pending {
-            call.timer.cancel()
             call.continuation.resume(throwing: error)
         }
     }

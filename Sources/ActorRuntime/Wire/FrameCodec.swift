@@ -26,9 +26,10 @@ final class FrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Serialises outbound `Wire.Frame`s, deflating large bodies.
+/// Serialises outbound batches of `Wire.Frame`s into one buffer each (one `write` per batch), deflating large
+/// bodies.
 final class FrameEncoder: MessageToByteEncoder {
-    typealias OutboundIn = Wire.Frame
+    typealias OutboundIn = [Wire.Frame]
     private let serializer: Wire.FrameSerializer
     private let stats: TransportStats
 
@@ -37,9 +38,11 @@ final class FrameEncoder: MessageToByteEncoder {
         self.stats = stats
     }
 
-    func encode(data: Wire.Frame, out: inout ByteBuffer) throws {
-        let before = out.writerIndex
-        let deflated = self.serializer.write(data, into: &out)
-        self.stats.sent(bytes: out.writerIndex - before, deflated: deflated)
+    func encode(data: [Wire.Frame], out: inout ByteBuffer) throws {
+        for frame in data {
+            let before = out.writerIndex
+            let deflated = self.serializer.write(frame, into: &out)
+            self.stats.sent(bytes: out.writerIndex - before, deflated: deflated)
+        }
     }
 }

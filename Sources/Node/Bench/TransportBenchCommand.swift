@@ -17,6 +17,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Payload bytes per request (and reply).") var payload: Int = 256
     @Option(help: "Calls in flight.") var concurrency: Int = 64
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: .hidden) var skipBaseline = false  // for profiling the cluster side alone
 
     func validate() throws {
         guard self.seconds > 0, self.seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
@@ -28,7 +29,8 @@ struct TransportBenchCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup.singleton
         self.progress("baseline: plain NIO echo, \(self.concurrency) in flight, \(self.payload) B, \(self.seconds) s")
         let baseline = try await NIOEchoBaseline.run(
-            payload: self.payload, concurrency: self.concurrency, seconds: self.seconds, group: group
+            payload: self.payload, concurrency: self.concurrency, seconds: self.skipBaseline ? 0.01 : self.seconds,
+            group: group
         )
         self.progress("cluster: distributed calls a -> b")
         let cluster = try await self.measureCluster(group: group)

@@ -28,8 +28,10 @@ enum BinaryDecoding {
         key: (any CodingKey)?,
         userInfo: [CodingUserInfoKey: Any]
     ) throws -> Value {
+        if let primitive = try _BinaryDecoder.decodePrimitive(Value.self, from: value, parent: parent, key: key) {
+            return primitive
+        }
         let decoder = _BinaryDecoder(value: value, parent: parent, key: key, userInfo: userInfo)
-        if let primitive = try decoder.decodePrimitive(Value.self) { return primitive }
         guard decoder.depth <= BinaryFormat.maxDepth else {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "nesting deeper than \(BinaryFormat.maxDepth)")
@@ -64,19 +66,10 @@ final class _BinaryDecoder: Decoder {
         return path.reversed()
     }
 
-    var tag: BinaryFormat.Tag? {
-        self.value.getInteger(at: self.value.readerIndex, as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:))
-    }
-
-    func corrupted(_ message: String) -> DecodingError {
-        DecodingError.dataCorrupted(.init(codingPath: self.codingPath, debugDescription: message))
-    }
-
-    func mismatch<T>(_ type: T.Type) -> DecodingError {
-        let found = self.tag.map { "\($0)" } ?? "nothing"
-        return DecodingError.typeMismatch(
-            T.self, .init(codingPath: self.codingPath, debugDescription: "expected \(T.self), found \(found)"))
-    }
+    private var primitive: Primitive { Primitive(value: self.value, parent: self.parent, key: self.key) }
+    var tag: BinaryFormat.Tag? { self.primitive.tag }
+    func corrupted(_ message: String) -> DecodingError { self.primitive.corrupted(message) }
+    func mismatch<T>(_ type: T.Type) -> DecodingError { self.primitive.mismatch(type) }
 
     /// The body of a container value (after its tag and length).
     func containerBody(_ tag: BinaryFormat.Tag) throws -> ByteBuffer {
@@ -105,89 +98,119 @@ final class _BinaryDecoder: Decoder {
 
     // MARK: Primitives
 
-    private func integer() throws -> (signed: Int64?, unsigned: UInt64?) {
-        var body = self.value
-        let tag = body.readInteger(as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:))
-        guard tag == .signed || tag == .unsigned, let raw = body.readVarint() else { throw self.mismatch(Int.self) }
-        if tag == .unsigned { return (raw <= UInt64(Int64.max) ? Int64(raw) : nil, raw) }
-        let signed = Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
-        return (signed, signed >= 0 ? UInt64(signed) : nil)
-    }
+    /// Reads primitives straight from a value's bytes; errors get a coding path only when they happen.
+    struct Primitive {
+        let value: ByteBuffer
+        let parent: _BinaryDecoder?
+        let key: (any CodingKey)?
 
-    private func signed<T: FixedWidthInteger & SignedInteger>(_ type: T.Type) throws -> T {
-        guard let value = try self.integer().signed, let exact = T(exactly: value) else {
-            throw self.corrupted("number does not fit in \(T.self)")
+        var tag: BinaryFormat.Tag? {
+            self.value.getInteger(at: self.value.readerIndex, as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:))
         }
-        return exact
-    }
 
-    private func unsigned<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) throws -> T {
-        guard let value = try self.integer().unsigned, let exact = T(exactly: value) else {
-            throw self.corrupted("number does not fit in \(T.self)")
+        var codingPath: [any CodingKey] {
+            (self.parent?.codingPath ?? []) + (self.key.map { [$0] } ?? [])
         }
-        return exact
-    }
 
-    private func lengthPrefixed(_ tag: BinaryFormat.Tag) throws -> ByteBuffer {
-        var body = self.value
-        guard body.readInteger(as: UInt8.self) == tag.rawValue, let length = body.readVarint(),
-            let slice = body.readSlice(length: Int(length))
-        else {
-            if tag == .string { throw self.mismatch(String.self) }
-            throw self.mismatch([UInt8].self)
+        func corrupted(_ message: String) -> DecodingError {
+            DecodingError.dataCorrupted(.init(codingPath: self.codingPath, debugDescription: message))
         }
-        return slice
-    }
 
-    func decodeString() throws -> String {
-        let bytes = try self.lengthPrefixed(.string)
-        guard let string = bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes) else {
-            throw self.corrupted("invalid UTF-8 string")
+        func mismatch<T>(_ type: T.Type) -> DecodingError {
+            let found = self.tag.map { "\($0)" } ?? "nothing"
+            return DecodingError.typeMismatch(
+                T.self, .init(codingPath: self.codingPath, debugDescription: "expected \(T.self), found \(found)"))
         }
-        return string
-    }
 
-    func decodeDouble() throws -> Double {
-        var body = self.value
-        switch body.readInteger(as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:)) {
-        case .float64: if let bits = body.readInteger(as: UInt64.self) { return Double(bitPattern: bits) }
-        case .float32: if let bits = body.readInteger(as: UInt32.self) { return Double(Float(bitPattern: bits)) }
-        case .signed, .unsigned: if let value = try self.integer().signed { return Double(value) }
-        default: break
+        private func integer() throws -> (signed: Int64?, unsigned: UInt64?) {
+            var body = self.value
+            let tag = body.readInteger(as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:))
+            guard tag == .signed || tag == .unsigned, let raw = body.readVarint() else { throw self.mismatch(Int.self) }
+            if tag == .unsigned { return (raw <= UInt64(Int64.max) ? Int64(raw) : nil, raw) }
+            let signed = Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
+            return (signed, signed >= 0 ? UInt64(signed) : nil)
         }
-        throw self.mismatch(Double.self)
-    }
 
-    func decodeBool() throws -> Bool {
-        switch self.tag {
-        case .true: return true
-        case .false: return false
-        default: throw self.mismatch(Bool.self)
+        func signed<T: FixedWidthInteger & SignedInteger>(_ type: T.Type) throws -> T {
+            guard let value = try self.integer().signed, let exact = T(exactly: value) else {
+                throw self.corrupted("number does not fit in \(T.self)")
+            }
+            return exact
+        }
+
+        func unsigned<T: FixedWidthInteger & UnsignedInteger>(_ type: T.Type) throws -> T {
+            guard let value = try self.integer().unsigned, let exact = T(exactly: value) else {
+                throw self.corrupted("number does not fit in \(T.self)")
+            }
+            return exact
+        }
+
+        func lengthPrefixed(_ tag: BinaryFormat.Tag) throws -> ByteBuffer {
+            var body = self.value
+            guard body.readInteger(as: UInt8.self) == tag.rawValue, let length = body.readVarint(),
+                length <= UInt64(body.readableBytes), let slice = body.readSlice(length: Int(length))
+            else {
+                if tag == .string { throw self.mismatch(String.self) }
+                throw self.mismatch([UInt8].self)
+            }
+            return slice
+        }
+
+        func string() throws -> String {
+            let bytes = try self.lengthPrefixed(.string)
+            guard let string = bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes) else {
+                throw self.corrupted("invalid UTF-8 string")
+            }
+            return string
+        }
+
+        func double() throws -> Double {
+            var body = self.value
+            switch body.readInteger(as: UInt8.self).flatMap(BinaryFormat.Tag.init(rawValue:)) {
+            case .float64: if let bits = body.readInteger(as: UInt64.self) { return Double(bitPattern: bits) }
+            case .float32: if let bits = body.readInteger(as: UInt32.self) { return Double(Float(bitPattern: bits)) }
+            case .signed, .unsigned: if let value = try self.integer().signed { return Double(value) }
+            default: break
+            }
+            throw self.mismatch(Double.self)
+        }
+
+        func bool() throws -> Bool {
+            switch self.tag {
+            case .true: return true
+            case .false: return false
+            default: throw self.mismatch(Bool.self)
+            }
         }
     }
 
     /// Decodes the types `BinaryEncoding.encodePrimitive` writes directly; `nil` for anything else.
-    func decodePrimitive<Value>(_ type: Value.Type) throws -> Value? {
-        switch Value.self {
-        case is String.Type: return try self.decodeString() as? Value
-        case is Int.Type: return try self.signed(Int.self) as? Value
-        case is Bool.Type: return try self.decodeBool() as? Value
-        case is Double.Type: return try self.decodeDouble() as? Value
-        case is [UInt8].Type: return Array(try self.lengthPrefixed(.bytes).readableBytesView) as? Value
-        case is Data.Type: return Data(try self.lengthPrefixed(.bytes).readableBytesView) as? Value
-        case is ByteBuffer.Type: return try self.lengthPrefixed(.bytes) as? Value
-        case is Int64.Type: return try self.signed(Int64.self) as? Value
-        case is Int32.Type: return try self.signed(Int32.self) as? Value
-        case is Int16.Type: return try self.signed(Int16.self) as? Value
-        case is Int8.Type: return try self.signed(Int8.self) as? Value
-        case is UInt.Type: return try self.unsigned(UInt.self) as? Value
-        case is UInt64.Type: return try self.unsigned(UInt64.self) as? Value
-        case is UInt32.Type: return try self.unsigned(UInt32.self) as? Value
-        case is UInt16.Type: return try self.unsigned(UInt16.self) as? Value
-        case is UInt8.Type: return try self.unsigned(UInt8.self) as? Value
-        case is Float.Type: return Float(try self.decodeDouble()) as? Value
-        default: return nil
-        }
+    static func decodePrimitive<Value>(
+        _ type: Value.Type,
+        from value: ByteBuffer,
+        parent: _BinaryDecoder?,
+        key: (any CodingKey)?
+    ) throws -> Value? {
+        func cast<T>(_ value: T) -> Value { unsafeBitCast(value, to: Value.self) }
+        let p = Primitive(value: value, parent: parent, key: key)
+        if Value.self == String.self { return cast(try p.string()) }
+        if Value.self == Int.self { return cast(try p.signed(Int.self)) }
+        if Value.self == Bool.self { return cast(try p.bool()) }
+        if Value.self == Double.self { return cast(try p.double()) }
+        if Value.self == [UInt8].self { return cast(Array(try p.lengthPrefixed(.bytes).readableBytesView)) }
+        if Value.self == Data.self { return cast(Data(try p.lengthPrefixed(.bytes).readableBytesView)) }
+        if Value.self == ByteBuffer.self { return cast(try p.lengthPrefixed(.bytes)) }
+        if Value.self == Int64.self { return cast(try p.signed(Int64.self)) }
+        if Value.self == Int32.self { return cast(try p.signed(Int32.self)) }
+        if Value.self == Int16.self { return cast(try p.signed(Int16.self)) }
+        if Value.self == Int8.self { return cast(try p.signed(Int8.self)) }
+        if Value.self == UInt.self { return cast(try p.unsigned(UInt.self)) }
+        if Value.self == UInt64.self { return cast(try p.unsigned(UInt64.self)) }
+        if Value.self == UInt32.self { return cast(try p.unsigned(UInt32.self)) }
+        if Value.self == UInt16.self { return cast(try p.unsigned(UInt16.self)) }
+        if Value.self == UInt8.self { return cast(try p.unsigned(UInt8.self)) }
+        if Value.self == Float.self { return cast(Float(try p.double())) }
+        return nil
     }
 }
 

@@ -30,37 +30,51 @@ enum BinaryEncoding {
         encoder.finish(into: &out)
     }
 
+    /// Metatype identity checks (pointer compares) rather than `is` casts: this runs for every value.
     @inline(__always)
     static func encodePrimitive<Value>(_ value: Value, into out: inout ByteBuffer) -> Bool {
-        switch Value.self {
-        case is String.Type: out.writeBinaryString(value as! String)
-        case is Int.Type: Self.writeSigned(Int64(value as! Int), into: &out)
-        case is Bool.Type: out.writeInteger((value as! Bool ? BinaryFormat.Tag.true : .false).rawValue)
-        case is Double.Type:
+        func cast<T>(_: T.Type) -> T { unsafeBitCast(value, to: T.self) }
+        if Value.self == String.self {
+            out.writeBinaryString(cast(String.self))
+        } else if Value.self == Int.self {
+            Self.writeSigned(Int64(cast(Int.self)), into: &out)
+        } else if Value.self == Bool.self {
+            out.writeInteger((cast(Bool.self) ? BinaryFormat.Tag.true : .false).rawValue)
+        } else if Value.self == Double.self {
             out.writeInteger(BinaryFormat.Tag.float64.rawValue)
-            out.writeInteger((value as! Double).bitPattern)
-        case is [UInt8].Type:
-            let bytes = value as! [UInt8]
+            out.writeInteger(cast(Double.self).bitPattern)
+        } else if Value.self == [UInt8].self {
+            let bytes = cast([UInt8].self)
             out.writeBinaryBytes(bytes, count: bytes.count)
-        case is Data.Type:
-            let data = value as! Data
+        } else if Value.self == Data.self {
+            let data = cast(Data.self)
             out.writeBinaryBytes(data, count: data.count)
-        case is ByteBuffer.Type:
-            let buffer = value as! ByteBuffer
+        } else if Value.self == ByteBuffer.self {
+            let buffer = cast(ByteBuffer.self)
             out.writeBinaryBytes(buffer.readableBytesView, count: buffer.readableBytes)
-        case is Int64.Type: Self.writeSigned(value as! Int64, into: &out)
-        case is Int32.Type: Self.writeSigned(Int64(value as! Int32), into: &out)
-        case is Int16.Type: Self.writeSigned(Int64(value as! Int16), into: &out)
-        case is Int8.Type: Self.writeSigned(Int64(value as! Int8), into: &out)
-        case is UInt.Type: Self.writeUnsigned(UInt64(value as! UInt), into: &out)
-        case is UInt64.Type: Self.writeUnsigned(value as! UInt64, into: &out)
-        case is UInt32.Type: Self.writeUnsigned(UInt64(value as! UInt32), into: &out)
-        case is UInt16.Type: Self.writeUnsigned(UInt64(value as! UInt16), into: &out)
-        case is UInt8.Type: Self.writeUnsigned(UInt64(value as! UInt8), into: &out)
-        case is Float.Type:
+        } else if Value.self == Int64.self {
+            Self.writeSigned(cast(Int64.self), into: &out)
+        } else if Value.self == Int32.self {
+            Self.writeSigned(Int64(cast(Int32.self)), into: &out)
+        } else if Value.self == Int16.self {
+            Self.writeSigned(Int64(cast(Int16.self)), into: &out)
+        } else if Value.self == Int8.self {
+            Self.writeSigned(Int64(cast(Int8.self)), into: &out)
+        } else if Value.self == UInt.self {
+            Self.writeUnsigned(UInt64(cast(UInt.self)), into: &out)
+        } else if Value.self == UInt64.self {
+            Self.writeUnsigned(cast(UInt64.self), into: &out)
+        } else if Value.self == UInt32.self {
+            Self.writeUnsigned(UInt64(cast(UInt32.self)), into: &out)
+        } else if Value.self == UInt16.self {
+            Self.writeUnsigned(UInt64(cast(UInt16.self)), into: &out)
+        } else if Value.self == UInt8.self {
+            Self.writeUnsigned(UInt64(cast(UInt8.self)), into: &out)
+        } else if Value.self == Float.self {
             out.writeInteger(BinaryFormat.Tag.float32.rawValue)
-            out.writeInteger((value as! Float).bitPattern)
-        default: return false
+            out.writeInteger(cast(Float.self).bitPattern)
+        } else {
+            return false
         }
         return true
     }
