@@ -5,6 +5,7 @@ struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
         abstract: "Runs and inspects the shop's actor cluster.",
-        subcommands: [BenchCommand.self]
+        subcommands: [RunCommand.self, BenchCommand.self],
+        defaultSubcommand: RunCommand.self
     )
 }

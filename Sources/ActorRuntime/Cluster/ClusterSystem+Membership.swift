@@ -61,7 +61,7 @@ extension ClusterSystem {
             membership.setState(peer.node, left ? .down : .unreachable)
             return true
         }
-        if wasCurrent {
+        if wasCurrent, !self.isStopping {
             self.log.info(left ? "member down (left)" : "member unreachable", metadata: ["peer": "\(peer.node)"])
         }
     }

@@ -1,5 +1,6 @@
 import ActorRuntime
 import Distributed
+import NIOCore
 import Testing
 
 @Suite struct MembershipTests {
@@ -97,5 +98,49 @@ import Testing
         }
         #expect(a.memberState("ghost") == .unreachable)
         await a.shutdown()
+    }
+}
+
+@Suite struct FailureDetectionTests {
+    @Test func aSilentPeerBecomesUnreachableAndRecovers() async throws {
+        func settings(_ name: String) -> ClusterSystem.Settings {
+            var settings = TestCluster.settings(name)
+            settings.heartbeatInterval = .milliseconds(100)
+            settings.failureTimeout = .milliseconds(600)
+            settings.handshakeTimeout = .milliseconds(500)
+            return settings
+        }
+        let a = ClusterSystem(settings: settings("a"))
+        let b = ClusterSystem(settings: settings("b"))
+        try await a.start()
+        try await b.start()
+        let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
+        defer { withExtendedLifetime(probe) {} }
+        let proxy = try await FreezingProxy.start(to: try .makeAddressResolvingHost("127.0.0.1", port: b.boundAddress!.port))
+        // a (the smaller name) dials b through the proxy.
+        a.addPeer(NodeAddress(name: "b", host: "127.0.0.1", port: proxy.port))
+        b.addPeer(a.boundAddress!)
+        try await a.waitForMembers(["b"])
+        try await b.waitForMembers(["a"])
+        let remote = try Probe.resolve(id: probe.id, using: a)
+        try await remote.bump()
+
+        proxy.freeze()
+        // Nothing closes: only the missing heartbeats tell.
+        try await a.waitForMembers(["b"], toBe: .unreachable, timeout: .seconds(5))
+        try await b.waitForMembers(["a"], toBe: .unreachable, timeout: .seconds(5))
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect(throws: RuntimeError.self) { try await remote.bump() }
+        #expect(clock.now - start < .milliseconds(500))
+
+        proxy.thaw()
+        try await a.waitForMembers(["b"], timeout: .seconds(10))
+        try await remote.bump()
+        #expect(await probe.whenLocal { $0.calls } == 2)
+        #expect(a.status().members.first { $0.name == "b" }?.incarnation == b.incarnation)  // same process
+        await proxy.close()
+        await a.shutdown()
+        await b.shutdown()
     }
 }

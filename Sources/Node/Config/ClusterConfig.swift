@@ -1,0 +1,147 @@
+import ActorRuntime
+import Foundation
+import TOMLKit
+
+/// What `cluster.conf` says: the cluster's name and secret, and which node runs which services where.
+struct ClusterConfig: Equatable {
+    struct Node: Equatable {
+        var name: String
+        var host: String
+        var port: Int
+        var services: [String]
+        /// Where the gateway's HTTP server listens, on the node that hosts the gateway.
+        var http: HostPort?
+
+        var address: NodeAddress { NodeAddress(name: self.name, host: self.host, port: self.port) }
+    }
+
+    struct HostPort: Equatable, CustomStringConvertible {
+        var host: String
+        var port: Int
+        var description: String { "\(self.host):\(self.port)" }
+    }
+
+    /// The services of the shop, each of which must run on exactly one node.
+    static let knownServices = ["gateway", "product", "inventory", "payment", "order", "order-saga", "order-history"]
+
+    /// The secret the shipped `cluster.conf` uses; a node started with it warns that it is not for production.
+    static let developmentSecret = "dev-only-change-me"
+
+    var cluster: String
+    var secret: String
+    var nodes: [Node]
+
+    var usesDevelopmentSecret: Bool { self.secret == Self.developmentSecret }
+
+    func node(named name: String) -> Node? { self.nodes.first { $0.name == name } }
+
+    /// Reads and validates a config file.
+    ///
+    /// - Throws: `ConfigError` naming the key at fault.
+    static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> ClusterConfig
+    {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError("", "cannot read \(path): \(error.localizedDescription)")
+        }
+        return try Self.parse(text, environment: environment)
+    }
+
+    static func parse(_ text: String, environment: [String: String] = [:]) throws -> ClusterConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError("", "syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        }
+        var root = TOMLReader(table, path: "")
+        let cluster = try root.string("cluster") ?? "shop"
+        guard Self.isName(cluster) else { throw ConfigError("cluster", "must be letters, digits, '-' or '_'") }
+
+        let secret = try Self.secret(&root, environment: environment)
+
+        guard var nodesTable = try root.table("nodes") else { throw ConfigError("nodes", "at least one node is required") }
+        var nodes: [Node] = []
+        for name in nodesTable.keys {
+            guard var reader = try nodesTable.table(name) else { continue }
+            guard Self.isName(name) else { throw ConfigError(reader.path, "node names are letters, digits, '-' or '_'") }
+            let address = try Self.hostPort(try reader.requiredString("address"), key: reader.key("address"))
+            let services = try reader.strings("services") ?? []
+            for service in services where !Self.knownServices.contains(service) {
+                throw ConfigError(reader.key("services"), "unknown service '\(service)' (known: \(Self.knownServices.joined(separator: ", ")))")
+            }
+            let http = try reader.string("http").map { try Self.hostPort($0, key: reader.key("http")) }
+            try reader.finish()
+            nodes.append(Node(name: name, host: address.host, port: address.port, services: services, http: http))
+        }
+        try nodesTable.finish()
+        try root.finish()
+        guard !nodes.isEmpty else { throw ConfigError("nodes", "at least one node is required") }
+
+        try Self.checkPlacement(nodes)
+        return ClusterConfig(cluster: cluster, secret: secret, nodes: nodes)
+    }
+
+    private static func secret(_ root: inout TOMLReader, environment: [String: String]) throws -> String {
+        let literal = try root.string("secret")
+        let variable = try root.string("secret_env")
+        switch (literal, variable) {
+        case (.some, .some):
+            throw ConfigError("secret_env", "give either secret or secret_env, not both")
+        case (let secret?, nil):
+            guard secret.utf8.count >= 16 else { throw ConfigError("secret", "must be at least 16 bytes") }
+            return secret
+        case (nil, let name?):
+            guard let secret = environment[name], !secret.isEmpty else {
+                throw ConfigError("secret_env", "environment variable \(name) is not set")
+            }
+            guard secret.utf8.count >= 16 else { throw ConfigError("secret_env", "\(name) must be at least 16 bytes") }
+            return secret
+        case (nil, nil):
+            throw ConfigError("secret", "is required (or secret_env, the name of a variable holding it)")
+        }
+    }
+
+    private static func checkPlacement(_ nodes: [Node]) throws {
+        var hostOf: [String: String] = [:]
+        for node in nodes {
+            for service in node.services {
+                if let other = hostOf[service] {
+                    throw ConfigError("nodes.\(node.name).services", "service '\(service)' is already on node '\(other)'")
+                }
+                hostOf[service] = node.name
+            }
+        }
+        if let missing = Self.knownServices.first(where: { hostOf[$0] == nil }) {
+            throw ConfigError("nodes", "service '\(missing)' is on no node")
+        }
+        var seen: [String: String] = [:]
+        for node in nodes {
+            for (kind, address) in [("address", "\(node.host):\(node.port)"), ("http", node.http?.description)] {
+                guard let address else { continue }
+                if let other = seen[address] {
+                    throw ConfigError("nodes.\(node.name).\(kind)", "\(address) is already used by \(other)")
+                }
+                seen[address] = "nodes.\(node.name).\(kind)"
+            }
+        }
+        for node in nodes where node.services.contains("gateway") && node.http == nil {
+            throw ConfigError("nodes.\(node.name).http", "is required on the node that hosts the gateway")
+        }
+    }
+
+    static func hostPort(_ text: String, key: String) throws -> HostPort {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port), colon != text.startIndex
+        else { throw ConfigError(key, "must be host:port with a port from 1 to 65535, got '\(text)'") }
+        return HostPort(host: String(text[..<colon]), port: port)
+    }
+
+    private static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64
+            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }
+    }
+}

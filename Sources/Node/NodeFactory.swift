@@ -1,0 +1,18 @@
+import ActorRuntime
+import Logging
+
+/// Turns a `ClusterConfig` into running parts; kept apart from the command so tests can build the same nodes.
+enum NodeFactory {
+    /// The actor system of each selected node (all nodes when `only` is nil), each knowing every other node.
+    static func makeSystems(_ config: ClusterConfig, only: [String]?, logger: Logger) -> [ClusterSystem] {
+        config.nodes.filter { only?.contains($0.name) ?? true }.map { node in
+            var settings = ClusterSystem.Settings(node: node.name, secret: config.secret)
+            settings.cluster = config.cluster
+            settings.host = node.host
+            settings.port = node.port
+            settings.peers = config.nodes.filter { $0.name != node.name }.map(\.address)
+            settings.logger = logger
+            return ClusterSystem(settings: settings)
+        }
+    }
+}

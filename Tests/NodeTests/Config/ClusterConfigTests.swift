@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+@testable import Node
+
+@Suite struct ClusterConfigTests {
+    static let valid = """
+        cluster = "shop"
+        secret = "0123456789abcdef0123"
+        [nodes.a]
+        address = "127.0.0.1:7001"
+        services = ["gateway", "product", "inventory"]
+        http = "127.0.0.1:8081"
+        [nodes.b]
+        address = "127.0.0.1:7002"
+        services = ["payment", "order", "order-saga", "order-history"]
+        """
+
+    @Test func parsesTheShippedFile() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../cluster.conf")
+        let config = try ClusterConfig.load(path: url.path)
+        #expect(config.cluster == "shop")
+        #expect(config.nodes.map(\.name) == ["edge", "orders", "stock"])
+        #expect(config.node(named: "edge")?.http == .init(host: "127.0.0.1", port: 8081))
+        #expect(config.node(named: "orders")?.services == ["order", "order-saga", "order-history"])
+        #expect(config.node(named: "stock")?.services == ["product", "inventory", "payment"])
+        #expect(config.usesDevelopmentSecret)
+    }
+
+    @Test func readsTheSecretFromTheEnvironment() throws {
+        let text = Self.valid.replacingOccurrences(of: "secret = \"0123456789abcdef0123\"", with: "secret_env = \"S\"")
+        #expect(try ClusterConfig.parse(text, environment: ["S": "from-the-environment!"]).secret == "from-the-environment!")
+        #expect(throws: ConfigError("secret_env", "environment variable S is not set")) {
+            try ClusterConfig.parse(text, environment: [:])
+        }
+    }
+
+    @Test(arguments: [
+        ("cluster = \"shop\"\n[nodes.a\n", ""),
+        ("colour = \"blue\"\n" + valid, "colour"),
+        (valid.replacingOccurrences(of: "http = ", with: "htpp = "), "nodes.a.htpp"),
+        (valid.replacingOccurrences(of: "\"payment\", ", with: ""), "nodes"),
+        (valid.replacingOccurrences(of: "\"payment\", ", with: "\"payment\", \"product\", "), "nodes.b.services"),
+        (valid.replacingOccurrences(of: "7002", with: "7001"), "nodes.b.address"),
+        (valid.replacingOccurrences(of: "127.0.0.1:7002", with: "localhost"), "nodes.b.address"),
+        (valid.replacingOccurrences(of: "\"order\",", with: "\"orders\","), "nodes.b.services"),
+        (valid.replacingOccurrences(of: "secret = \"0123456789abcdef0123\"", with: ""), "secret"),
+        (valid.replacingOccurrences(of: "[\"gateway\", \"product\", \"inventory\"]", with: "3"), "nodes.a.services"),
+    ])
+    func badConfigNamesTheKey(text: String, key: String) {
+        do {
+            _ = try ClusterConfig.parse(text)
+            Issue.record("accepted a bad config (expected a problem with '\(key)')")
+        } catch let error as ConfigError {
+            #expect(error.key == key, "\(error)")
+            #expect(!error.problem.isEmpty)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
