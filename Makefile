@@ -11,10 +11,11 @@ deps:
 run: deps
 	$(SWIFT) run node --config $(CONFIG)
 
-## Installs what is missing, builds once, runs every test.
+## Installs what is missing, builds once, runs every test. The tests start a throwaway Postgres under
+## .data/test-postgres on a free port; it is stopped afterwards whatever the outcome.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build; status=$$?; scripts/stop-test-postgres.sh; exit $$status
 
 bench-transport: deps
 	$(SWIFT) run -c release node bench transport

@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+
+/// A project-local Postgres server for development and tests, run from the Debian `postgresql` binaries.
+///
+/// `start()` is idempotent and safe when several processes call it at once (an exclusive file lock
+/// serialises them): the first runs `initdb` if needed and starts the server, the others find it running.
+/// The server listens on 127.0.0.1 only and trusts local connections: it is for development, never
+/// production, where each service gets a real URL. As root, the server runs as the `postgres` OS user
+/// (Postgres refuses to run as root).
+public struct EmbeddedPostgres: Sendable {
+    public struct Configuration: Sendable {
+        /// Where the cluster's files live. Defaults to `.data/postgres` under the current directory.
+        public var directory: String = ".data/postgres"
+        /// TCP port on 127.0.0.1. Defaults to 54329.
+        public var port: Int = 54329
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+
+    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "embedded-postgres")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// The absolute data directory.
+    var dataDirectory: String {
+        URL(fileURLWithPath: self.configuration.directory).standardizedFileURL.path
+    }
+
+    /// The superuser URL of the `postgres` database.
+    public var adminURL: String { "postgresql://postgres@127.0.0.1:\(self.configuration.port)/postgres" }
+
+    /// The URL of a service's database (see `ensureDatabase`).
+    public func url(database: String) -> String {
+        "postgresql://\(database)@127.0.0.1:\(self.configuration.port)/\(database)"
+    }
+
+    /// Initialises the cluster if needed and starts the server unless it is already running.
+    ///
+    /// - Returns: whether this call started it (and so should stop it).
+    @discardableResult
+    public func start() async throws -> Bool {
+        let this = self
+        return try await Blocking.run("embedded-postgres") { try this.startBlocking() }
+    }
+
+    /// Stops the server (fast mode: open transactions roll back). Does nothing if it is not running.
+    public func stop() async throws {
+        let this = self
+        try await Blocking.run("embedded-postgres") {
+            let tools = try Tools.find()
+            guard try this.isRunning(tools) else { return }
+            try this.run(tools.pgCtl, ["stop", "-D", this.dataDirectory, "-m", "fast", "-w", "-t", "60"])
+        }
+    }
+
+    /// Restarts the server (for tests that check recovery from a database restart).
+    public func restart() async throws {
+        let this = self
+        try await Blocking.run("embedded-postgres") {
+            let tools = try Tools.find()
+            try this.run(tools.pgCtl, ["restart", "-D", this.dataDirectory, "-m", "fast", "-w", "-t", "60", "-o", this.serverOptions])
+        }
+    }
+
+    /// Creates a role and a database of that name, if missing. Safe to race with another process.
+    ///
+    /// - Parameter name: lower-case letters, digits and `_` (service names with `-` are mapped to `_`).
+    /// - Returns: the database's URL.
+    public func ensureDatabase(_ name: String) async throws -> String {
+        let database = Self.databaseName(for: name)
+        let admin = PostgresClient(configuration: .init(url: self.adminURL).with(poolSize: 1))
+        defer { admin.shutdown() }
+        try await admin.withConnection { connection in
+            // Identifiers cannot be parameters; `databaseName` allows only [a-z0-9_], so quoting is safe.
+            if try connection.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [database]).count == 0 {
+                do { try connection.query("CREATE ROLE \"\(database)\" LOGIN") } catch let error as PostgresError
+                where error.isUniqueViolation || error.sqlState == "42710" {}
+            }
+            if try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
+                do { try connection.query("CREATE DATABASE \"\(database)\" OWNER \"\(database)\"") } catch let error
+                    as PostgresError where error.isUniqueViolation || error.sqlState == "42P04"
+                {}
+            }
+        }
+        return self.url(database: database)
+    }
+
+    /// The port of the server running on this data directory, if one is (from its `postmaster.pid`).
+    public static func runningPort(directory: String) -> Int? {
+        let path = URL(fileURLWithPath: directory).standardizedFileURL.path + "/postmaster.pid"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count > 3, let pid = Int32(lines[0]), kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        return Int(lines[3])
+    }
+
+    /// Drops a database (tests).
+    public func dropDatabase(_ name: String) async throws {
+        let database = Self.databaseName(for: name)
+        let admin = PostgresClient(configuration: .init(url: self.adminURL).with(poolSize: 1))
+        defer { admin.shutdown() }
+        try await admin.query("DROP DATABASE IF EXISTS \"\(database)\" WITH (FORCE)")
+    }
+
+    public static func databaseName(for name: String) -> String {
+        let mapped = name.lowercased().map { $0 == "-" ? "_" : $0 }
+        precondition(
+            !mapped.isEmpty && mapped.count <= 63 && mapped.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") },
+            "database names are [a-z0-9_-], at most 63 characters: \(name)"
+        )
+        return String(mapped)
+    }
+
+    // MARK: Blocking parts (run on their own thread)
+
+    private var serverOptions: String {
+        "-p \(self.configuration.port) -c listen_addresses=127.0.0.1 -k \(self.dataDirectory) -c max_connections=200"
+    }
+
+    private var runsAsPostgresUser: Bool { geteuid() == 0 }
+
+    private func startBlocking() throws -> Bool {
+        let tools = try Tools.find()
+        let directory = self.dataDirectory
+        let parent = (directory as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+
+        // One process at a time from here: initdb and start are not safe to race.
+        let lockPath = directory + ".lock"
+        let lock = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        guard lock >= 0 else { throw Self.failure("cannot open \(lockPath)") }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX) == 0 else { throw Self.failure("cannot lock \(lockPath)") }
+
+        if self.runsAsPostgresUser {
+            try self.prepareForPostgresUser(parent: parent)
+        }
+        if !FileManager.default.fileExists(atPath: directory + "/PG_VERSION") {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if self.runsAsPostgresUser { try self.run("/bin/chown", ["postgres:postgres", directory], asPostgres: false) }
+            self.logger.info("initialising embedded Postgres", metadata: ["directory": "\(directory)"])
+            try self.run(tools.initdb, ["-D", directory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"])
+        }
+        if try self.isRunning(tools) { return false }
+        // A server killed hard leaves its pid file; pg_ctl start handles a stale one itself.
+        try self.run(tools.pgCtl, [
+            "start", "-D", directory, "-w", "-t", "60", "-l", parent + "/postgres.log", "-o", self.serverOptions,
+        ])
+        self.logger.info("embedded Postgres started", metadata: ["port": "\(self.configuration.port)"])
+        return true
+    }
+
+    private func isRunning(_ tools: Tools) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: self.dataDirectory + "/PG_VERSION") else { return false }
+        return (try? self.run(tools.pgCtl, ["status", "-D", self.dataDirectory])) != nil
+    }
+
+    /// The `postgres` user must be able to reach and own the data directory.
+    private func prepareForPostgresUser(parent: String) throws {
+        try self.run("/bin/chown", ["postgres:postgres", parent], asPostgres: false)
+        // Every ancestor must be traversable (a checkout under /root is not, by default).
+        var path = parent
+        while path != "/" && !path.isEmpty {
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & 0o001 == 0 {
+                chmod(path, info.st_mode | 0o001)
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
+    }
+
+    @discardableResult
+    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true) throws -> String {
+        let (program, argv) =
+            asPostgres && self.runsAsPostgresUser
+            ? ("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments) : (executable, arguments)
+        let (status, output) = try ChildProcess.run(program, argv)
+        guard status == 0 else {
+            throw Self.failure(
+                "\((executable as NSString).lastPathComponent) \(arguments.first ?? "") failed (\(status)): \(output.suffix(600))"
+            )
+        }
+        return output
+    }
+
+    private static func failure(_ message: String) -> PostgresError {
+        PostgresError(sqlState: nil, message: "embedded Postgres: \(message)")
+    }
+
+    /// The server binaries of the newest installed Postgres (`/usr/lib/postgresql/N/bin`, not on PATH).
+    struct Tools {
+        var initdb: String
+        var pgCtl: String
+
+        static func find() throws -> Tools {
+            let root = "/usr/lib/postgresql"
+            let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+                .compactMap { Int($0) }.sorted(by: >)
+            for version in versions {
+                let bin = "\(root)/\(version)/bin"
+                if FileManager.default.isExecutableFile(atPath: bin + "/initdb") {
+                    return Tools(initdb: bin + "/initdb", pgCtl: bin + "/pg_ctl")
+                }
+            }
+            throw EmbeddedPostgres.failure("no Postgres server binaries under \(root); install the postgresql package")
+        }
+    }
+}
+
+extension PostgresClient.Configuration {
+    func with(poolSize: Int) -> Self {
+        var copy = self
+        copy.poolSize = poolSize
+        return copy
+    }
+}

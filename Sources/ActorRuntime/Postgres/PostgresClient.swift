@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// An async Postgres client on libpq: a pool of dedicated threads, each owning one connection.
+///
+/// Work submitted with `withConnection` or `transaction` runs synchronously on a pool thread (libpq blocks),
+/// and the awaiting task is resumed with its result; nothing blocks an event loop or the cooperative pool.
+/// Lost connections are re-opened by the next work item on that thread.
+public final class PostgresClient: Sendable {
+    public struct Configuration: Sendable {
+        /// A libpq connection string or URL (`postgresql://user@host:port/db`).
+        public var url: String
+        /// Connections, one per thread. Defaults to 4.
+        public var poolSize: Int = 4
+        /// Seconds libpq waits to connect. Defaults to 5.
+        public var connectTimeoutSeconds: Int = 5
+
+        public init(url: String) {
+            self.url = url
+        }
+
+        var conninfo: String {
+            let separator = self.url.contains("?") ? "&" : "?"
+            if self.url.hasPrefix("postgres://") || self.url.hasPrefix("postgresql://") {
+                return self.url.contains("connect_timeout")
+                    ? self.url : "\(self.url)\(separator)connect_timeout=\(self.connectTimeoutSeconds)"
+            }
+            return "\(self.url) connect_timeout=\(self.connectTimeoutSeconds)"
+        }
+    }
+
+    public let configuration: Configuration
+    private let queue: WorkQueue
+    private let logger: Logger
+
+    /// Creates the client and its threads; connections open on first use.
+    public init(configuration: Configuration, logger: Logger = Logger(label: "postgres")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.queue = WorkQueue()
+        for index in 0..<max(1, configuration.poolSize) {
+            let thread = Thread { [queue, conninfo = configuration.conninfo] in
+                Self.work(queue: queue, connection: PostgresConnection(conninfo: conninfo))
+            }
+            thread.name = "postgres-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Stops the threads after the queued work; later work fails at once.
+    public func shutdown() {
+        self.queue.close()
+    }
+
+    /// Runs `body` with a connection on a pool thread.
+    ///
+    /// - Throws: whatever `body` throws; `PostgresError` with `isConnectionFailure` if no connection could be
+    ///   opened, or the client was shut down.
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = self.queue.push { connection in
+                guard let connection else {
+                    continuation.resume(throwing: PostgresError(sqlState: nil, message: "client is shut down"))
+                    return
+                }
+                continuation.resume(
+                    with: Result {
+                        try connection.connectIfNeeded()
+                        return try body(connection)
+                    })
+            }
+            if !accepted {
+                continuation.resume(throwing: PostgresError(sqlState: nil, message: "client is shut down"))
+            }
+        }
+    }
+
+    /// Runs `body` inside `BEGIN … COMMIT`; any throw rolls back and is rethrown.
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await self.withConnection { connection in
+            try connection.query("BEGIN")
+            do {
+                let result = try body(connection)
+                try connection.query("COMMIT")
+                return result
+            } catch {
+                if connection.isConnected { _ = try? connection.query("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Convenience: one statement in its own implicit transaction.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> PostgresRows {
+        try await self.withConnection { try $0.query(sql, parameters) }
+    }
+
+    private static func work(queue: WorkQueue, connection: PostgresConnection) {
+        while let job = queue.pop() {
+            job(connection)
+            // A connection whose last use failed is reopened by the next job rather than kept half-broken.
+            if !connection.isConnected { connection.close() }
+        }
+        connection.close()
+    }
+}
+
+/// A blocking FIFO of work items for the pool threads.
+private final class WorkQueue: @unchecked Sendable {
+    // All state is guarded by `condition`.
+    typealias Job = @Sendable (PostgresConnection?) -> Void
+    private let condition = NSCondition()
+    private var jobs: [Job] = []
+    private var head = 0
+    private var closed = false
+
+    func push(_ job: @escaping Job) -> Bool {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        guard !self.closed else { return false }
+        self.jobs.append(job)
+        self.condition.signal()
+        return true
+    }
+
+    func pop() -> Job? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while self.head == self.jobs.count {
+            if self.closed { return nil }
+            self.condition.wait()
+        }
+        let job = self.jobs[self.head]
+        self.head += 1
+        if self.head > 1024, self.head * 2 > self.jobs.count {
+            self.jobs.removeFirst(self.head)
+            self.head = 0
+        }
+        return job
+    }
+
+    func close() {
+        self.condition.lock()
+        self.closed = true
+        self.condition.broadcast()
+        self.condition.unlock()
+    }
+}

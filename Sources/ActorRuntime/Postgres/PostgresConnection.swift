@@ -1,0 +1,130 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Every call blocks, so it lives on one thread of a `PostgresClient` pool and is
+/// handed to work items there; it is never used from an event loop or the cooperative pool.
+public final class PostgresConnection {
+    private var handle: OpaquePointer?
+    let conninfo: String
+
+    init(conninfo: String) {
+        self.conninfo = conninfo
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    var isConnected: Bool {
+        guard let handle else { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// Opens the connection if it is not open (or was lost).
+    @available(*, noasync)
+    func connectIfNeeded() throws {
+        if self.isConnected { return }
+        self.close()
+        guard let handle = PQconnectdb(self.conninfo) else {
+            throw PostgresError(sqlState: nil, message: "libpq could not allocate a connection", isConnectionFailure: true)
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(handle))
+            PQfinish(handle)
+            throw PostgresError(sqlState: "08001", message: "cannot connect: \(message)", isConnectionFailure: true)
+        }
+        // Notices (e.g. "relation already exists, skipping") are not errors; keep them out of stderr.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        self.handle = handle
+    }
+
+    func close() {
+        if let handle { PQfinish(handle) }
+        self.handle = nil
+    }
+
+    /// Runs one parameterised statement.
+    ///
+    /// - Parameters:
+    ///   - sql: a single statement with `$1`, `$2`, ... placeholders.
+    ///   - parameters: bound in order; `nil` is SQL NULL.
+    /// - Throws: `PostgresError` with the server's SQLSTATE.
+    @available(*, noasync)
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws -> PostgresRows {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(sqlState: "08003", message: "connection is not open", isConnectionFailure: true)
+        }
+        let texts = parameters.map { $0?.postgresText }
+        let result: OpaquePointer? = Self.withCStrings(texts) { pointers in
+            PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+        }
+        return try self.consume(result, handle: handle)
+    }
+
+    /// Runs SQL without parameters; it may hold several statements (migrations). Never pass values here.
+    @available(*, noasync)
+    public func executeScript(_ sql: String) throws {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            throw PostgresError(sqlState: "08003", message: "connection is not open", isConnectionFailure: true)
+        }
+        _ = try self.consume(PQexec(handle, sql), handle: handle)
+    }
+
+    private func consume(_ result: OpaquePointer?, handle: OpaquePointer) throws -> PostgresRows {
+        guard let result else {
+            throw PostgresError(
+                sqlState: nil, message: Self.trimmed(PQerrorMessage(handle)),
+                isConnectionFailure: PQstatus(handle) != CONNECTION_OK)
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            break
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+                ?? Self.trimmed(PQerrorMessage(handle))
+            let lost = PQstatus(handle) != CONNECTION_OK
+            throw PostgresError(sqlState: state ?? (lost ? "08006" : nil), message: message, isConnectionFailure: lost)
+        }
+        let fieldCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        var columns: [String] = []
+        var index: [String: Int] = [:]
+        for field in 0..<fieldCount {
+            let name = String(cString: PQfname(result, Int32(field)))
+            columns.append(name)
+            index[name] = index[name] ?? field
+        }
+        var rows: [PostgresRow] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(fieldCount)
+            for field in 0..<fieldCount {
+                if PQgetisnull(result, Int32(row), Int32(field)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(field))))
+                }
+            }
+            rows.append(PostgresRow(columnIndex: index, values: values))
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, rows: rows, affected: affected)
+    }
+
+    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "unknown libpq error" }
+        return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+        var storage: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
+        defer { for pointer in storage { free(pointer) } }
+        return storage.withUnsafeMutableBufferPointer { buffer in
+            body(buffer.map { $0.map { UnsafePointer($0) } })
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ActorRuntime
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The Postgres server of the test run: a real one, the project's embedded server under
+/// `.data/test-postgres` (started here if `make test` has not started it), on a free port.
+/// There is no fallback: without the `postgresql` package the tests fail and say why.
+enum TestPostgres {
+    static let directory = ".data/test-postgres"
+
+    private static let started = Task { () throws -> EmbeddedPostgres in
+        var configuration = EmbeddedPostgres.Configuration()
+        configuration.directory = Self.directory
+        if let running = EmbeddedPostgres.runningPort(directory: Self.directory) {
+            configuration.port = running
+        } else if let fromEnvironment = ProcessInfo.processInfo.environment["SHOP_TEST_POSTGRES_PORT"].flatMap(Int.init) {
+            configuration.port = fromEnvironment
+        } else {
+            configuration.port = try await Self.freePort()
+        }
+        let server = EmbeddedPostgres(configuration: configuration)
+        try await server.start()
+        return server
+    }
+
+    static var server: EmbeddedPostgres {
+        get async throws { try await Self.started.value }
+    }
+
+    /// A new, empty database for one test; its URL.
+    static func freshDatabase(_ prefix: String = "t") async throws -> String {
+        let name = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+        return try await Self.server.ensureDatabase(name)
+    }
+
+    static func client(_ url: String, poolSize: Int = 4) -> PostgresClient {
+        var configuration = PostgresClient.Configuration(url: url)
+        configuration.poolSize = poolSize
+        return PostgresClient(configuration: configuration)
+    }
+
+    private static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
+    }
+}
