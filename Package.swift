@@ -79,10 +79,24 @@ let package = Package(
 
         // MARK: Tests
 
+        // Helpers shared by test targets: cluster settings for tests, a TCP proxy that can go silent.
+        .target(
+            name: "ActorRuntimeTestSupport",
+            dependencies: [
+                "ActorRuntime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/ActorRuntimeTestSupport",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "ActorRuntimeTests",
             dependencies: [
                 "ActorRuntime",
+                "ActorRuntimeTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -95,6 +109,7 @@ let package = Package(
             name: "ActorRuntimeIntegrationTests",
             dependencies: [
                 "ActorRuntime",
+                "ActorRuntimeTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

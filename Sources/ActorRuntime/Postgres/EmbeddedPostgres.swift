@@ -132,7 +132,8 @@ public struct EmbeddedPostgres: Sendable {
 
         // One process at a time from here: initdb and start are not safe to race.
         let lockPath = directory + ".lock"
-        let lock = open(lockPath, O_CREAT | O_RDWR, 0o644)
+        // O_CLOEXEC: the server started below must not inherit the lock and hold it for ever.
+        let lock = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard lock >= 0 else { throw Self.failure("cannot open \(lockPath)") }
         defer { close(lock) }
         guard flock(lock, LOCK_EX) == 0 else { throw Self.failure("cannot lock \(lockPath)") }

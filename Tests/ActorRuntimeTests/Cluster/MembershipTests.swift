@@ -1,4 +1,5 @@
 import ActorRuntime
+import ActorRuntimeTestSupport
 import Distributed
 import NIOCore
 import Testing

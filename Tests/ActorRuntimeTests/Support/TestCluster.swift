@@ -1,4 +1,5 @@
 import ActorRuntime
+import ActorRuntimeTestSupport
 import Logging
 import NIOCore
 import NIOPosix
@@ -7,17 +8,10 @@ import NIOPosix
 struct TestCluster {
     var systems: [ClusterSystem]
 
-    static let secret = "test-secret"
+    static let secret = TestSettings.secret
 
     static func settings(_ name: String, port: Int = 0, secret: String = Self.secret) -> ClusterSystem.Settings {
-        var settings = ClusterSystem.Settings(node: name, secret: secret)
-        settings.port = port
-        settings.shutdownGracePeriod = .seconds(1)
-        settings.reconnectBackoff.maximum = .milliseconds(200)
-        var logger = Logger(label: "test.\(name)")
-        logger.logLevel = .critical
-        settings.logger = logger
-        return settings
+        TestSettings.cluster(name, port: port, secret: secret)
     }
 
     /// Starts `names` as separate systems, introduces them to each other and waits until all are up.

@@ -4,17 +4,17 @@ import Synchronization
 
 /// A TCP proxy on loopback that can go silent: while frozen it keeps every socket open but forwards nothing,
 /// the way a dead switch or a hung process looks to the nodes on either side.
-final class FreezingProxy: Sendable {
+public final class FreezingProxy: Sendable {
     private let frozen = Atomic<Bool>(false)
     private let server: any Channel
 
-    var port: Int { self.server.localAddress!.port! }
+    public var port: Int { self.server.localAddress!.port! }
 
     private init(server: any Channel, frozen: Bool) {
         self.server = server
     }
 
-    static func start(to target: SocketAddress) async throws -> FreezingProxy {
+    public static func start(to target: SocketAddress) async throws -> FreezingProxy {
         let frozenBox = FrozenBox()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -40,11 +40,11 @@ final class FreezingProxy: Sendable {
         return proxy
     }
 
-    func freeze() { self.frozen.store(true, ordering: .relaxed) }
-    func thaw() { self.frozen.store(false, ordering: .relaxed) }
-    var isFrozen: Bool { self.frozen.load(ordering: .relaxed) }
+    public func freeze() { self.frozen.store(true, ordering: .relaxed) }
+    public func thaw() { self.frozen.store(false, ordering: .relaxed) }
+    public var isFrozen: Bool { self.frozen.load(ordering: .relaxed) }
 
-    func close() async {
+    public func close() async {
         try? await self.server.close()
     }
 }

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+
+/// A message that failed `maxAttempts` times, kept until replayed.
+public struct DeadLetter: Codable, Sendable, Equatable {
+    public var outboxID: Int64
+    public var messageID: String
+    public var destination: String
+    public var type: String
+    public var attempts: Int
+    public var lastError: String?
+    public var createdAt: Date
+}
+
+/// Queue depths of one service's mailbox, for `node status`.
+public struct MailboxStats: Codable, Sendable, Equatable {
+    public var service: String
+    /// Undelivered rows per destination.
+    public var pending: [String: Int]
+    /// Age in seconds of the oldest undelivered row, 0 when none.
+    public var oldestPendingSeconds: Double
+    public var deadLetters: Int
+}
+
+extension Mailbox {
+    /// Dead letters, oldest first.
+    public func deadLetters(limit: Int = 100) async throws -> [DeadLetter] {
+        try await self.client.query(
+            """
+            SELECT id, message_id, destination, message_type, attempts, last_error, created_at FROM outbox
+            WHERE status = 2 ORDER BY id LIMIT $1
+            """,
+            [limit]
+        ).rows.map { row in
+            DeadLetter(
+                outboxID: Int64(try row.int("id")),
+                messageID: try row.string("message_id"),
+                destination: try row.string("destination"),
+                type: try row.string("message_type"),
+                attempts: try row.int("attempts"),
+                lastError: try row.optionalString("last_error"),
+                createdAt: try row.date("created_at")
+            )
+        }
+    }
+
+    /// Puts dead letters back in the queue with a fresh attempt count (all of them when `ids` is nil).
+    ///
+    /// - Returns: how many were replayed.
+    @discardableResult
+    public func replay(ids: [Int64]? = nil) async throws -> Int {
+        let list = ids.map { "{\($0.map(String.init).joined(separator: ","))}" }
+        let rows = try await self.client.query(
+            """
+            UPDATE outbox SET status = 0, attempts = 0, not_before = NULL
+            WHERE status = 2 AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
+            RETURNING destination
+            """,
+            [list]
+        )
+        self.wake(Set(try rows.rows.map { try $0.string("destination") }))
+        return rows.count
+    }
+
+    /// Deletes delivered outbox rows and inbox ids older than `cutoff` (default: now − retention).
+    ///
+    /// - Returns: rows deleted from each table.
+    @discardableResult
+    public func prune(before cutoff: Date? = nil) async throws -> (outbox: Int, inbox: Int) {
+        let seconds = Double(self.configuration.retention.components.seconds)
+        let cutoff = cutoff ?? Date().addingTimeInterval(-seconds)
+        return try await self.client.transaction { connection in
+            let outbox = try connection.query(
+                "DELETE FROM outbox WHERE status = 1 AND delivered_at < $1", [cutoff]
+            ).affected
+            let inbox = try connection.query("DELETE FROM inbox WHERE received_at < $1", [cutoff]).affected
+            return (outbox, inbox)
+        }
+    }
+
+    public func stats() async throws -> MailboxStats {
+        let rows = try await self.client.query(
+            """
+            SELECT destination, count(*) AS n,
+                   EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS age
+            FROM outbox WHERE status = 0 GROUP BY destination
+            """
+        )
+        var pending: [String: Int] = [:]
+        var oldest = 0.0
+        for row in rows.rows {
+            pending[try row.string("destination")] = try row.int("n")
+            oldest = max(oldest, try row.double("age"))
+        }
+        let dead = try await self.client.query("SELECT count(*) AS n FROM outbox WHERE status = 2").first?.int("n") ?? 0
+        return MailboxStats(service: self.service, pending: pending, oldestPendingSeconds: oldest, deadLetters: dead)
+    }
+
+    func pruneLoop() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: self.configuration.pruneInterval)
+            } catch {
+                return
+            }
+            do {
+                let (outbox, inbox) = try await self.prune()
+                if outbox + inbox > 0 {
+                    self.log.info("pruned mailbox", metadata: ["outbox": "\(outbox)", "inbox": "\(inbox)"])
+                }
+            } catch {
+                self.log.warning("pruning failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

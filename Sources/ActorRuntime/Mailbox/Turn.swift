@@ -1,0 +1,80 @@
+import Foundation
+
+/// One handler turn: a Postgres transaction on the service's own database, in which the handler changes its
+/// state and queues outgoing messages. Either all of it commits (and then the message is acked) or none.
+///
+/// Runs on a database thread: handlers are synchronous and may block on `connection` freely.
+public struct Turn: ~Copyable {
+    /// The turn's transaction, for the service's own queries.
+    public let connection: PostgresConnection
+    /// The service whose turn this is.
+    public let service: String
+    let routes: MessageRoutes
+    /// Destinations that got messages, so their relays are woken after the commit.
+    var touched: Set<String> = []
+
+    init(connection: PostgresConnection, service: String, routes: MessageRoutes) {
+        self.connection = connection
+        self.service = service
+        self.routes = routes
+    }
+
+    /// Queues `message` for `destination`, delivered after this turn commits.
+    @available(*, noasync)
+    public mutating func send(_ message: OutgoingMessage, to destination: String) throws {
+        try self.insert(message, destination: destination, notBefore: nil)
+    }
+
+    /// Queues `message` for every subscriber of its type (fan-out at write time: one row per subscriber).
+    ///
+    /// - Returns: the subscribers it went to.
+    @available(*, noasync)
+    @discardableResult
+    public mutating func publish(_ message: OutgoingMessage) throws -> [String] {
+        let subscribers = self.routes.subscribers(of: message.type)
+        for subscriber in subscribers { try self.insert(message, destination: subscriber, notBefore: nil) }
+        return subscribers
+    }
+
+    /// Queues `message` to this service itself, to be delivered no earlier than `delay` from now: a durable
+    /// timer. It survives restarts (it is a row like any other) and is delivered through the inbox, once.
+    @available(*, noasync)
+    public mutating func schedule(_ message: OutgoingMessage, after delay: Duration) throws {
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        try self.insert(message, destination: self.service, notBefore: Date().addingTimeInterval(seconds))
+    }
+
+    private mutating func insert(_ message: OutgoingMessage, destination: String, notBefore: Date?) throws {
+        try self.connection.query(
+            """
+            INSERT INTO outbox (message_id, destination, message_type, saga_id, payload, not_before)
+            VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+            ON CONFLICT (destination, message_id) DO NOTHING
+            """,
+            [message.id, destination, message.type, message.sagaID, message.payload, notBefore]
+        )
+        self.touched.insert(destination)
+    }
+}
+
+/// Who subscribes to which message type, for `Turn.publish`.
+public struct MessageRoutes: Sendable {
+    private var subscribers: [String: [String]]
+
+    public init(_ subscribers: [String: [String]] = [:]) {
+        self.subscribers = subscribers
+    }
+
+    public func subscribers(of type: String) -> [String] { self.subscribers[type] ?? [] }
+
+    /// Every service that can receive something from a publisher.
+    public var allSubscribers: Set<String> { Set(self.subscribers.values.joined()) }
+}
+
+/// Handles the messages delivered to one service.
+public protocol MailboxHandler: Sendable {
+    /// Applies `message` inside `turn`'s transaction. Throwing rolls the turn back: the message is retried,
+    /// and after too many failures it becomes a dead letter.
+    @available(*, noasync)
+    func handle(_ message: MailboxMessage, in turn: inout Turn) throws
+}

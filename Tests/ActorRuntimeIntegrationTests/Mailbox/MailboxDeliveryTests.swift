@@ -1,0 +1,90 @@
+import ActorRuntime
+import ActorRuntimeTestSupport
+import Foundation
+import Testing
+
+@Suite struct MailboxDeliveryTests {
+    @Test func messagesFlowFromOutboxToTheRemoteHandlerInOrder() async throws {
+        try await withMailboxes { f in
+            f.start(f.alpha)
+            f.start(f.beta)
+            for i in 0..<50 {
+                try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "\(i)"), to: "beta") }
+            }
+            try await f.eventually("50 credits applied") { try await f.balance(f.betaDB, "acct") == 50 }
+            #expect(try await f.applied(f.betaDB).map(\.note) == (0..<50).map { "\($0)" })
+            try await f.eventually("outbox drained") { try await f.pending(f.alphaDB) == 0 }
+        }
+    }
+
+    @Test func theSameMessageDeliveredFiveTimesTakesEffectOnce() async throws {
+        try await withMailboxes { f in
+            f.beta.registerEndpoint()
+            let message = MailboxMessage(
+                id: UUID().uuidString, type: "Credit", sagaID: nil,
+                payload: #"{"account":"acct","amount":7}"#, source: "alpha")
+            let endpoint = try MailboxEndpoint.resolve(
+                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            for round in 0..<5 {
+                let report = try await endpoint.deliver(DeliveryBatch(source: "alpha", destination: "beta", messages: [message]))
+                #expect(report.accepted == 1)
+                #expect(report.duplicates == (round == 0 ? 0 : 1))
+            }
+            #expect(try await f.balance(f.betaDB, "acct") == 7)
+            #expect(try await f.applied(f.betaDB).count == 1)
+        }
+    }
+
+    @Test func deliveringEveryBatchTwiceChangesNothing() async throws {
+        try await withMailboxes(tune: { $0.deliverTwice = true }) { f in
+            f.start(f.alpha)
+            f.start(f.beta)
+            for i in 0..<30 {
+                try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 2, note: "\(i)"), to: "beta") }
+            }
+            try await f.eventually("outbox drained") { try await f.pending(f.alphaDB) == 0 }
+            #expect(try await f.balance(f.betaDB, "acct") == 60)
+            #expect(try await f.applied(f.betaDB).map(\.note) == (0..<30).map { "\($0)" })
+        }
+    }
+
+    @Test func sqlLookingValuesRoundTripUnchanged() async throws {
+        try await withMailboxes { f in
+            f.start(f.alpha)
+            f.start(f.beta)
+            let nasty = #"x'); DROP TABLE accounts; -- "quoted" ; \ ✓"#
+            try await f.alpha.transaction { turn in try turn.send(Ledger.credit(nasty, 5, note: nasty), to: "beta") }
+            try await f.eventually("applied") { try await f.applied(f.betaDB).count == 1 }
+            #expect(try await f.applied(f.betaDB).first?.note == nasty)
+            #expect(try await f.balance(f.betaDB, nasty) == 5)
+        }
+    }
+
+    @Test func eventsFanOutToEverySubscriberAtWriteTime() async throws {
+        try await withMailboxes(tune: { $0.routes = MessageRoutes(["Credit": ["alpha", "beta"]]) }) { f in
+            f.start(f.alpha)
+            f.start(f.beta)
+            try await f.beta.transaction { turn in
+                let to = try turn.publish(Ledger.credit("shared", 3))
+                #expect(Set(to) == ["alpha", "beta"])
+            }
+            try await f.eventually("both applied") {
+                let alpha = try await f.balance(f.alphaDB, "shared")
+                let beta = try await f.balance(f.betaDB, "shared")
+                return alpha == 3 && beta == 3
+            }
+        }
+    }
+
+    @Test func handlersSendOnwardInTheirOwnTurn() async throws {
+        try await withMailboxes { f in
+            f.start(f.alpha)
+            f.start(f.beta)
+            // alpha → beta: "Relay" makes beta's turn send a Credit back to alpha.
+            let relay = OutgoingMessage(type: "Relay", payload: #"{"account":"back","amount":4,"forwardTo":"alpha"}"#)
+            try await f.alpha.transaction { turn in try turn.send(relay, to: "beta") }
+            try await f.eventually("credit came back") { try await f.balance(f.alphaDB, "back") == 4 }
+            #expect(try await f.balance(f.betaDB, "back") == 0)
+        }
+    }
+}
