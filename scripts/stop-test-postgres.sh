@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Stops the throwaway Postgres the tests started under .data/test-postgres (if it runs).
+# Stops the throwaway Postgres servers the tests started under .data/test-postgres* (those that run).
 set -u
-dir="$(cd "$(dirname "$0")/.." && pwd)/.data/test-postgres"
-[ -f "$dir/postmaster.pid" ] || exit 0
+root="$(cd "$(dirname "$0")/.." && pwd)/.data"
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-if [ "$(id -u)" -eq 0 ]; then
-    (cd / && runuser -u postgres -- "$bin/pg_ctl" stop -D "$dir" -m fast -w >/dev/null)
-else
-    "$bin/pg_ctl" stop -D "$dir" -m fast -w >/dev/null
-fi
+for dir in "$root"/test-postgres*; do
+    [ -f "$dir/postmaster.pid" ] || continue
+    if [ "$(id -u)" -eq 0 ]; then
+        (cd / && runuser -u postgres -- "$bin/pg_ctl" stop -D "$dir" -m fast -w >/dev/null)
+    else
+        "$bin/pg_ctl" stop -D "$dir" -m fast -w >/dev/null
+    fi
+done
+exit 0

@@ -1,5 +1,8 @@
 import ActorRuntime
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Cluster settings for tests: port 0, short backoffs and grace periods, quiet logs.
 public enum TestSettings {
@@ -20,5 +23,27 @@ public enum TestSettings {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return logger
+    }
+}
+
+extension TestSettings {
+    /// A free port below the kernel's ephemeral range (32768 and up on Linux), for a node that a test stops
+    /// and starts again on the same port: an ephemeral port could be taken meanwhile by any outgoing
+    /// connection's local end, or by another test's listener on port 0.
+    public static func restartablePort() -> Int {
+        while true {
+            let port = Int.random(in: 20_000..<32_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound == 0 { return port }
+        }
     }
 }

@@ -93,6 +93,15 @@ extension ClusterSystem {
             try? await connection.channel.writeAndFlush([Wire.Frame.goodbye])
             try? await connection.channel.close()
         }
+        // Connections still in their handshake hold the port too.
+        for channel in self.openChannels.withLock({ Array($0.values) }) {
+            try? await channel.close()
+        }
+        // Until every socket is closed the port stays taken; a restart on it would fail to bind.
+        let closeDeadline = ContinuousClock.now + .seconds(2)
+        while !self.openChannels.withLock({ $0.isEmpty }), ContinuousClock.now < closeDeadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         await running.control.value
         self.lifecycle.withLock { $0 = .stopped }
         self.log.info("node stopped")
@@ -136,6 +145,11 @@ extension ClusterSystem {
     }
 
     private func addCodecHandlers(to channel: any Channel, then handler: ConnectionHandler) throws {
+        // A connection accepted just before the listener closed is initialised only now: refuse it.
+        guard !self.isStopping else { throw RuntimeError.shuttingDown(self.settings.node) }
+        let key = ObjectIdentifier(channel)
+        self.openChannels.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { _ in self.openChannels.withLock { $0[key] = nil } }
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ByteToMessageHandler(FrameDecoder(limits: self.settings.limits, stats: self.transportStats)))
         try sync.addHandler(MessageToByteHandler(FrameEncoder(limits: self.settings.limits, stats: self.transportStats)))

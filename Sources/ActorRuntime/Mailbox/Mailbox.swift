@@ -54,6 +54,8 @@ public final class Mailbox: Service, Sendable {
 
     public let configuration: Configuration
     let client: PostgresClient
+    /// The relays' own connections, so that a busy service never starves its outbound queue.
+    let relayClient: PostgresClient
     let system: ClusterSystem
     let handler: any MailboxHandler
     let log: Logger
@@ -71,12 +73,19 @@ public final class Mailbox: Service, Sendable {
     ) {
         self.configuration = configuration
         self.client = client
+        var relayConfiguration = client.configuration
+        relayConfiguration.poolSize = 2
+        self.relayClient = PostgresClient(configuration: relayConfiguration, logger: logger)
         self.system = system
         self.handler = handler
         var log = logger
         log[metadataKey: "service"] = "\(configuration.service)"
         self.log = log
         (self.newRelays, self.newRelaysContinuation) = AsyncStream.makeStream()
+    }
+
+    deinit {
+        self.relayClient.shutdown()
     }
 
     public var service: String { self.configuration.service }
@@ -160,35 +169,18 @@ public final class Mailbox: Service, Sendable {
         let handler = self.handler
         let service = self.service
         let routes = self.configuration.routes
-        let (report, touched) = try await self.client.transaction { connection -> (DeliveryReport, Set<String>) in
-            var turn = Turn(connection: connection, service: service, routes: routes)
-            var report = DeliveryReport(accepted: 0, duplicates: 0, failure: nil)
-            for message in batch.messages {
-                try connection.query("SAVEPOINT message")
-                let inserted = try connection.query(
-                    "INSERT INTO inbox (message_id, source, message_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    [message.id, message.source, message.type]
-                ).affected == 1
-                if !inserted {
-                    try connection.query("RELEASE SAVEPOINT message")
-                    report.accepted += 1
-                    report.duplicates += 1
-                    continue
-                }
-                do {
-                    try handler.handle(message, in: &turn)
-                    try connection.query("RELEASE SAVEPOINT message")
-                    report.accepted += 1
-                } catch let error as PostgresError where error.isTransient {
-                    throw error  // the database, not the handler, failed: retry the whole batch
-                } catch {
-                    try connection.query("ROLLBACK TO SAVEPOINT message")
-                    report.failure = .init(error: String(describing: error).prefix(2000).description)
-                    break
-                }
+        let outcome: (DeliveryReport, Set<String>)
+        do {
+            outcome = try await self.client.transaction { connection in
+                try Self.receiveFast(batch, handler: handler, connection: connection, service: service, routes: routes)
             }
-            return (report, turn.touched)
+        } catch is HandlerFailure {
+            // Some handler threw: redo the batch message by message to commit the prefix before it.
+            outcome = try await self.client.transaction { connection in
+                try Self.receiveCarefully(batch, handler: handler, connection: connection, service: service, routes: routes)
+            }
         }
+        let (report, touched) = outcome
         self.wake(touched)
         if let failure = report.failure {
             self.log.warning("handler failed", metadata: [
@@ -197,5 +189,81 @@ public final class Mailbox: Service, Sendable {
             ])
         }
         return report
+    }
+
+    private struct HandlerFailure: Error {}
+
+    /// The common case: one inbox insert for the whole batch, every handler in the one transaction.
+    @available(*, noasync)
+    private static func receiveFast(
+        _ batch: DeliveryBatch,
+        handler: any MailboxHandler,
+        connection: PostgresConnection,
+        service: String,
+        routes: MessageRoutes
+    ) throws -> (DeliveryReport, Set<String>) {
+        let messages = batch.messages
+        let fresh = Set(
+            try connection.query(
+                """
+                INSERT INTO inbox (message_id, source, message_type)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING
+                RETURNING message_id
+                """,
+                [
+                    PostgresArray(messages.map(\.id)), PostgresArray(messages.map(\.source)),
+                    PostgresArray(messages.map(\.type)),
+                ]
+            ).rows.map { try $0.string("message_id") })
+        var turn = Turn(connection: connection, service: service, routes: routes)
+        for message in messages where fresh.contains(message.id) {
+            do {
+                try handler.handle(message, in: &turn)
+            } catch let error as PostgresError where error.isTransient {
+                throw error
+            } catch {
+                throw HandlerFailure()
+            }
+        }
+        let report = DeliveryReport(accepted: messages.count, duplicates: messages.count - fresh.count, failure: nil)
+        return (report, turn.touched)
+    }
+
+    /// Message by message under savepoints: commits everything before the first failing handler.
+    @available(*, noasync)
+    private static func receiveCarefully(
+        _ batch: DeliveryBatch,
+        handler: any MailboxHandler,
+        connection: PostgresConnection,
+        service: String,
+        routes: MessageRoutes
+    ) throws -> (DeliveryReport, Set<String>) {
+        var turn = Turn(connection: connection, service: service, routes: routes)
+        var report = DeliveryReport(accepted: 0, duplicates: 0, failure: nil)
+        for message in batch.messages {
+            try connection.query("SAVEPOINT message")
+            let inserted = try connection.query(
+                "INSERT INTO inbox (message_id, source, message_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                [message.id, message.source, message.type]
+            ).affected == 1
+            if !inserted {
+                try connection.query("RELEASE SAVEPOINT message")
+                report.accepted += 1
+                report.duplicates += 1
+                continue
+            }
+            do {
+                try handler.handle(message, in: &turn)
+                try connection.query("RELEASE SAVEPOINT message")
+                report.accepted += 1
+            } catch let error as PostgresError where error.isTransient {
+                throw error  // the database, not the handler, failed: retry the whole batch
+            } catch {
+                try connection.query("ROLLBACK TO SAVEPOINT message")
+                report.failure = .init(error: String(describing: error).prefix(2000).description)
+                break
+            }
+        }
+        return (report, turn.touched)
     }
 }

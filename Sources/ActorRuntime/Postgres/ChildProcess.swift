@@ -9,7 +9,7 @@ import Glibc
 /// Not Foundation's `Process`: it watches for termination through a descriptor the child inherits, and a
 /// daemon the child leaves behind (the server `pg_ctl start` forks) keeps that descriptor open, so `Process`
 /// never sees the exit. Here the child gets stdin from /dev/null and stdout/stderr to a file, and starts in
-/// `directory` (through `/bin/sh`, as glibc's `posix_spawn_file_actions_addchdir_np` is not visible to Swift).
+/// `directory` (through `/bin/sh`); every other descriptor is closed.
 enum ChildProcess {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -27,6 +27,9 @@ enum ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Without this the child (and the server it leaves running) would inherit every descriptor of this
+        // process that lacks close-on-exec, listening sockets included, and keep their ports taken.
+        guard spawnCloseFrom(&actions, 3) == 0 else { throw Failure(description: "posix_spawn_file_actions_addclosefrom_np failed") }
 
         let shell = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, executable] + arguments
         let argv = shell.map { strdup($0) } + [nil]
@@ -46,3 +49,7 @@ enum ChildProcess {
         return (exitStatus, output)
     }
 }
+
+/// glibc ≥ 2.34; the header declares it only under `_GNU_SOURCE`, which Swift's Glibc module does not set.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func spawnCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Int32

@@ -64,7 +64,7 @@ public enum MigrationRunner {
             )
             """
             )
-        } catch let error as PostgresError where error.isUniqueViolation || error.sqlState == "42P07" {
+        } catch let error as PostgresError where error.isUniqueViolation || error.sqlState == "42P07" || error.sqlState == "42710" {
             // Another process created it at the same moment: `IF NOT EXISTS` does not cover that race.
         }
         var applied: [Int] = []

@@ -128,3 +128,23 @@ enum PostgresTime {
         return Date(timeIntervalSince1970: Double(epoch - offsetSeconds) + fraction)
     }
 }
+
+/// A `text[]` parameter, written as an array literal with every element quoted.
+public struct PostgresArray: PostgresBindable {
+    public var elements: [String]
+    public init(_ elements: [String]) { self.elements = elements }
+
+    public var postgresText: String {
+        var out = "{"
+        for (index, element) in self.elements.enumerated() {
+            if index > 0 { out += "," }
+            out += "\""
+            for character in element {
+                if character == "\"" || character == "\\" { out += "\\" }
+                out.append(character)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+}

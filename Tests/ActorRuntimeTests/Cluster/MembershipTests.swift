@@ -7,7 +7,7 @@ import Testing
 @Suite struct MembershipTests {
     @Test func aStoppedPeerFailsFastAndARestartedOneIsANewIncarnation() async throws {
         let a = ClusterSystem(settings: TestCluster.settings("a"))
-        let b = ClusterSystem(settings: TestCluster.settings("b"))
+        let b = ClusterSystem(settings: TestCluster.settings("b", port: TestSettings.restartablePort()))
         try await a.start()
         try await b.start()
         defer { withExtendedLifetime(a) {} }
