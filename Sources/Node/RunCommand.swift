@@ -32,9 +32,12 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("cluster.conf uses the development secret; set secret_env for anything but local development")
         }
         let systems = NodeFactory.makeSystems(config, only: self.node.map { [$0] }, logger: logger)
+        let hosted = config.nodes.filter { self.node == nil || $0.name == self.node }.flatMap(\.services)
+        let databases = try await Databases.prepare(config, services: hosted, logger: logger)
+        // Shut down in reverse: the nodes first, then the databases under them.
         let group = ServiceGroup(
             configuration: .init(
-                services: systems.map { .init(service: $0) },
+                services: [.init(service: databases)] + systems.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -27,9 +27,21 @@ struct ClusterConfig: Equatable {
     /// The secret the shipped `cluster.conf` uses; a node started with it warns that it is not for production.
     static let developmentSecret = "dev-only-change-me"
 
+    /// Where each service's database is.
+    struct Postgres: Equatable {
+        /// Port and directory of the embedded server, used for every service without a URL.
+        var embeddedPort = 54329
+        var embeddedDirectory = ".data/postgres"
+        /// Explicit database URLs per service (production).
+        var urls: [String: String] = [:]
+
+        var needsEmbedded: Bool { ClusterConfig.knownServices.contains { self.urls[$0] == nil } }
+    }
+
     var cluster: String
     var secret: String
     var nodes: [Node]
+    var postgres = Postgres()
 
     var usesDevelopmentSecret: Bool { self.secret == Self.developmentSecret }
 
@@ -78,11 +90,40 @@ struct ClusterConfig: Equatable {
             nodes.append(Node(name: name, host: address.host, port: address.port, services: services, http: http))
         }
         try nodesTable.finish()
+        let postgres = try Self.postgres(&root)
         try root.finish()
         guard !nodes.isEmpty else { throw ConfigError("nodes", "at least one node is required") }
 
         try Self.checkPlacement(nodes)
-        return ClusterConfig(cluster: cluster, secret: secret, nodes: nodes)
+        return ClusterConfig(cluster: cluster, secret: secret, nodes: nodes, postgres: postgres)
+    }
+
+    private static func postgres(_ root: inout TOMLReader) throws -> Postgres {
+        var postgres = Postgres()
+        guard var table = try root.table("postgres") else { return postgres }
+        if let port = try table.int("embedded_port") {
+            guard (1...65535).contains(port) else { throw ConfigError(table.key("embedded_port"), "must be 1...65535") }
+            postgres.embeddedPort = port
+        }
+        if let directory = try table.string("embedded_directory") {
+            guard !directory.isEmpty else { throw ConfigError(table.key("embedded_directory"), "must not be empty") }
+            postgres.embeddedDirectory = directory
+        }
+        if var urls = try table.table("urls") {
+            for service in urls.keys {
+                guard Self.knownServices.contains(service) else {
+                    throw ConfigError(urls.key(service), "unknown service '\(service)'")
+                }
+                let url = try urls.requiredString(service)
+                guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                    throw ConfigError(urls.key(service), "must be a postgres:// or postgresql:// URL")
+                }
+                postgres.urls[service] = url
+            }
+            try urls.finish()
+        }
+        try table.finish()
+        return postgres
     }
 
     private static func secret(_ root: inout TOMLReader, environment: [String: String]) throws -> String {

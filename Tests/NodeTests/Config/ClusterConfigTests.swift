@@ -27,6 +27,26 @@ import Testing
         #expect(config.usesDevelopmentSecret)
     }
 
+    @Test func readsPostgresSettings() throws {
+        let text = Self.valid + """
+
+            [postgres]
+            embedded_port = 6000
+            [postgres.urls]
+            order = "postgresql://order@db:5432/order"
+            """
+        let config = try ClusterConfig.parse(text)
+        #expect(config.postgres.embeddedPort == 6000)
+        #expect(config.postgres.urls == ["order": "postgresql://order@db:5432/order"])
+        #expect(config.postgres.needsEmbedded)
+        #expect(throws: ConfigError("postgres.urls.shipping", "unknown service 'shipping'")) {
+            try ClusterConfig.parse(Self.valid + "\n[postgres.urls]\nshipping = \"postgresql://x\"")
+        }
+        #expect(throws: ConfigError("postgres.port", "unknown key")) {
+            try ClusterConfig.parse(Self.valid + "\n[postgres]\nport = 1")
+        }
+    }
+
     @Test func readsTheSecretFromTheEnvironment() throws {
         let text = Self.valid.replacingOccurrences(of: "secret = \"0123456789abcdef0123\"", with: "secret_env = \"S\"")
         #expect(try ClusterConfig.parse(text, environment: ["S": "from-the-environment!"]).secret == "from-the-environment!")

@@ -1,0 +1,56 @@
+import ActorRuntime
+import Logging
+import ServiceLifecycle
+
+/// The databases of the services a process hosts: the embedded server when needed, one database and role per
+/// service, the mailbox tables in each. Stops the embedded server at shutdown if this process started it.
+final class Databases: Service, Sendable {
+    let clients: [String: PostgresClient]
+    private let embedded: EmbeddedPostgres?
+    private let startedEmbedded: Bool
+    private let logger: Logger
+
+    private init(clients: [String: PostgresClient], embedded: EmbeddedPostgres?, startedEmbedded: Bool, logger: Logger) {
+        self.clients = clients
+        self.embedded = embedded
+        self.startedEmbedded = startedEmbedded
+        self.logger = logger
+    }
+
+    static func prepare(_ config: ClusterConfig, services: [String], logger: Logger) async throws -> Databases {
+        var embedded: EmbeddedPostgres?
+        var started = false
+        if services.contains(where: { config.postgres.urls[$0] == nil }) {
+            var configuration = EmbeddedPostgres.Configuration()
+            configuration.port = config.postgres.embeddedPort
+            configuration.directory = config.postgres.embeddedDirectory
+            let server = EmbeddedPostgres(configuration: configuration, logger: logger)
+            started = try await server.start()
+            embedded = server
+        }
+        var clients: [String: PostgresClient] = [:]
+        for service in services {
+            let url: String
+            if let explicit = config.postgres.urls[service] {
+                url = explicit
+            } else {
+                url = try await embedded!.ensureDatabase(service)
+            }
+            let client = PostgresClient(configuration: .init(url: url), logger: logger)
+            try await MigrationRunner.apply(MailboxSchema.migrations, namespace: "mailbox", client: client, logger: logger)
+            clients[service] = client
+            logger.info("database ready", metadata: ["service": "\(service)"])
+        }
+        return Databases(clients: clients, embedded: embedded, startedEmbedded: started, logger: logger)
+    }
+
+    /// Waits for shutdown, then closes the pools and stops the embedded server if this process started it.
+    func run() async throws {
+        try? await gracefulShutdown()
+        for client in self.clients.values { client.shutdown() }
+        if self.startedEmbedded, let embedded = self.embedded {
+            self.logger.info("stopping embedded Postgres")
+            try await embedded.stop()
+        }
+    }
+}
