@@ -64,19 +64,25 @@ extension Mailbox {
             """,
             [destination, self.configuration.batchSize]
         )
-        return try rows.rows.map { row in
-            PendingRow(
+        var bytes = 0
+        var pending: [PendingRow] = []
+        for row in rows.rows {
+            let payload = try row.string("payload")
+            bytes += payload.utf8.count
+            if !pending.isEmpty, bytes > self.configuration.batchBytes { break }
+            pending.append(PendingRow(
                 id: Int64(try row.int("id")),
                 attempts: try row.int("attempts"),
                 message: MailboxMessage(
                     id: try row.string("message_id"),
                     type: try row.string("message_type"),
                     sagaID: try row.optionalString("saga_id"),
-                    payload: try row.string("payload"),
+                    payload: payload,
                     source: source
                 )
-            )
+            ))
         }
+        return pending
     }
 
     /// Seconds until the earliest delayed row for `destination` is due, if there is one.

@@ -22,8 +22,11 @@ public final class Mailbox: Service, Sendable {
         public var directory: [String: String]
         /// Subscribers per message type, for `Turn.publish`.
         public var routes = MessageRoutes()
-        /// Messages per delivery call. Defaults to 100.
-        public var batchSize = 100
+        /// Most messages per delivery call (one receiving transaction). Defaults to 1000.
+        public var batchSize = 1000
+        /// Most payload bytes per delivery call; a batch stops before passing it (well under the wire's
+        /// 16 MiB frame cap). Defaults to 4 MiB.
+        public var batchBytes = 4 << 20
         /// How long an idle relay sleeps when nothing wakes it (the fallback to in-process wake-ups).
         /// Defaults to 1 s.
         public var pollInterval: Duration = .seconds(1)
@@ -136,6 +139,7 @@ public final class Mailbox: Service, Sendable {
         let (result, touched) = try await self.client.transaction { connection in
             var turn = Turn(connection: connection, service: service, routes: routes)
             let result = try body(&turn)
+            try turn.flush()
             return (result, turn.touched)
         }
         self.wake(touched)
@@ -225,6 +229,7 @@ public final class Mailbox: Service, Sendable {
                 throw HandlerFailure()
             }
         }
+        try turn.flush()
         let report = DeliveryReport(accepted: messages.count, duplicates: messages.count - fresh.count, failure: nil)
         return (report, turn.touched)
     }
@@ -254,11 +259,13 @@ public final class Mailbox: Service, Sendable {
             }
             do {
                 try handler.handle(message, in: &turn)
+                try turn.flush()
                 try connection.query("RELEASE SAVEPOINT message")
                 report.accepted += 1
             } catch let error as PostgresError where error.isTransient {
                 throw error  // the database, not the handler, failed: retry the whole batch
             } catch {
+                turn.discardQueued()
                 try connection.query("ROLLBACK TO SAVEPOINT message")
                 report.failure = .init(error: String(describing: error).prefix(2000).description)
                 break

@@ -12,6 +12,8 @@ public struct Turn: ~Copyable {
     let routes: MessageRoutes
     /// Destinations that got messages, so their relays are woken after the commit.
     var touched: Set<String> = []
+    /// Messages sent in this turn, written to `outbox` in one statement before the commit.
+    private var queued: [(message: OutgoingMessage, destination: String, notBefore: Date?)] = []
 
     init(connection: PostgresConnection, service: String, routes: MessageRoutes) {
         self.connection = connection
@@ -19,7 +21,8 @@ public struct Turn: ~Copyable {
         self.routes = routes
     }
 
-    /// Queues `message` for `destination`, delivered after this turn commits.
+    /// Queues `message` for `destination`, delivered after this turn commits. (The outbox row is written at the
+    /// end of the turn, so the turn's own queries do not see it.)
     @available(*, noasync)
     public mutating func send(_ message: OutgoingMessage, to destination: String) throws {
         try self.insert(message, destination: destination, notBefore: nil)
@@ -44,16 +47,43 @@ public struct Turn: ~Copyable {
         try self.insert(message, destination: self.service, notBefore: Date().addingTimeInterval(seconds))
     }
 
+    /// Largest payload a message may carry: one message must always fit in one delivery call.
+    public static let maxPayloadBytes = 1 << 20
+
     private mutating func insert(_ message: OutgoingMessage, destination: String, notBefore: Date?) throws {
+        guard message.payload.utf8.count <= Self.maxPayloadBytes else {
+            throw RuntimeError(
+                .serializationFailed,
+                "\(message.type) payload is \(message.payload.utf8.count) bytes; the limit is \(Self.maxPayloadBytes)")
+        }
+        self.queued.append((message, destination, notBefore))
+        self.touched.insert(destination)
+    }
+
+    /// Writes the queued messages to `outbox` in one statement. The mailbox calls it before the commit.
+    @available(*, noasync)
+    mutating func flush() throws {
+        guard !self.queued.isEmpty else { return }
+        let queued = self.queued
+        self.queued.removeAll()
         try self.connection.query(
             """
             INSERT INTO outbox (message_id, destination, message_type, saga_id, payload, not_before)
-            VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+            SELECT m, d, t, s, p::jsonb, n::timestamptz
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(m, d, t, s, p, n)
             ON CONFLICT (destination, message_id) DO NOTHING
             """,
-            [message.id, destination, message.type, message.sagaID, message.payload, notBefore]
+            [
+                PostgresArray(queued.map(\.message.id)), PostgresArray(queued.map(\.destination)),
+                PostgresArray(queued.map(\.message.type)), PostgresArray(queued.map(\.message.sagaID)),
+                PostgresArray(queued.map(\.message.payload)), PostgresArray(queued.map { $0.notBefore?.postgresText }),
+            ]
         )
-        self.touched.insert(destination)
+    }
+
+    /// Forgets queued messages (their handler failed and its savepoint was rolled back).
+    mutating func discardQueued() {
+        self.queued.removeAll()
     }
 }
 

@@ -129,15 +129,19 @@ enum PostgresTime {
     }
 }
 
-/// A `text[]` parameter, written as an array literal with every element quoted.
+/// A `text[]` parameter, written as an array literal with every element quoted (`nil` is SQL NULL).
 public struct PostgresArray: PostgresBindable {
-    public var elements: [String]
-    public init(_ elements: [String]) { self.elements = elements }
+    public var elements: [String?]
+    public init(_ elements: [String?]) { self.elements = elements }
 
     public var postgresText: String {
         var out = "{"
         for (index, element) in self.elements.enumerated() {
             if index > 0 { out += "," }
+            guard let element else {
+                out += "NULL"
+                continue
+            }
             out += "\""
             for character in element {
                 if character == "\"" || character == "\\" { out += "\\" }

@@ -87,4 +87,20 @@ import Testing
             #expect(try await f.balance(f.betaDB, "back") == 0)
         }
     }
+
+    @Test func anOversizedPayloadIsRefusedAtTheSourceAndNothingIsQueued() async throws {
+        try await withMailboxes { f in
+            let huge = OutgoingMessage(type: "Credit", payload: "\"" + String(repeating: "x", count: 2 << 20) + "\"")
+            do {
+                try await f.alpha.transaction { turn in
+                    try turn.send(Ledger.credit("acct", 1), to: "beta")
+                    try turn.send(huge, to: "beta")
+                }
+                Issue.record("expected a refusal")
+            } catch let error as RuntimeError {
+                #expect(error.message.contains("limit"))
+            }
+            #expect(try await f.pending(f.alphaDB) == 0)  // the whole turn rolled back
+        }
+    }
 }
