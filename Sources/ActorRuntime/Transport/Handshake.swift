@@ -203,27 +203,15 @@ public struct Handshake {
                 return self.refuse(.wrongTarget, "expected node '\(target)', reached '\(challenge.node)'")
             }
         }
-        let expected = Self.proof(
-            label: "accept",
-            secret: me.secret,
-            cluster: me.cluster,
-            dialer: me.node,
-            acceptor: challenge.node,
-            dialerNonce: nonce,
-            acceptorNonce: challenge.nonce
-        )
-        guard Self.constantTimeEquals(expected, challenge.proof) else {
+        func proof(_ label: String) -> [UInt8] {
+            Self.proof(
+                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, acceptor: challenge.node,
+                dialerNonce: nonce, acceptorNonce: challenge.nonce)
+        }
+        guard Self.constantTimeEquals(proof("accept"), challenge.proof) else {
             return self.refuse(.badSecret, "node '\(challenge.node)' failed to prove the cluster secret")
         }
-        let mine = Self.proof(
-            label: "dial",
-            secret: me.secret,
-            cluster: me.cluster,
-            dialer: me.node,
-            acceptor: challenge.node,
-            dialerNonce: nonce,
-            acceptorNonce: challenge.nonce
-        )
+        let mine = proof("dial")
         let peer = PeerIdentity(
             node: challenge.node,
             role: .member,

@@ -156,7 +156,7 @@ extension Wire {
 
         func encode(into buffer: inout ByteBuffer) {
             buffer.writeInteger(self.code.rawValue)
-            buffer.writeWireString(String(self.reason.utf8.prefix(1024)) ?? "")
+            buffer.writeWireString(String(self.reason.prefix(512)))
         }
 
         static func decode(from buffer: inout ByteBuffer) throws -> Reject {

@@ -34,7 +34,16 @@ struct MailboxBenchCommand: AsyncParsableCommand {
         pgConfiguration.port = self.port
         let server = EmbeddedPostgres(configuration: pgConfiguration, logger: logger)
         let startedServer = try await server.start()
-        defer { if startedServer { Self.stopBlocking(server) } }
+        do {
+            try await self.measure(server: server, logger: logger)
+        } catch {
+            if startedServer { try? await server.stop() }
+            throw error
+        }
+        if startedServer { try await server.stop() }
+    }
+
+    private func measure(server: EmbeddedPostgres, logger: Logger) async throws {
         for name in ["bench_src", "bench_dst", "bench_base"] { try await server.dropDatabase(name) }
         let urls = (
             src: try await server.ensureDatabase("bench_src"), dst: try await server.ensureDatabase("bench_dst"),
@@ -74,15 +83,6 @@ struct MailboxBenchCommand: AsyncParsableCommand {
 
     private func progress(_ message: String) {
         FileHandle.standardError.write(Data("[bench] \(message)\n".utf8))
-    }
-
-    private static func stopBlocking(_ server: EmbeddedPostgres) {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            try? await server.stop()
-            done.signal()
-        }
-        done.wait()
     }
 
     private func measureBaseline(_ client: PostgresClient) async throws -> Double {
