@@ -161,3 +161,34 @@ import Testing
         }
     }
 }
+
+@Suite struct ClientRoleTests {
+    @Test func aClientWithTheSecretCallsNodesWithoutJoining() async throws {
+        try await withCluster(["a", "b"]) { cluster in
+            let b = cluster["b"]
+            let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
+            var settings = TestCluster.settings("status-tool")
+            settings.role = .client
+            settings.peers = [b.boundAddress!]
+            let client = ClusterSystem(settings: settings)
+            try await client.start()
+            try await client.waitForMembers(["b"])
+            #expect(client.boundAddress?.port == 0)  // it listens nowhere
+            let remote = try Probe.resolve(id: probe.id, using: client)
+            #expect(try await remote.greet("tool", times: 1) == "hello tool")
+            // The node does not list the client as a member.
+            #expect(b.status().members.map(\.name) == ["b", "a"])
+            await client.shutdown()
+
+            var wrong = TestCluster.settings("intruder", secret: "not-the-cluster-secret")
+            wrong.role = .client
+            wrong.peers = [b.boundAddress!]
+            let intruder = ClusterSystem(settings: wrong)
+            try await intruder.start()
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(intruder.memberState("b") == .unreachable)
+            await intruder.shutdown()
+            #expect(await probe.whenLocal { $0.calls } == 1)
+        }
+    }
+}
