@@ -59,6 +59,7 @@ let package = Package(
         .target(
             name: "ShopActors",
             dependencies: ["ActorRuntime"],
+            resources: [.copy("Schema")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -114,6 +115,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ShopActorsIntegrationTests",
+            dependencies: ["ShopActors", "ActorRuntime", "ActorRuntimeTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

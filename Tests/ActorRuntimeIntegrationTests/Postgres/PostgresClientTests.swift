@@ -1,4 +1,5 @@
 import ActorRuntime
+import ActorRuntimeTestSupport
 import Foundation
 import Testing
 

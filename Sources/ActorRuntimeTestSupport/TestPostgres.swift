@@ -6,8 +6,8 @@ import NIOPosix
 /// The Postgres server of the test run: a real one, the project's embedded server under
 /// `.data/test-postgres` (started here if `make test` has not started it), on a free port.
 /// There is no fallback: without the `postgresql` package the tests fail and say why.
-enum TestPostgres {
-    static let directory = ".data/test-postgres"
+public enum TestPostgres {
+    public static let directory = ".data/test-postgres"
 
     private static let started = Task { () throws -> EmbeddedPostgres in
         var configuration = EmbeddedPostgres.Configuration()
@@ -24,23 +24,23 @@ enum TestPostgres {
         return server
     }
 
-    static var server: EmbeddedPostgres {
+    public static var server: EmbeddedPostgres {
         get async throws { try await Self.started.value }
     }
 
     /// A new, empty database for one test; its URL.
-    static func freshDatabase(_ prefix: String = "t") async throws -> String {
+    public static func freshDatabase(_ prefix: String = "t") async throws -> String {
         let name = "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
         return try await Self.server.ensureDatabase(name)
     }
 
-    static func client(_ url: String, poolSize: Int = 4) -> PostgresClient {
+    public static func client(_ url: String, poolSize: Int = 4) -> PostgresClient {
         var configuration = PostgresClient.Configuration(url: url)
         configuration.poolSize = poolSize
         return PostgresClient(configuration: configuration)
     }
 
-    static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress!.port!
