@@ -1,0 +1,62 @@
+import ActorRuntime
+import ActorRuntimeTestSupport
+import Foundation
+import Testing
+
+@testable import ShopActors
+
+/// One service on its own fresh database, fed commands through its real mailbox endpoint (a local
+/// distributed call), with the events it publishes read back from its outbox.
+final class ServiceHarness: Sendable {
+    let service: String
+    let client: PostgresClient
+    let system: ClusterSystem
+    let mailbox: Mailbox
+
+    init(_ service: String, handler: any MailboxHandler) async throws {
+        self.service = service
+        let url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
+        self.client = TestPostgres.client(url)
+        try await ServiceSchema.migrate(service, client: self.client)
+        let system = ClusterSystem(settings: TestSettings.cluster("n-\(UInt32.random(in: 0...UInt32.max))"))
+        self.system = system
+        var configuration = Mailbox.Configuration(
+            service: service,
+            directory: Dictionary(uniqueKeysWithValues: ClusterConfigServices.all.map { ($0, system.node) }))
+        configuration.routes = ShopRoutes.routes
+        self.mailbox = Mailbox(configuration: configuration, client: self.client, system: self.system, handler: handler,
+                               logger: TestSettings.quietLogger)
+        self.mailbox.registerEndpoint()
+    }
+
+    deinit { self.client.shutdown() }
+
+    /// Delivers one command and returns the events it published (as seen by the saga), in order.
+    @discardableResult
+    func deliver<C: ShopCommand>(_ command: C, sagaID: String = "saga-1") async throws -> [(type: String, json: [String: Any])] {
+        let before = try await self.client.query("SELECT coalesce(max(id), 0) AS m FROM outbox").first!.int("m")
+        let envelope = CommandEnvelope(sagaID: sagaID, payload: command)
+        let message = MailboxMessage(
+            id: envelope.commandID, type: C.commandType, sagaID: sagaID, payload: try ShopJSON.encode(envelope),
+            source: "order-saga")
+        let endpoint = try MailboxEndpoint.resolve(
+            id: ActorID(node: self.system.node, path: MailboxEndpoint.path(for: self.service)), using: self.system)
+        let report = try await endpoint.deliver(DeliveryBatch(source: "order-saga", destination: self.service, messages: [message]))
+        #expect(report.failure == nil, "\(String(describing: report.failure))")
+        return try await self.client.query(
+            "SELECT message_type, payload::text AS p FROM outbox WHERE id > $1 AND destination = 'order-saga' ORDER BY id",
+            [before]
+        ).rows.map { row in
+            let envelope = try JSONSerialization.jsonObject(with: Data(try row.string("p").utf8)) as! [String: Any]
+            return (try row.string("message_type"), envelope["payload"] as! [String: Any])
+        }
+    }
+
+    func int(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> Int? {
+        try await self.client.query(sql, parameters).first?.optionalInt("n")
+    }
+}
+
+enum ClusterConfigServices {
+    static let all = ["gateway", "product", "inventory", "payment", "order", "order-saga", "order-history"]
+}
