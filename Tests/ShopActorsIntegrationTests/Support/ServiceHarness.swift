@@ -52,6 +52,18 @@ final class ServiceHarness: Sendable {
         }
     }
 
+    /// Delivers one event (as a publishing service would) and returns the delivery report.
+    @discardableResult
+    func deliverEvent<E: ShopEvent>(_ event: E, sagaID: String = "saga-1") async throws -> DeliveryReport {
+        let envelope = EventEnvelope(sagaID: sagaID, payload: event)
+        let message = MailboxMessage(
+            id: envelope.eventID, type: E.eventType, sagaID: sagaID, payload: try ShopJSON.encode(envelope),
+            source: "test")
+        let endpoint = try MailboxEndpoint.resolve(
+            id: ActorID(node: self.system.node, path: MailboxEndpoint.path(for: self.service)), using: self.system)
+        return try await endpoint.deliver(DeliveryBatch(source: "test", destination: self.service, messages: [message]))
+    }
+
     func int(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> Int? {
         try await self.client.query(sql, parameters).first?.optionalInt("n")
     }

@@ -1,0 +1,52 @@
+import ActorRuntime
+import Foundation
+import Testing
+
+@testable import ShopActors
+
+@Suite struct OrderHistoryHandlerTests {
+    static func created(_ order: String) -> Events.OrderCreated {
+        Events.OrderCreated(
+            orderID: order, userID: "u-1", paymentMethodID: "method-1", phone: "", email: "", status: "created",
+            orderItems: [Item(productID: "product-1", quantity: 11), Item(productID: "product-2", quantity: 21)],
+            createdAt: "2026-01-02T03:04:05Z", updatedAt: "2026-01-02T03:04:05Z")
+    }
+
+    @Test func theHappyPathEndsCompletedWithNamesPricesAndPayment() async throws {
+        let history = try await ServiceHarness("order-history", handler: OrderHistoryHandler())
+        try await history.deliverEvent(Self.created("o-1"))
+        try await history.deliverEvent(Events.ProductsValidated(orderID: "o-1", orderItems: [
+            Item(productID: "product-1", name: "product-1", price: 10000), Item(productID: "product-2", name: "product-2", price: 20000),
+        ]))
+        try await history.deliverEvent(Events.InventoryReserved(orderID: "o-1", orderItems: []))
+        try await history.deliverEvent(Events.PaymentCompleted(
+            paymentID: "p-1", orderID: "o-1", userID: "u-1", paymentSum: 530_000, paymentMethodID: "method-1",
+            paymentExternalID: "ext-1", paymentType: "card", paymentGateway: "sber", paymentStatus: "completed"))
+        try await history.deliverEvent(Events.OrderCompleted(orderID: "o-1", status: "completed"))
+        let row = try await history.client.query("SELECT *, order_items::text AS items FROM order_history WHERE id = 'o-1'").first!
+        #expect(try row.string("status") == "order_completed")
+        #expect(try row.int("payment_sum") == 530_000)
+        #expect(try row.string("payment_external_id") == "ext-1")
+        let items = try ShopJSON.decode([Item].self, from: try row.string("items"))
+        #expect(items == [Item(productID: "product-1", quantity: 11, name: "product-1", price: 10000),
+                          Item(productID: "product-2", quantity: 21, name: "product-2", price: 20000)])
+    }
+
+    @Test func failedOrdersEndCancelledAndLateEventsDoNotReopenThem() async throws {
+        let history = try await ServiceHarness("order-history", handler: OrderHistoryHandler())
+        try await history.deliverEvent(Self.created("o-2"))
+        try await history.deliverEvent(Events.ProductsValidationFailed(orderID: "o-2", orderItems: [], error: "unknown product"))
+        #expect(try await history.client.query("SELECT status FROM order_history").first?.string("status") == "products_validation_failed")
+        try await history.deliverEvent(Events.OrderCancelled(orderID: "o-2", status: "cancelled"))
+        try await history.deliverEvent(Events.InventoryReserved(orderID: "o-2", orderItems: []))  // late, out of order
+        #expect(try await history.client.query("SELECT status FROM order_history").first?.string("status") == "order_cancelled")
+    }
+
+    @Test func anEventBeforeOrderCreatedIsRetriedNotDropped() async throws {
+        let history = try await ServiceHarness("order-history", handler: OrderHistoryHandler())
+        let early = try await history.deliverEvent(Events.InventoryReserved(orderID: "o-3", orderItems: []))
+        #expect(early.accepted == 0)
+        #expect(early.failure?.error.contains("not in history yet") == true)
+        #expect(try await history.int("SELECT count(*) AS n FROM inbox") == 0)  // not marked seen: it will come again
+    }
+}
