@@ -1,0 +1,64 @@
+import ActorRuntime
+import Foundation
+import Testing
+
+@testable import ShopActors
+
+@Suite struct OrderSagaTests {
+    @Test func thePostmanOrderCompletes() async throws {
+        try await withShop { shop in
+            let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
+            #expect(try await shop.waitForSaga(order: order) == "completed")
+            #expect(try await shop.stock("product-1") == 9989)
+            #expect(try await shop.stock("product-2") == 19979)
+            #expect(try await shop.stock("product-3") == 29969)
+            let payment = try await shop.query("payment", "SELECT amount, external_id, status FROM payments WHERE order_id = $1", [order])
+            #expect(payment.count == 1)
+            #expect(try payment.first?.int("amount") == 1_460_000)
+            #expect(try payment.first?.optionalString("external_id") != nil)
+            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "completed")
+            // History reaches its final state shortly after the saga (it is another subscriber).
+            var history: PostgresRow?
+            for _ in 0..<200 {
+                history = try await shop.query("order-history", "SELECT *, order_items::text AS items FROM order_history WHERE id = $1", [order]).first
+                if try history?.string("status") == "order_completed" { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(try history?.string("status") == "order_completed")
+            #expect(try history?.int("payment_sum") == 1_460_000)
+            #expect(try history?.string("payment_gateway") == "sber")
+            let items = try ShopJSON.decode([Item].self, from: try history?.string("items") ?? "[]")
+            #expect(items.map(\.name) == ["product-1", "product-2", "product-3"])
+            #expect(items.map(\.price) == [10000, 20000, 30000])
+            let timeline = try await shop.query("order-saga", "SELECT jsonb_array_length(steps) AS n FROM sagas WHERE order_id = $1", [order])
+            #expect(try timeline.first?.int("n") == 5)
+        }
+    }
+
+    @Test func aFailingPaymentIsCompensatedInReverse() async throws {
+        try await withShop { shop in
+            let order = try await shop.placeOrder(method: "method-fail", items: [("product-1", 11), ("product-2", 21)])
+            #expect(try await shop.waitForSaga(order: order) == "compensated")
+            #expect(try await shop.stock("product-1") == 10000)
+            #expect(try await shop.stock("product-2") == 20000)
+            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "cancelled")
+            #expect(try await shop.query("payment", "SELECT status FROM payments WHERE order_id = $1", [order]).first?.string("status") == "failed")
+        }
+    }
+
+    @Test(arguments: [
+        ("method-1", [("product-404", 1)]),                        // unknown product
+        ("method-404", [("product-1", 2)]),                        // unknown payment method
+        ("method-1", [("product-1", 3), ("product-2", 50_000)]),   // one item over its stock
+    ])
+    func failuresEndCancelledWithStockUnchanged(method: String, items: [(String, Int)]) async throws {
+        try await withShop { shop in
+            let order = try await shop.placeOrder(method: method, items: items)
+            #expect(try await shop.waitForSaga(order: order) == "compensated")
+            #expect(try await shop.stock("product-1") == 10000)
+            #expect(try await shop.stock("product-2") == 20000)
+            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "cancelled")
+            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1 AND status = 'completed'", [order]).first?.int("n") == 0)
+        }
+    }
+}

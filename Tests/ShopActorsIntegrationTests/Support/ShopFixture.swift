@@ -1,0 +1,115 @@
+import ActorRuntime
+import ActorRuntimeTestSupport
+import Foundation
+import Testing
+
+@testable import ShopActors
+
+/// The whole shop on two nodes over real TCP: `a` hosts gateway, order, order-saga and order-history;
+/// `b` hosts product, inventory and payment. Every service has its own fresh database and a running mailbox.
+final class ShopFixture: @unchecked Sendable {
+    // Set up once in init; read-only afterwards.
+    let a: ClusterSystem
+    let b: ClusterSystem
+    var clients: [String: PostgresClient] = [:]
+    var mailboxes: [String: Mailbox] = [:]
+    private var runs: [Task<Void, any Error>] = []
+
+    static let placement = [
+        "gateway": "a", "order": "a", "order-saga": "a", "order-history": "a",
+        "product": "b", "inventory": "b", "payment": "b",
+    ]
+
+    struct NoMessages: MailboxHandler {
+        func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
+            throw UnexpectedMessage(service: "gateway", type: message.type)
+        }
+    }
+
+    init(saga: OrderSagaHandler = OrderSagaHandler()) async throws {
+        self.a = ClusterSystem(settings: TestSettings.cluster("a"))
+        self.b = ClusterSystem(settings: TestSettings.cluster("b"))
+        try await self.a.start()
+        try await self.b.start()
+        self.a.addPeer(self.b.boundAddress!)
+        self.b.addPeer(self.a.boundAddress!)
+        try await self.a.waitForMembers(["b"])
+        let handlers: [String: any MailboxHandler] = [
+            "gateway": NoMessages(), "order": OrderHandler(), "order-saga": saga, "order-history": OrderHistoryHandler(),
+            "product": ProductHandler(), "inventory": InventoryHandler(), "payment": PaymentHandler(),
+        ]
+        for (service, node) in Self.placement {
+            let url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
+            let client = TestPostgres.client(url, poolSize: 2)
+            try await ServiceSchema.migrate(service, client: client)
+            var configuration = Mailbox.Configuration(service: service, directory: Self.placement)
+            configuration.routes = ShopRoutes.routes
+            configuration.retryBackoff.initial = .milliseconds(20)
+            configuration.retryBackoff.maximum = .milliseconds(300)
+            let mailbox = Mailbox(
+                configuration: configuration, client: client, system: node == "a" ? self.a : self.b,
+                handler: handlers[service]!, logger: TestSettings.quietLogger)
+            self.clients[service] = client
+            self.mailboxes[service] = mailbox
+        }
+        for mailbox in self.mailboxes.values {
+            self.runs.append(Task { try await mailbox.run() })
+        }
+    }
+
+    /// Queues an order as the gateway does: a SagaCreateOrder through the gateway's outbox.
+    @discardableResult
+    func placeOrder(user: String = "user-1", method: String, items: [(String, Int)]) async throws -> String {
+        let orderID = UUID().uuidString.lowercased()
+        let command = Commands.SagaCreateOrder(
+            orderID: orderID, userID: user, paymentMethodID: method,
+            orderItems: items.map { Item(productID: $0.0, quantity: $0.1) })
+        try await self.mailboxes["gateway"]!.transaction { turn in
+            try turn.send(command, sagaID: nil, to: "order-saga")
+        }
+        return orderID
+    }
+
+    func sagaStatus(order: String) async throws -> String? {
+        try await self.clients["order-saga"]!.query("SELECT status FROM sagas WHERE order_id = $1", [order]).first?.string("status")
+    }
+
+    func waitForSaga(order: String, timeout: Duration = .seconds(20)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let status = try await self.sagaStatus(order: order), status == "completed" || status == "compensated" {
+                return status
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("saga of \(order) not finished: \(String(describing: try await self.sagaStatus(order: order)))")
+        throw CancellationError()
+    }
+
+    func stock(_ product: String) async throws -> Int? {
+        try await self.clients["inventory"]!.query("SELECT quantity FROM inventory WHERE product_id = $1", [product]).first?.int("quantity")
+    }
+
+    func query(_ service: String, _ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> PostgresRows {
+        try await self.clients[service]!.query(sql, parameters)
+    }
+
+    func shutdown() async {
+        for run in self.runs { run.cancel() }
+        for run in self.runs { _ = await run.result }
+        await self.a.shutdown()
+        await self.b.shutdown()
+        for client in self.clients.values { client.shutdown() }
+    }
+}
+
+func withShop(saga: OrderSagaHandler = OrderSagaHandler(), _ body: (ShopFixture) async throws -> Void) async throws {
+    let shop = try await ShopFixture(saga: saga)
+    do {
+        try await body(shop)
+    } catch {
+        await shop.shutdown()
+        throw error
+    }
+    await shop.shutdown()
+}
