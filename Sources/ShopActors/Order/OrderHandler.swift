@@ -6,7 +6,13 @@ import Foundation
 /// The order id is minted by the gateway and carried by the saga, so a repeated `CreateOrder` cannot make a
 /// second order. A completed order is never cancelled, nor a cancelled one completed.
 public struct OrderHandler: MailboxHandler {
-    public init() {}
+    /// Test switch: `CompleteOrder` is swallowed without an answer, as if the order service hung on it, so the
+    /// saga's deadline and the compensations after a payment can be exercised.
+    public var ignoresCompleteOrder = false
+
+    public init(ignoresCompleteOrder: Bool = false) {
+        self.ignoresCompleteOrder = ignoresCompleteOrder
+    }
 
     public func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
         switch message.type {
@@ -15,6 +21,7 @@ public struct OrderHandler: MailboxHandler {
             try self.create(envelope.payload, sagaID: envelope.sagaID ?? "", in: &turn)
         case Commands.CompleteOrder.commandType:
             let envelope = try message.command(Commands.CompleteOrder.self)
+            if self.ignoresCompleteOrder { return }
             try self.setStatus("completed", unless: "cancelled", of: envelope.payload.orderID, in: &turn)
             try turn.publish(Events.OrderCompleted(orderID: envelope.payload.orderID, status: "completed"), sagaID: envelope.sagaID ?? "")
         case Commands.CancelOrder.commandType:

@@ -62,3 +62,49 @@ import Testing
         }
     }
 }
+
+@Suite struct OrderSagaFaultTests {
+    @Test func aStepThatNeverAnswersHitsItsDeadlineAndThePaymentIsRefunded() async throws {
+        let saga = OrderSagaHandler(stepDeadline: .milliseconds(800), compensationRetry: .milliseconds(100))
+        try await withShop(saga: saga, order: OrderHandler(ignoresCompleteOrder: true)) { shop in
+            let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 2)])
+            #expect(try await shop.waitForSaga(order: order) == "compensated")
+            #expect(try await shop.query("payment", "SELECT status FROM payments WHERE order_id = $1", [order]).first?.string("status") == "refunded")
+            #expect(try await shop.stock("product-1") == 10000)
+            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "cancelled")
+            let outcomes = try await shop.query("order-saga", "SELECT steps::text AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            #expect(outcomes.contains("timed_out"))
+            #expect(outcomes.contains("RefundPayment"))
+        }
+    }
+
+    @Test func everyMessageDeliveredTwiceGivesTheSameResult() async throws {
+        try await withShop(tune: { $0.deliverTwice = true }) { shop in
+            let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
+            #expect(try await shop.waitForSaga(order: order) == "completed")
+            #expect(try await shop.stock("product-1") == 9989)
+            #expect(try await shop.stock("product-3") == 29969)
+            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments").first?.int("n") == 1)
+            #expect(try await shop.query("order", "SELECT count(*) AS n FROM order_items").first?.int("n") == 3)
+        }
+    }
+
+    @Test func twoHundredConcurrentOrdersForAHundredUnits() async throws {
+        try await withShop { shop in
+            try await shop.query("inventory", "UPDATE inventory SET quantity = 100 WHERE product_id = 'product-1'")
+            let orders = try await withThrowingTaskGroup(of: String.self) { group in
+                for i in 0..<200 {
+                    group.addTask { try await shop.placeOrder(user: "user-\(i)", method: "method-1", items: [("product-1", 1)]) }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            var outcomes: [String: Int] = [:]
+            for order in orders {
+                outcomes[try await shop.waitForSaga(order: order, timeout: .seconds(60)), default: 0] += 1
+            }
+            #expect(outcomes == ["completed": 100, "compensated": 100])
+            #expect(try await shop.stock("product-1") == 0)
+            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE status = 'completed'").first?.int("n") == 100)
+        }
+    }
+}

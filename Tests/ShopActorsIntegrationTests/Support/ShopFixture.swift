@@ -26,7 +26,11 @@ final class ShopFixture: @unchecked Sendable {
         }
     }
 
-    init(saga: OrderSagaHandler = OrderSagaHandler()) async throws {
+    init(
+        saga: OrderSagaHandler = OrderSagaHandler(),
+        order: OrderHandler = OrderHandler(),
+        tune: @Sendable (inout Mailbox.Configuration) -> Void = { _ in }
+    ) async throws {
         self.a = ClusterSystem(settings: TestSettings.cluster("a"))
         self.b = ClusterSystem(settings: TestSettings.cluster("b"))
         try await self.a.start()
@@ -35,7 +39,7 @@ final class ShopFixture: @unchecked Sendable {
         self.b.addPeer(self.a.boundAddress!)
         try await self.a.waitForMembers(["b"])
         let handlers: [String: any MailboxHandler] = [
-            "gateway": NoMessages(), "order": OrderHandler(), "order-saga": saga, "order-history": OrderHistoryHandler(),
+            "gateway": NoMessages(), "order": order, "order-saga": saga, "order-history": OrderHistoryHandler(),
             "product": ProductHandler(), "inventory": InventoryHandler(), "payment": PaymentHandler(),
         ]
         for (service, node) in Self.placement {
@@ -46,6 +50,7 @@ final class ShopFixture: @unchecked Sendable {
             configuration.routes = ShopRoutes.routes
             configuration.retryBackoff.initial = .milliseconds(20)
             configuration.retryBackoff.maximum = .milliseconds(300)
+            tune(&configuration)
             let mailbox = Mailbox(
                 configuration: configuration, client: client, system: node == "a" ? self.a : self.b,
                 handler: handlers[service]!, logger: TestSettings.quietLogger)
@@ -90,6 +95,7 @@ final class ShopFixture: @unchecked Sendable {
         try await self.clients["inventory"]!.query("SELECT quantity FROM inventory WHERE product_id = $1", [product]).first?.int("quantity")
     }
 
+    @discardableResult
     func query(_ service: String, _ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> PostgresRows {
         try await self.clients[service]!.query(sql, parameters)
     }
@@ -103,8 +109,13 @@ final class ShopFixture: @unchecked Sendable {
     }
 }
 
-func withShop(saga: OrderSagaHandler = OrderSagaHandler(), _ body: (ShopFixture) async throws -> Void) async throws {
-    let shop = try await ShopFixture(saga: saga)
+func withShop(
+    saga: OrderSagaHandler = OrderSagaHandler(),
+    order: OrderHandler = OrderHandler(),
+    tune: @Sendable (inout Mailbox.Configuration) -> Void = { _ in },
+    _ body: (ShopFixture) async throws -> Void
+) async throws {
+    let shop = try await ShopFixture(saga: saga, order: order, tune: tune)
     do {
         try await body(shop)
     } catch {
