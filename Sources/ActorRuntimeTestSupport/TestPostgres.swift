@@ -12,6 +12,8 @@ public enum TestPostgres {
     private static let started = Task { () throws -> EmbeddedPostgres in
         var configuration = EmbeddedPostgres.Configuration()
         configuration.directory = Self.directory
+        // Suites run in parallel, each with pools for several services.
+        configuration.maxConnections = 1000
         if let running = EmbeddedPostgres.runningPort(directory: Self.directory) {
             configuration.port = running
         } else if let fromEnvironment = ProcessInfo.processInfo.environment["SHOP_TEST_POSTGRES_PORT"].flatMap(Int.init) {

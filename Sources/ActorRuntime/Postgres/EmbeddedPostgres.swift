@@ -14,6 +14,8 @@ public struct EmbeddedPostgres: Sendable {
         public var directory: String = ".data/postgres"
         /// TCP port on 127.0.0.1. Defaults to 54329.
         public var port: Int = 54329
+        /// The server's `max_connections`. Defaults to 200.
+        public var maxConnections: Int = 200
 
         public init() {}
     }
@@ -119,7 +121,7 @@ public struct EmbeddedPostgres: Sendable {
     // MARK: Blocking parts (run on their own thread)
 
     private var serverOptions: String {
-        "-p \(self.configuration.port) -c listen_addresses=127.0.0.1 -k \(self.dataDirectory) -c max_connections=200"
+        "-p \(self.configuration.port) -c listen_addresses=127.0.0.1 -k \(self.dataDirectory) -c max_connections=\(self.configuration.maxConnections)"
     }
 
     private var runsAsPostgresUser: Bool { geteuid() == 0 }
