@@ -1,5 +1,6 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
+import Distributed
 import Foundation
 import Testing
 
@@ -14,6 +15,8 @@ final class ShopFixture: @unchecked Sendable {
     var clients: [String: PostgresClient] = [:]
     var mailboxes: [String: Mailbox] = [:]
     private var runs: [Task<Void, any Error>] = []
+    /// The query actors, hosted where their services are (kept alive here: the registry holds them weakly).
+    var queryActors: [any DistributedActor] = []
 
     static let placement = [
         "gateway": "a", "order": "a", "order-saga": "a", "order-history": "a",
@@ -60,6 +63,13 @@ final class ShopFixture: @unchecked Sendable {
         for mailbox in self.mailboxes.values {
             self.runs.append(Task { try await mailbox.run() })
         }
+        let (a, b) = (self.a, self.b)
+        let clients = self.clients
+        self.queryActors = [
+            b.makeActor(path: ProductService.path) { ProductService(actorSystem: b, db: clients["product"]!) },
+            a.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: a, db: clients["order-history"]!) },
+            a.makeActor(path: OrderSagaService.path) { OrderSagaService(actorSystem: a, db: clients["order-saga"]!) },
+        ]
     }
 
     /// Queues an order as the gateway does: a SagaCreateOrder through the gateway's outbox.

@@ -1,0 +1,117 @@
+import ActorRuntime
+import Distributed
+import Foundation
+
+/// An order as `/api/my-orders` shows it: the original's fields, empty ones left out (as omitempty did).
+public struct HistoryOrder: Codable, Sendable, Equatable {
+    public var id: String
+    public var orderItems: [Item]
+    public var paymentID: String?
+    public var paymentMethodID: String?
+    public var paymentType: String?
+    public var paymentGateway: String?
+    public var paymentSum: Int?
+    public var paymentExternalID: String?
+    public var paymentStatus: String?
+    public var status: String
+    public var createdAt: String
+    public var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, orderItems = "order_items", paymentID = "payment_id", paymentMethodID = "payment_method_id"
+        case paymentType = "payment_type", paymentGateway = "payment_gateway", paymentSum = "payment_sum"
+        case paymentExternalID = "payment_external_id", paymentStatus = "payment_status", status
+        case createdAt = "created_at", updatedAt = "updated_at"
+    }
+}
+
+/// Which orders of a user to list.
+public struct OrderQuery: Codable, Sendable, Equatable {
+    public var userID: String
+    public var status: String?
+    /// Orders created at or after `from` and before `to`.
+    public var from: Date?
+    public var to: Date?
+    public var page: PageRequest
+
+    public init(userID: String, status: String? = nil, from: Date? = nil, to: Date? = nil, page: PageRequest = PageRequest()) {
+        self.userID = userID
+        self.status = status
+        self.from = from
+        self.to = to
+        self.page = page
+    }
+}
+
+/// One page of orders and how many match in all.
+public struct OrderPage: Codable, Sendable, Equatable {
+    public var orders: [HistoryOrder]
+    public var total: Int
+}
+
+/// The order-history service's request/reply face, at `/service/order-history`.
+public distributed actor OrderHistoryService {
+    public typealias ActorSystem = ClusterSystem
+    public static let path = "/service/order-history"
+
+    public static let statuses = [
+        "order_created", "products_validated", "products_validation_failed", "inventory_reserved",
+        "inventory_reserve_failed", "payment_completed", "payment_failed", "payment_refunded", "order_completed",
+        "order_cancelled",
+    ]
+
+    private let db: PostgresClient
+
+    public init(actorSystem: ClusterSystem, db: PostgresClient) {
+        self.actorSystem = actorSystem
+        self.db = db
+    }
+
+    /// A user's orders, newest first, filtered, with the total count (served by the (user, created_at) and
+    /// (user, status, created_at) indexes).
+    public distributed func orders(_ query: OrderQuery) async throws -> OrderPage {
+        let (offset, limit) = try query.page.validated()
+        if let status = query.status, !Self.statuses.contains(status) {
+            throw QueryError("status", "must be one of \(Self.statuses.joined(separator: ", "))")
+        }
+        if let from = query.from, let to = query.to, from > to { throw QueryError("from", "is after to") }
+        let filter = """
+            user_id = $1 AND ($2::text IS NULL OR status = $2)
+            AND ($3::timestamptz IS NULL OR created_at >= $3::timestamptz AT TIME ZONE 'UTC')
+            AND ($4::timestamptz IS NULL OR created_at < $4::timestamptz AT TIME ZONE 'UTC')
+            """
+        let parameters: [(any PostgresBindable)?] = [query.userID, query.status, query.from, query.to]
+        let rows = try await self.db.query(
+            "SELECT \(Self.columns) FROM order_history WHERE \(filter) ORDER BY created_at DESC, id DESC OFFSET $5 LIMIT $6",
+            parameters + [offset, limit])
+        let total = try await self.db.query("SELECT count(*) AS n FROM order_history WHERE \(filter)", parameters)
+        return OrderPage(orders: try rows.rows.map(Self.order), total: try total.first?.int("n") ?? 0)
+    }
+
+    /// One order, only if it belongs to `userID` (someone else's order is simply not found).
+    public distributed func order(id: String, userID: String) async throws -> HistoryOrder? {
+        try await self.db.query(
+            "SELECT \(Self.columns) FROM order_history WHERE id = $1 AND user_id = $2", [id, userID]
+        ).rows.first.map(Self.order)
+    }
+
+    static let columns = """
+        id, order_items::text AS items, payment_id, payment_method_id, payment_type, payment_gateway, payment_sum,
+        payment_external_id, payment_status, status, \(GoTime.sql("created_at")) AS created,
+        \(GoTime.sql("updated_at")) AS updated
+        """
+
+    static func order(_ row: PostgresRow) throws -> HistoryOrder {
+        func nonEmpty(_ column: String) throws -> String? {
+            try row.optionalString(column).flatMap { $0.isEmpty ? nil : $0 }
+        }
+        return HistoryOrder(
+            id: try row.string("id"),
+            orderItems: try ShopJSON.decode([Item].self, from: try row.string("items")),
+            paymentID: try nonEmpty("payment_id"), paymentMethodID: try nonEmpty("payment_method_id"),
+            paymentType: try nonEmpty("payment_type"), paymentGateway: try nonEmpty("payment_gateway"),
+            paymentSum: try row.optionalInt("payment_sum").flatMap { $0 == 0 ? nil : $0 },
+            paymentExternalID: try nonEmpty("payment_external_id"), paymentStatus: try nonEmpty("payment_status"),
+            status: try row.string("status"), createdAt: try row.string("created"), updatedAt: try row.string("updated"))
+    }
+}

@@ -1,0 +1,43 @@
+import ActorRuntime
+import Distributed
+import Foundation
+
+/// A saga as the order status page shows it.
+public struct SagaView: Codable, Sendable, Equatable {
+    public var sagaID: String
+    public var orderID: String
+    public var status: String
+    public var timeline: [OrderSagaState.TimelineEntry]
+
+    enum CodingKeys: String, CodingKey { case sagaID = "saga_id", orderID = "order_id", status, timeline }
+}
+
+/// The saga service's request/reply face, at `/service/order-saga`.
+public distributed actor OrderSagaService {
+    public typealias ActorSystem = ClusterSystem
+    public static let path = "/service/order-saga"
+
+    private let db: PostgresClient
+
+    public init(actorSystem: ClusterSystem, db: PostgresClient) {
+        self.actorSystem = actorSystem
+        self.db = db
+    }
+
+    /// The saga of an order, with its timeline; `nil` until the saga has started.
+    public distributed func saga(orderID: String) async throws -> SagaView? {
+        guard let row = try await self.db.query("SELECT payload::text AS p FROM sagas WHERE order_id = $1", [orderID]).first
+        else { return nil }
+        let state = try OrderSagaHandler.decoder.decode(OrderSagaState.self, from: Data(try row.string("p").utf8))
+        return SagaView(sagaID: state.sagaID, orderID: state.orderID, status: state.status.rawValue, timeline: state.timeline)
+    }
+
+    /// Sagas by status, for `node status`.
+    public distributed func counts() async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try await self.db.query("SELECT status, count(*) AS n FROM sagas GROUP BY status").rows {
+            counts[try row.string("status")] = try row.int("n")
+        }
+        return counts
+    }
+}
