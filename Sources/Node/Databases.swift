@@ -1,4 +1,5 @@
 import ActorRuntime
+import ShopActors
 import Logging
 import ServiceLifecycle
 
@@ -37,7 +38,7 @@ final class Databases: Service, Sendable {
                 url = try await embedded!.ensureDatabase(service)
             }
             let client = PostgresClient(configuration: .init(url: url), logger: logger)
-            try await MigrationRunner.apply(MailboxSchema.migrations, namespace: "mailbox", client: client, logger: logger)
+            try await ServiceSchema.migrate(service, client: client)
             clients[service] = client
             logger.info("database ready", metadata: ["service": "\(service)"])
         }

@@ -1,4 +1,5 @@
 import ActorRuntime
+import ShopActors
 import Logging
 
 /// Turns a `ClusterConfig` into running parts; kept apart from the command so tests can build the same nodes.
@@ -13,6 +14,24 @@ enum NodeFactory {
             settings.peers = config.nodes.filter { $0.name != node.name }.map(\.address)
             settings.logger = logger
             return ClusterSystem(settings: settings)
+        }
+    }
+
+    /// A host (mailbox + query actor) for every service on the selected nodes.
+    static func makeServiceHosts(
+        _ config: ClusterConfig,
+        systems: [ClusterSystem],
+        databases: Databases,
+        logger: Logger
+    ) -> [ShopServiceHost] {
+        var directory: [String: String] = [:]
+        for node in config.nodes { for service in node.services { directory[service] = node.name } }
+        return systems.flatMap { system in
+            (config.node(named: system.node)?.services ?? []).map { service in
+                ShopServiceHost(
+                    service: service, system: system, db: databases.clients[service]!, directory: directory,
+                    logger: logger)
+            }
         }
     }
 }

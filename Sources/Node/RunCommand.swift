@@ -34,10 +34,11 @@ struct RunCommand: AsyncParsableCommand {
         let systems = NodeFactory.makeSystems(config, only: self.node.map { [$0] }, logger: logger)
         let hosted = config.nodes.filter { self.node == nil || $0.name == self.node }.flatMap(\.services)
         let databases = try await Databases.prepare(config, services: hosted, logger: logger)
-        // Shut down in reverse: the nodes first, then the databases under them.
+        let hosts = NodeFactory.makeServiceHosts(config, systems: systems, databases: databases, logger: logger)
+        // Shut down in reverse: the services' relays first, then the nodes, then the databases under them.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: databases)] + systems.map { .init(service: $0) },
+                services: [.init(service: databases)] + systems.map { .init(service: $0) } + hosts.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

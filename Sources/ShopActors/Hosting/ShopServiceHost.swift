@@ -1,0 +1,59 @@
+import ActorRuntime
+import Distributed
+import Logging
+import ServiceLifecycle
+
+/// One shop service running on a node: its mailbox (with the service's handler) and its query actor.
+public final class ShopServiceHost: Service, Sendable {
+    public let service: String
+    public let mailbox: Mailbox
+    /// Kept here because the actor registry holds actors weakly.
+    private let queryActor: (any DistributedActor)?
+
+    /// The handler of each service; the gateway only sends (its HTTP side is its own issue).
+    static func handler(for service: String) -> any MailboxHandler {
+        switch service {
+        case "product": ProductHandler()
+        case "inventory": InventoryHandler()
+        case "payment": PaymentHandler()
+        case "order": OrderHandler()
+        case "order-saga": OrderSagaHandler()
+        case "order-history": OrderHistoryHandler()
+        default: SendOnly(service: service)
+        }
+    }
+
+    struct SendOnly: MailboxHandler {
+        var service: String
+        func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
+            throw UnexpectedMessage(service: self.service, type: message.type)
+        }
+    }
+
+    /// Creates the host; nothing runs until `run()`.
+    ///
+    /// - Parameters:
+    ///   - directory: which node hosts each service.
+    ///   - db: the service's database, already migrated (`ServiceSchema.migrate`).
+    public init(service: String, system: ClusterSystem, db: PostgresClient, directory: [String: String], logger: Logger) {
+        self.service = service
+        var configuration = Mailbox.Configuration(service: service, directory: directory)
+        configuration.routes = ShopRoutes.routes
+        self.mailbox = Mailbox(
+            configuration: configuration, client: db, system: system, handler: Self.handler(for: service), logger: logger)
+        switch service {
+        case "product":
+            self.queryActor = system.makeActor(path: ProductService.path) { ProductService(actorSystem: system, db: db) }
+        case "order-history":
+            self.queryActor = system.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: system, db: db) }
+        case "order-saga":
+            self.queryActor = system.makeActor(path: OrderSagaService.path) { OrderSagaService(actorSystem: system, db: db) }
+        default:
+            self.queryActor = nil
+        }
+    }
+
+    public func run() async throws {
+        try await self.mailbox.run()
+    }
+}
