@@ -119,6 +119,8 @@ public final class Mailbox: Service, Sendable {
         } onGracefulShutdown: {
             self.newRelaysContinuation.finish()
         }
+        // Stopped: this service no longer takes deliveries (senders keep its messages and retry).
+        self.endpoint.withLock { $0 = nil }
     }
 
     /// Makes this service reachable at `/mailbox/<service>` on its node. `run()` calls it.

@@ -108,3 +108,44 @@ import Testing
         }
     }
 }
+
+@Suite struct OrderSagaOutageTests {
+    @Test func theSagaWaitsForAnOfflinePaymentServiceAndCompletesWhenItReturns() async throws {
+        try await withShop { shop in
+            await shop.stopService("payment")
+            let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 3)])
+            // The saga reaches the payment step and waits there (well inside its 30 s deadline).
+            var step = -1
+            for _ in 0..<400 {
+                step = try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") ?? -1
+                if step == 3 { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            #expect(step == 3)
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await shop.sagaStatus(order: order) == "running")
+            shop.startService("payment")
+            #expect(try await shop.waitForSaga(order: order) == "completed")
+            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1", [order]).first?.int("n") == 1)
+        }
+    }
+
+    @Test func aRestartedSagaServiceResumesWhereItStopped() async throws {
+        try await withShop { shop in
+            await shop.stopService("product")  // hold the saga at step 1
+            let order = try await shop.placeOrder(method: "method-1", items: [("product-2", 2)])
+            for _ in 0..<400 {
+                if try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") == 1 { break }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            // The saga's process goes away; its state is only its row and its queued messages.
+            await shop.stopService("order-saga")
+            shop.startService("product")
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await shop.sagaStatus(order: order) == "running")
+            shop.startService("order-saga")  // a new process on the same database
+            #expect(try await shop.waitForSaga(order: order) == "completed")
+            #expect(try await shop.stock("product-2") == 19998)
+        }
+    }
+}

@@ -14,7 +14,9 @@ final class ShopFixture: @unchecked Sendable {
     let b: ClusterSystem
     var clients: [String: PostgresClient] = [:]
     var mailboxes: [String: Mailbox] = [:]
-    private var runs: [Task<Void, any Error>] = []
+    private var runs: [String: Task<Void, any Error>] = [:]
+    private let handlers: [String: any MailboxHandler]
+    private let tune: @Sendable (inout Mailbox.Configuration) -> Void
     /// The query actors, hosted where their services are (kept alive here: the registry holds them weakly).
     var queryActors: [any DistributedActor] = []
 
@@ -32,7 +34,7 @@ final class ShopFixture: @unchecked Sendable {
     init(
         saga: OrderSagaHandler = OrderSagaHandler(),
         order: OrderHandler = OrderHandler(),
-        tune: @Sendable (inout Mailbox.Configuration) -> Void = { _ in }
+        tune: @escaping @Sendable (inout Mailbox.Configuration) -> Void = { _ in }
     ) async throws {
         self.a = ClusterSystem(settings: TestSettings.cluster("a"))
         self.b = ClusterSystem(settings: TestSettings.cluster("b"))
@@ -41,28 +43,19 @@ final class ShopFixture: @unchecked Sendable {
         self.a.addPeer(self.b.boundAddress!)
         self.b.addPeer(self.a.boundAddress!)
         try await self.a.waitForMembers(["b"])
+        self.tune = tune
         let handlers: [String: any MailboxHandler] = [
             "gateway": NoMessages(), "order": order, "order-saga": saga, "order-history": OrderHistoryHandler(),
             "product": ProductHandler(), "inventory": InventoryHandler(), "payment": PaymentHandler(),
         ]
-        for (service, node) in Self.placement {
+        self.handlers = handlers
+        for service in Self.placement.keys {
             let url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
             let client = TestPostgres.client(url, poolSize: 2)
             try await ServiceSchema.migrate(service, client: client)
-            var configuration = Mailbox.Configuration(service: service, directory: Self.placement)
-            configuration.routes = ShopRoutes.routes
-            configuration.retryBackoff.initial = .milliseconds(20)
-            configuration.retryBackoff.maximum = .milliseconds(300)
-            tune(&configuration)
-            let mailbox = Mailbox(
-                configuration: configuration, client: client, system: node == "a" ? self.a : self.b,
-                handler: handlers[service]!, logger: TestSettings.quietLogger)
             self.clients[service] = client
-            self.mailboxes[service] = mailbox
         }
-        for mailbox in self.mailboxes.values {
-            self.runs.append(Task { try await mailbox.run() })
-        }
+        for service in Self.placement.keys { self.startService(service) }
         let (a, b) = (self.a, self.b)
         let clients = self.clients
         self.queryActors = [
@@ -70,6 +63,30 @@ final class ShopFixture: @unchecked Sendable {
             a.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: a, db: clients["order-history"]!) },
             a.makeActor(path: OrderSagaService.path) { OrderSagaService(actorSystem: a, db: clients["order-saga"]!) },
         ]
+    }
+
+    /// Starts (or restarts, as a new process would) a service's mailbox on its node and database.
+    func startService(_ service: String) {
+        var configuration = Mailbox.Configuration(service: service, directory: Self.placement)
+        configuration.routes = ShopRoutes.routes
+        configuration.retryBackoff.initial = .milliseconds(20)
+        configuration.retryBackoff.maximum = .milliseconds(300)
+        self.tune(&configuration)
+        let mailbox = Mailbox(
+            configuration: configuration, client: self.clients[service]!,
+            system: Self.placement[service] == "a" ? self.a : self.b,
+            handler: self.handlers[service]!, logger: TestSettings.quietLogger)
+        mailbox.registerEndpoint()
+        self.mailboxes[service] = mailbox
+        self.runs[service] = Task { try await mailbox.run() }
+    }
+
+    /// Stops a service: its relays stop and it takes no deliveries until started again.
+    func stopService(_ service: String) async {
+        guard let run = self.runs.removeValue(forKey: service) else { return }
+        run.cancel()
+        _ = await run.result
+        self.mailboxes[service] = nil
     }
 
     /// Queues an order as the gateway does: a SagaCreateOrder through the gateway's outbox.
@@ -111,8 +128,8 @@ final class ShopFixture: @unchecked Sendable {
     }
 
     func shutdown() async {
-        for run in self.runs { run.cancel() }
-        for run in self.runs { _ = await run.result }
+        for run in self.runs.values { run.cancel() }
+        for run in self.runs.values { _ = await run.result }
         await self.a.shutdown()
         await self.b.shutdown()
         for client in self.clients.values { client.shutdown() }
@@ -122,7 +139,7 @@ final class ShopFixture: @unchecked Sendable {
 func withShop(
     saga: OrderSagaHandler = OrderSagaHandler(),
     order: OrderHandler = OrderHandler(),
-    tune: @Sendable (inout Mailbox.Configuration) -> Void = { _ in },
+    tune: @escaping @Sendable (inout Mailbox.Configuration) -> Void = { _ in },
     _ body: (ShopFixture) async throws -> Void
 ) async throws {
     let shop = try await ShopFixture(saga: saga, order: order, tune: tune)
