@@ -149,3 +149,28 @@ import Testing
         }
     }
 }
+
+@Suite struct OrderSagaCompensationRetryTests {
+    @Test func aCompensationThatGetsNoAnswerIsRetriedUntilItSucceeds() async throws {
+        let saga = OrderSagaHandler(stepDeadline: .milliseconds(700), compensationRetry: .milliseconds(100))
+        try await withShop(saga: saga) { shop in
+            await shop.stopService("payment")
+            let order = try await shop.placeOrder(method: "method-fail", items: [("product-3", 5)])
+            for _ in 0..<400 {
+                if try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") == 3 { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try await shop.stock("product-3") == 29995)
+            // Payment comes back (and fails), but inventory is gone when ReleaseInventory is sent.
+            await shop.stopService("inventory")
+            shop.startService("payment")
+            try await Task.sleep(for: .milliseconds(2500))  // several compensation deadlines pass
+            #expect(try await shop.sagaStatus(order: order) == "compensating")
+            shop.startService("inventory")
+            #expect(try await shop.waitForSaga(order: order) == "compensated")
+            #expect(try await shop.stock("product-3") == 30000)  // given back exactly once despite the resends
+            let timeline = try await shop.query("order-saga", "SELECT steps::text AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            #expect(timeline.components(separatedBy: "ReleaseInventory").count > 2)  // sent more than once
+        }
+    }
+}
