@@ -51,6 +51,7 @@ import Testing
             f.start(f.beta)
             try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "first"), to: "beta") }
             try await f.eventually("first applied") { try await f.balance(f.betaDB, "acct") == 1 }
+            try await f.eventually("first acked") { try await f.pending(f.alphaDB) == 0 }
             // Node b goes away for a few seconds.
             let port = f.b.boundAddress!.port
             await f.stop("beta")
