@@ -102,8 +102,6 @@ final class ReplySender: Sendable {
         self.callID = callID
     }
 
-    var hasSent: Bool { self.sent.load(ordering: .acquiring) }
-
     func send(_ outcome: Wire.Reply.Outcome) {
         guard !self.sent.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.connection.send(.reply(Wire.Reply(callID: self.callID, outcome: outcome)))

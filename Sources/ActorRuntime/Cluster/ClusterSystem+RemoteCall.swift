@@ -93,14 +93,13 @@ extension ClusterSystem {
         // One task per call, tracked by the in-flight count that shutdown drains.
         self.inFlightCalls.add(1, ordering: .relaxed)
         Task(executorPreference: connection.executor) {
-            await self.execute(InboundCall(call: call, connection: connection))
+            await self.execute(call, from: connection)
             self.inFlightCalls.subtract(1, ordering: .relaxed)
         }
     }
 
-    private func execute(_ inbound: InboundCall) async {
-        let call = inbound.call
-        let reply = ReplySender(connection: inbound.connection, callID: call.callID)
+    private func execute(_ call: Wire.Call, from connection: PeerConnection) async {
+        let reply = ReplySender(connection: connection, callID: call.callID)
         guard let actor = self.localActor(path: call.recipient) else {
             let id = ActorID(node: self.settings.node, path: call.recipient)
             reply.send(.error(.runtime(.unknownActor(id))))

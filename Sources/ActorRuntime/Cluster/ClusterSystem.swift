@@ -43,11 +43,6 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
     let controlCommands: AsyncStream<ControlCommand>
     let controlContinuation: AsyncStream<ControlCommand>.Continuation
 
-    struct InboundCall: Sendable {
-        var call: Wire.Call
-        var connection: PeerConnection
-    }
-
     enum ControlCommand: Sendable {
         case dial(String)
     }

@@ -96,9 +96,6 @@ public struct MessageRoutes: Sendable {
     }
 
     public func subscribers(of type: String) -> [String] { self.subscribers[type] ?? [] }
-
-    /// Every service that can receive something from a publisher.
-    public var allSubscribers: Set<String> { Set(self.subscribers.values.joined()) }
 }
 
 /// Handles the messages delivered to one service.

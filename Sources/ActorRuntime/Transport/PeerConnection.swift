@@ -80,8 +80,6 @@ final class PeerConnection: Sendable {
         }
     }
 
-    var isClosed: Bool { self.state.withLock { $0.closedError != nil } }
-
     // MARK: Outbound
 
     /// Queues a frame; the first frame queued in a tick schedules one flush for all of them.
@@ -160,8 +158,6 @@ final class PeerConnection: Sendable {
             call.continuation.resume(throwing: error)
         }
     }
-
-    var pendingCallCount: Int { self.state.withLock { $0.pending.count } }
 
     // MARK: Liveness
 

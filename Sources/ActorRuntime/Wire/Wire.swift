@@ -10,9 +10,6 @@ public enum Wire {
 
     /// The first four bytes of every hello: "SACT" (Swift actor cluster transport).
     public static let magic: UInt32 = 0x5341_4354
-
-    /// Size of the fixed frame header: length, flags, kind.
-    static let headerSize = 6
 }
 
 extension Wire {
