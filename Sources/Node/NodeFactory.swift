@@ -27,9 +27,16 @@ enum NodeFactory {
         var directory: [String: String] = [:]
         for node in config.nodes { for service in node.services { directory[service] = node.name } }
         return systems.flatMap { system in
-            (config.node(named: system.node)?.services ?? []).map { service in
-                ShopServiceHost(
-                    service: service, system: system, db: databases.clients[service]!, directory: directory,
+            let node = config.node(named: system.node)
+            return (node?.services ?? []).map { service in
+                var http: GatewayConfiguration?
+                if service == "gateway", let address = node?.http {
+                    http = GatewayConfiguration()
+                    http?.host = address.host
+                    http?.port = address.port
+                }
+                return ShopServiceHost(
+                    service: service, system: system, db: databases.clients[service]!, directory: directory, http: http,
                     logger: logger)
             }
         }

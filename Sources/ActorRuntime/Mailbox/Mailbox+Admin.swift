@@ -15,9 +15,11 @@ public struct DeadLetter: Codable, Sendable, Equatable {
 /// Queue depths of one service's mailbox, for `node status`.
 public struct MailboxStats: Codable, Sendable, Equatable {
     public var service: String
-    /// Undelivered rows per destination.
+    /// Undelivered rows that are due, per destination.
     public var pending: [String: Int]
-    /// Age in seconds of the oldest undelivered row, 0 when none.
+    /// Timers not due yet (saga deadlines, retries), in all.
+    public var scheduled: Int
+    /// How long, in seconds, the oldest due row has been waiting (since it was written or fell due); 0 when none.
     public var oldestPendingSeconds: Double
     public var deadLetters: Int
 }
@@ -81,19 +83,26 @@ extension Mailbox {
     public func stats() async throws -> MailboxStats {
         let rows = try await self.client.query(
             """
-            SELECT destination, count(*) AS n,
-                   EXTRACT(EPOCH FROM (now() - min(created_at)))::float8 AS age
+            SELECT destination,
+                   count(*) FILTER (WHERE not_before IS NULL OR not_before <= now()) AS n,
+                   count(*) FILTER (WHERE not_before > now()) AS scheduled,
+                   COALESCE(EXTRACT(EPOCH FROM (now() - min(COALESCE(not_before, created_at))
+                       FILTER (WHERE not_before IS NULL OR not_before <= now()))), 0)::float8 AS age
             FROM outbox WHERE status = 0 GROUP BY destination
             """
         )
         var pending: [String: Int] = [:]
+        var scheduled = 0
         var oldest = 0.0
         for row in rows.rows {
-            pending[try row.string("destination")] = try row.int("n")
+            let due = try row.int("n")
+            if due > 0 { pending[try row.string("destination")] = due }
+            scheduled += try row.int("scheduled")
             oldest = max(oldest, try row.double("age"))
         }
         let dead = try await self.client.query("SELECT count(*) AS n FROM outbox WHERE status = 2").first?.int("n") ?? 0
-        return MailboxStats(service: self.service, pending: pending, oldestPendingSeconds: oldest, deadLetters: dead)
+        return MailboxStats(
+            service: self.service, pending: pending, scheduled: scheduled, oldestPendingSeconds: oldest, deadLetters: dead)
     }
 
     func pruneLoop() async {

@@ -18,4 +18,19 @@ public distributed actor MailboxEndpoint {
     public distributed func deliver(_ batch: DeliveryBatch) async throws -> DeliveryReport {
         try await self.mailbox.receive(batch)
     }
+
+    /// Queue depths and dead letters, for metrics and `node status`.
+    public distributed func stats() async throws -> MailboxStats {
+        try await self.mailbox.stats()
+    }
+
+    /// Dead letters, oldest first, for operators.
+    public distributed func deadLetters(limit: Int) async throws -> [DeadLetter] {
+        try await self.mailbox.deadLetters(limit: limit)
+    }
+
+    /// Puts dead letters back in the queue (all of them when `ids` is nil); how many.
+    public distributed func replay(ids: [Int64]?) async throws -> Int {
+        try await self.mailbox.replay(ids: ids)
+    }
 }

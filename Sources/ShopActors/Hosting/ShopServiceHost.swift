@@ -9,8 +9,10 @@ public final class ShopServiceHost: Service, Sendable {
     public let mailbox: Mailbox
     /// Kept here because the actor registry holds actors weakly.
     private let queryActor: (any DistributedActor)?
+    /// The HTTP side, on the service `gateway` when the node has an HTTP address.
+    public let gateway: Gateway?
 
-    /// The handler of each service; the gateway only sends (its HTTP side is its own issue).
+    /// The handler of each service; the gateway only sends (orders come in over HTTP).
     static func handler(for service: String) -> any MailboxHandler {
         switch service {
         case "product": ProductHandler()
@@ -35,7 +37,11 @@ public final class ShopServiceHost: Service, Sendable {
     /// - Parameters:
     ///   - directory: which node hosts each service.
     ///   - db: the service's database, already migrated (`ServiceSchema.migrate`).
-    public init(service: String, system: ClusterSystem, db: PostgresClient, directory: [String: String], logger: Logger) {
+    ///   - http: for the gateway, where and how to serve HTTP (nil: no HTTP server).
+    public init(
+        service: String, system: ClusterSystem, db: PostgresClient, directory: [String: String], http: GatewayConfiguration? = nil,
+        logger: Logger
+    ) {
         self.service = service
         var configuration = Mailbox.Configuration(service: service, directory: directory)
         configuration.routes = ShopRoutes.routes
@@ -51,9 +57,15 @@ public final class ShopServiceHost: Service, Sendable {
         default:
             self.queryActor = nil
         }
+        let mailbox = self.mailbox
+        self.gateway = http.map { Gateway(configuration: $0, system: system, db: db, mailbox: mailbox, logger: logger) }
     }
 
     public func run() async throws {
-        try await self.mailbox.run()
+        guard let gateway = self.gateway else { return try await self.mailbox.run() }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.mailbox.run() }
+            group.addTask { try await gateway.run() }
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ActorRuntime
 import Foundation
+import Logging
 
 /// Each service's own migrations: numbered `.sql` files under `Schema/<service>/`, shipped as resources.
 public enum ServiceSchema {
@@ -17,8 +18,8 @@ public enum ServiceSchema {
     }
 
     /// Applies the mailbox tables and the service's own tables to its database.
-    public static func migrate(_ service: String, client: PostgresClient) async throws {
-        try await MigrationRunner.apply(MailboxSchema.migrations, namespace: "mailbox", client: client)
-        try await MigrationRunner.apply(try Self.migrations(for: service), namespace: service, client: client)
+    public static func migrate(_ service: String, client: PostgresClient, logger: Logger = Logger(label: "migrations")) async throws {
+        try await MigrationRunner.apply(MailboxSchema.migrations, namespace: "mailbox", client: client, logger: logger)
+        try await MigrationRunner.apply(try Self.migrations(for: service), namespace: service, client: client, logger: logger)
     }
 }

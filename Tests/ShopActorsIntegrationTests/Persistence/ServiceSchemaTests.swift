@@ -13,8 +13,8 @@ import Testing
         let url = try await server.ensureDatabase("\(service)_\(UInt32.random(in: 0...UInt32.max))")
         let client = PostgresClient(configuration: .init(url: url))
         defer { client.shutdown() }
-        try await ServiceSchema.migrate(service, client: client)
-        try await ServiceSchema.migrate(service, client: client)  // idempotent
+        try await ServiceSchema.migrate(service, client: client, logger: TestSettings.quietLogger)
+        try await ServiceSchema.migrate(service, client: client, logger: TestSettings.quietLogger)  // idempotent
         let versions = try await client.query(
             "SELECT count(*) AS n FROM schema_migrations WHERE namespace = $1", [service]).first?.int("n")
         #expect(versions == (try ServiceSchema.migrations(for: service)).count)

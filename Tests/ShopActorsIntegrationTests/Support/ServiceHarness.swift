@@ -17,7 +17,7 @@ final class ServiceHarness: Sendable {
         self.service = service
         let url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
         self.client = TestPostgres.client(url)
-        try await ServiceSchema.migrate(service, client: self.client)
+        try await ServiceSchema.migrate(service, client: self.client, logger: TestSettings.quietLogger)
         let system = ClusterSystem(settings: TestSettings.cluster("n-\(UInt32.random(in: 0...UInt32.max))"))
         self.system = system
         var configuration = Mailbox.Configuration(

@@ -52,7 +52,7 @@ final class ShopFixture: @unchecked Sendable {
         for service in Self.placement.keys {
             let url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
             let client = TestPostgres.client(url, poolSize: 2)
-            try await ServiceSchema.migrate(service, client: client)
+            try await ServiceSchema.migrate(service, client: client, logger: TestSettings.quietLogger)
             self.clients[service] = client
         }
         for service in Self.placement.keys { self.startService(service) }

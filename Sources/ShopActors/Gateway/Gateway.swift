@@ -1,0 +1,110 @@
+import ActorRuntime
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The shop's HTTP front door (Hummingbird): the original's routes and JSON, sessions in Postgres, orders
+/// queued through the gateway's mailbox, reads answered by the other services over the cluster.
+public final class Gateway: Service, Sendable {
+    public typealias Context = GatewayRequestContext
+    typealias Handler = @Sendable (Request, Context) async throws -> Response
+
+    let configuration: GatewayConfiguration
+    let db: PostgresClient
+    let mailbox: Mailbox
+    let backends: Backends
+    let users: UserStore
+    let sessions: SessionStore
+    let hasher: PasswordHasher
+    let limiter: LoginRateLimiter
+    let metrics = GatewayMetrics()
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - db: the gateway's database, migrated (`ServiceSchema.migrate("gateway", ...)`).
+    ///   - mailbox: the gateway service's mailbox; orders are queued through it.
+    public init(configuration: GatewayConfiguration, system: ClusterSystem, db: PostgresClient, mailbox: Mailbox, logger: Logger) {
+        self.configuration = configuration
+        self.db = db
+        self.mailbox = mailbox
+        self.backends = Backends(system: system, directory: mailbox.configuration.directory, timeout: configuration.readTimeout)
+        self.users = UserStore(db: db)
+        self.sessions = SessionStore(db: db, lifetime: configuration.sessionLifetime, now: configuration.now)
+        self.hasher = PasswordHasher(cost: configuration.bcryptCost)
+        self.limiter = LoginRateLimiter(window: configuration.loginWindow, now: configuration.now)
+        var logger = logger
+        logger[metadataKey: "service"] = "gateway"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try await self.run(onListening: { _ in })
+    }
+
+    /// Serves HTTP until graceful shutdown or cancellation; `onListening` gets the bound port.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
+        let logger = self.logger
+        let app = Application(
+            router: self.makeRouter(),
+            configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "shop-gateway"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("gateway listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.pruneSessions() }
+            try await app.run()
+            group.cancelAll()
+        }
+    }
+
+    func makeRouter() -> Router<Context> {
+        let router = Router(context: Context.self)
+        var table = RouteTable()
+        var routes: [(HTTPRequest.Method, String, Handler)] = []
+        self.addAuthRoutes(to: &routes)
+        self.addCatalogRoutes(to: &routes)
+        self.addOrderRoutes(to: &routes)
+        self.addOperationsRoutes(to: &routes)
+        for (method, path, _) in routes { table.add(method, path) }
+        router.add(middleware: GatewayMiddleware(metrics: self.metrics, routes: table, logger: self.logger))
+        for (method, path, handler) in routes {
+            router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+        }
+        return router
+    }
+
+    /// Wraps a handler that needs a session: `Authorization: Bearer <token>` of a live session, else 401.
+    func authenticated(_ handler: @escaping @Sendable (Request, Context, Session) async throws -> Response) -> Handler {
+        { request, context in
+            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+                throw GatewayError.unauthorized
+            }
+            let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+            guard !token.isEmpty, token.utf8.count <= 256, let session = try await self.sessions.find(token: token) else {
+                throw GatewayError.unauthorized
+            }
+            return try await handler(request, context, session)
+        }
+    }
+
+    private func pruneSessions() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(600))
+                let pruned = try await self.sessions.prune()
+                if pruned > 0 { self.logger.info("pruned expired sessions", metadata: ["count": "\(pruned)"]) }
+            } catch is CancellationError {
+                return
+            } catch {
+                self.logger.warning("session pruning failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+/// How the gateway's HTTP side behaves. The defaults are the original's (port 8081, 60-minute sessions,
+/// bcrypt cost 10) plus the limits the original lacked.
+public struct GatewayConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests); the bound port is reported by `Gateway.run(onListening:)`.
+    public var port = 8081
+    /// Absolute session lifetime (not sliding), as in the original.
+    public var sessionLifetime: Duration = .seconds(3600)
+    /// bcrypt cost; 10 is the original's (about 50–100 ms per hash here).
+    public var bcryptCost: UInt8 = 10
+    /// Largest request body accepted; bigger ones get 413 before they are read in full.
+    public var maxBodyBytes = 64 * 1024
+    /// Failed logins allowed per email, and per client address, within `loginWindow`; then 429.
+    public var maxFailedLoginsPerEmail = 5
+    public var maxFailedLoginsPerClient = 50
+    public var loginWindow: Duration = .seconds(300)
+    /// Deadline of each read call to a backend service (products, history, sagas).
+    public var readTimeout: Duration = .seconds(3)
+    /// The clock sessions and rate limits read; injectable so tests can expire a session.
+    public var now: @Sendable () -> Date = { Date() }
+
+    public init() {}
+}
+
+extension Duration {
+    var timeInterval: TimeInterval {
+        Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18
+    }
+}

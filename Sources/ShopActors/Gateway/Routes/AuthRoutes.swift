@@ -1,0 +1,118 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+extension Gateway {
+    struct RegisterRequest: Decodable {
+        var name: String
+        var email: String
+        var password: String
+    }
+
+    struct LoginRequest: Decodable {
+        var email: String
+        var password: String
+    }
+
+    func addAuthRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
+        routes.append((.post, "/auth/register", { request, _ in try await self.register(request) }))
+        routes.append((.post, "/auth/login", { request, context in try await self.login(request, context) }))
+        routes.append((.post, "/auth/logout", self.authenticated { _, _, session in
+            try await self.sessions.revoke(session)
+            return JSONResponse.make(["message": "Logout successful", "success": true] as OrderedJSON)
+        }))
+        routes.append((.get, "/auth/profile", self.authenticated { _, _, session in
+            guard let user = try await self.users.find(id: session.userID) else { throw GatewayError.unauthorized }
+            return JSONResponse.make(
+                ["email": user.email, "logged_in": RFC3339.string(session.createdAt), "name": user.name, "user_id": user.id]
+                    as OrderedJSON)
+        }))
+    }
+
+    func register(_ request: Request) async throws -> Response {
+        var request = request
+        let body = try await request.decodeJSON(RegisterRequest.self, limit: self.configuration.maxBodyBytes)
+        let name = try Credentials.checkName(body.name)
+        let email = try Credentials.normalisedEmail(body.email)
+        try Credentials.checkPassword(body.password)
+        // Checked before hashing so a taken email costs no bcrypt; the unique index still decides races.
+        guard try await !self.users.exists(email: email) else { throw GatewayError(.conflict, "User already exists") }
+        let user = User(
+            id: UUID().uuidString.lowercased(), name: name, email: email,
+            passwordHash: try await self.hasher.hash(body.password))
+        guard try await self.users.insert(user) else { throw GatewayError(.conflict, "User already exists") }
+        self.logger.info("user registered", metadata: ["user_id": "\(user.id)"])
+        return JSONResponse.make(["success": true, "message": "Registration successful", "user_id": user.id] as OrderedJSON)
+    }
+
+    func login(_ request: Request, _ context: Context) async throws -> Response {
+        var request = request
+        let body = try await request.decodeJSON(LoginRequest.self, limit: self.configuration.maxBodyBytes)
+        // A malformed email cannot belong to anyone: the same answer as a wrong password.
+        guard let email = try? Credentials.normalisedEmail(body.email) else { throw GatewayError.invalidCredentials }
+        let emailKey = "email:\(email)"
+        let clientKey = "client:\(context.clientAddress)"
+        if let wait = self.limiter.retryAfter(emailKey, limit: self.configuration.maxFailedLoginsPerEmail)
+            ?? self.limiter.retryAfter(clientKey, limit: self.configuration.maxFailedLoginsPerClient)
+        {
+            var error = GatewayError(.tooManyRequests, "Too many failed login attempts; try again in \(wait) s")
+            error.headers[.retryAfter] = "\(wait)"
+            throw error
+        }
+        let user = try await self.users.find(email: email)
+        guard try await self.hasher.verify(body.password, hash: user?.passwordHash), let user else {
+            self.limiter.recordFailure(emailKey)
+            self.limiter.recordFailure(clientKey)
+            throw GatewayError.invalidCredentials
+        }
+        self.limiter.reset(emailKey)
+        let (token, _) = try await self.sessions.create(
+            userID: user.id, ipAddress: context.clientAddress, userAgent: request.headers[.userAgent] ?? "")
+        self.logger.info("user logged in", metadata: ["user_id": "\(user.id)"])
+        return JSONResponse.make(
+            ["success": true, "message": "Login successful", "user_id": user.id, "session_id": token] as OrderedJSON)
+    }
+}
+
+/// A small JSON object literal whose values are strings or booleans (the original's `map[string]any` answers).
+struct OrderedJSON: Encodable, ExpressibleByDictionaryLiteral {
+    typealias Key = String
+    typealias Value = any Sendable
+
+    enum Field: Encodable {
+        case string(String), bool(Bool), int(Int)
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .string(let value): try container.encode(value)
+            case .bool(let value): try container.encode(value)
+            case .int(let value): try container.encode(value)
+            }
+        }
+    }
+
+    var fields: [(String, Field)]
+
+    init(dictionaryLiteral elements: (String, any Sendable)...) {
+        self.fields = elements.map { key, value in
+            switch value {
+            case let value as Bool: (key, .bool(value))
+            case let value as Int: (key, .int(value))
+            default: (key, .string("\(value)"))
+            }
+        }
+    }
+
+    struct FieldKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: FieldKey.self)
+        for (key, value) in self.fields { try container.encode(value, forKey: FieldKey(stringValue: key)) }
+    }
+}

@@ -1,0 +1,17 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+extension Gateway {
+    func addOperationsRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
+        routes.append((.get, "/health", { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
+        }))
+        routes.append((.get, "/metrics", { _, _ in
+            let text = await self.metrics.scrape(self.backends)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+        }))
+    }
+}
