@@ -132,4 +132,21 @@ import Testing
             #expect(try session.first?.string("token_hash").count == 64)
         }
     }
+
+    @Test func noPasswordOrTokenIsEverLogged() async throws {
+        let logs = LogRecorder()
+        try await withGateway(logs: logs) { gateway, http in
+            let password = "s3cret-Passw0rd-\(UInt32.random(in: 0...UInt32.max))"
+            let (auth, _, email) = try await gateway.newUser(http, password: password)
+            _ = try await http.request(.POST, "/auth/login", json: #"{"email":"\#(email)","password":"wrong-\#(password)"}"#)
+            _ = try await http.request(.GET, "/auth/profile", headers: [auth])
+            _ = try await http.request(.POST, "/api/orders", headers: [auth], json: postmanOrder)
+            _ = try await http.request(.POST, "/auth/logout", headers: [auth])
+            let token = String(auth.1.dropFirst("Bearer ".count))
+            let lines = logs.all
+            #expect(lines.count > 5)  // the recorder saw the requests (at trace level)
+            #expect(!lines.contains { $0.contains(password) })
+            #expect(!lines.contains { $0.contains(token) })
+        }
+    }
 }

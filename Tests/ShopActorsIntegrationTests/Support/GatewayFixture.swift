@@ -15,7 +15,7 @@ final class GatewayFixture: Sendable {
     private let clock = MovableClock()
     private let run: Task<Void, any Error>
 
-    init(configure: (inout GatewayConfiguration) -> Void = { _ in }) async throws {
+    init(configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil) async throws {
         self.shop = try await ShopFixture()
         let clock = self.clock
         var configuration = GatewayConfiguration()
@@ -25,7 +25,7 @@ final class GatewayFixture: Sendable {
         configure(&configuration)
         let gateway = Gateway(
             configuration: configuration, system: self.shop.a, db: self.shop.clients["gateway"]!,
-            mailbox: self.shop.mailboxes["gateway"]!, logger: TestSettings.quietLogger)
+            mailbox: self.shop.mailboxes["gateway"]!, logger: logs?.logger() ?? TestSettings.quietLogger)
         self.gateway = gateway
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         self.run = Task { try await gateway.run(onListening: { continuation.yield($0) }) }
@@ -77,9 +77,10 @@ final class GatewayFixture: Sendable {
 
 /// Runs `body` against a gateway of its own (for tests that move the clock or tighten limits).
 func withGateway(
-    configure: (inout GatewayConfiguration) -> Void = { _ in }, _ body: (GatewayFixture, HTTPTestClient) async throws -> Void
+    configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil,
+    _ body: (GatewayFixture, HTTPTestClient) async throws -> Void
 ) async throws {
-    let fixture = try await GatewayFixture(configure: configure)
+    let fixture = try await GatewayFixture(configure: configure, logs: logs)
     let client = try await fixture.client()
     do {
         try await body(fixture, client)
