@@ -29,15 +29,10 @@ enum NodeFactory {
         return systems.flatMap { system in
             let node = config.node(named: system.node)
             return (node?.services ?? []).map { service in
-                var http: GatewayConfiguration?
-                if service == "gateway", let address = node?.http {
-                    http = GatewayConfiguration()
-                    http?.host = address.host
-                    http?.port = address.port
-                }
+                let http = node?.http.flatMap { service == "gateway" ? config.gateway.configuration(host: $0.host, port: $0.port) : nil }
                 return ShopServiceHost(
-                    service: service, system: system, db: databases.clients[service]!, directory: directory, http: http,
-                    logger: logger)
+                    service: service, system: system, db: databases.clients[service]!, directory: directory,
+                    options: config.options, http: http, logger: logger)
             }
         }
     }

@@ -1,5 +1,6 @@
 import ActorRuntime
 import Foundation
+import ShopActors
 import TOMLKit
 
 /// What `cluster.conf` says: the cluster's name and secret, and which node runs which services where.
@@ -42,6 +43,8 @@ struct ClusterConfig: Equatable {
     var secret: String
     var nodes: [Node]
     var postgres = Postgres()
+    var options = ServiceOptions()
+    var gateway = Gateway()
 
     var usesDevelopmentSecret: Bool { self.secret == Self.developmentSecret }
 
@@ -91,15 +94,19 @@ struct ClusterConfig: Equatable {
         }
         try nodesTable.finish()
         let postgres = try Self.postgres(&root)
+        let options = try Self.options(&root)
+        let gateway = try Self.gateway(&root)
         try root.finish()
         guard !nodes.isEmpty else { throw ConfigError("nodes", "at least one node is required") }
 
         try Self.checkPlacement(nodes)
-        return ClusterConfig(cluster: cluster, secret: secret, nodes: nodes, postgres: postgres)
+        return ClusterConfig(cluster: cluster, secret: secret, nodes: nodes, postgres: postgres, options: options, gateway: gateway)
     }
 
     private static func postgres(_ root: inout TOMLReader) throws -> Postgres {
         var postgres = Postgres()
+    var options = ServiceOptions()
+    var gateway = Gateway()
         guard var table = try root.table("postgres") else { return postgres }
         if let port = try table.int("embedded_port") {
             guard (1...65535).contains(port) else { throw ConfigError(table.key("embedded_port"), "must be 1...65535") }

@@ -13,13 +13,13 @@ public final class ShopServiceHost: Service, Sendable {
     public let gateway: Gateway?
 
     /// The handler of each service; the gateway only sends (orders come in over HTTP).
-    static func handler(for service: String) -> any MailboxHandler {
+    static func handler(for service: String, options: ServiceOptions) -> any MailboxHandler {
         switch service {
         case "product": ProductHandler()
         case "inventory": InventoryHandler()
         case "payment": PaymentHandler()
         case "order": OrderHandler()
-        case "order-saga": OrderSagaHandler()
+        case "order-saga": OrderSagaHandler(stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry)
         case "order-history": OrderHistoryHandler()
         default: SendOnly(service: service)
         }
@@ -37,16 +37,21 @@ public final class ShopServiceHost: Service, Sendable {
     /// - Parameters:
     ///   - directory: which node hosts each service.
     ///   - db: the service's database, already migrated (`ServiceSchema.migrate`).
+    ///   - options: mailbox and saga tunables.
     ///   - http: for the gateway, where and how to serve HTTP (nil: no HTTP server).
     public init(
-        service: String, system: ClusterSystem, db: PostgresClient, directory: [String: String], http: GatewayConfiguration? = nil,
-        logger: Logger
+        service: String, system: ClusterSystem, db: PostgresClient, directory: [String: String],
+        options: ServiceOptions = ServiceOptions(), http: GatewayConfiguration? = nil, logger: Logger
     ) {
         self.service = service
         var configuration = Mailbox.Configuration(service: service, directory: directory)
         configuration.routes = ShopRoutes.routes
+        options.apply(to: &configuration)
+        var logger = logger
+        logger[metadataKey: "node"] = "\(system.node)"
         self.mailbox = Mailbox(
-            configuration: configuration, client: db, system: system, handler: Self.handler(for: service), logger: logger)
+            configuration: configuration, client: db, system: system, handler: Self.handler(for: service, options: options),
+            logger: logger)
         switch service {
         case "product":
             self.queryActor = system.makeActor(path: ProductService.path) { ProductService(actorSystem: system, db: db) }

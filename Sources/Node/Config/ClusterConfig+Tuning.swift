@@ -1,0 +1,65 @@
+import ShopActors
+
+extension ClusterConfig {
+    /// `[gateway]`: the HTTP side's limits (its address is `nodes.NAME.http`).
+    struct Gateway: Equatable {
+        var sessionMinutes = 60
+        var bcryptCost = 10
+        var maxBodyBytes = 64 * 1024
+        var maxFailedLoginsPerEmail = 5
+        var maxFailedLoginsPerClient = 50
+
+        func configuration(host: String, port: Int) -> GatewayConfiguration {
+            var configuration = GatewayConfiguration()
+            configuration.host = host
+            configuration.port = port
+            configuration.sessionLifetime = .seconds(self.sessionMinutes * 60)
+            configuration.bcryptCost = UInt8(self.bcryptCost)
+            configuration.maxBodyBytes = self.maxBodyBytes
+            configuration.maxFailedLoginsPerEmail = self.maxFailedLoginsPerEmail
+            configuration.maxFailedLoginsPerClient = self.maxFailedLoginsPerClient
+            return configuration
+        }
+    }
+
+    /// `[mailbox]` and `[saga]`.
+    static func options(_ root: inout TOMLReader) throws -> ServiceOptions {
+        var options = ServiceOptions()
+        if var mailbox = try root.table("mailbox") {
+            if let value = try mailbox.int("batch_size", in: 1...100_000) { options.batchSize = value }
+            if let value = try mailbox.int("poll_interval_ms", in: 10...600_000) { options.pollInterval = .milliseconds(value) }
+            if let value = try mailbox.int("delivery_timeout_ms", in: 100...600_000) { options.deliveryTimeout = .milliseconds(value) }
+            if let value = try mailbox.int("max_attempts", in: 1...1000) { options.maxAttempts = value }
+            if let value = try mailbox.int("retention_hours", in: 1...87_600) { options.retention = .seconds(value * 3600) }
+            try mailbox.finish()
+        }
+        if var saga = try root.table("saga") {
+            if let value = try saga.int("step_deadline_seconds", in: 1...86_400) { options.sagaStepDeadline = .seconds(value) }
+            if let value = try saga.int("compensation_retry_ms", in: 10...600_000) { options.sagaCompensationRetry = .milliseconds(value) }
+            try saga.finish()
+        }
+        return options
+    }
+
+    static func gateway(_ root: inout TOMLReader) throws -> Gateway {
+        var gateway = Gateway()
+        guard var table = try root.table("gateway") else { return gateway }
+        if let value = try table.int("session_minutes", in: 1...43_200) { gateway.sessionMinutes = value }
+        if let value = try table.int("bcrypt_cost", in: 10...16) { gateway.bcryptCost = value }
+        if let value = try table.int("max_body_bytes", in: 1024...16_777_216) { gateway.maxBodyBytes = value }
+        if let value = try table.int("max_failed_logins_per_email", in: 1...10_000) { gateway.maxFailedLoginsPerEmail = value }
+        if let value = try table.int("max_failed_logins_per_client", in: 1...1_000_000) { gateway.maxFailedLoginsPerClient = value }
+        try table.finish()
+        return gateway
+    }
+}
+
+extension TOMLReader {
+    mutating func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = try self.int(name) else { return nil }
+        guard range.contains(value) else {
+            throw ConfigError(self.key(name), "must be from \(range.lowerBound) to \(range.upperBound), got \(value)")
+        }
+        return value
+    }
+}

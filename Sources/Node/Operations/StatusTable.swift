@@ -1,0 +1,55 @@
+import Foundation
+import ShopActors
+
+/// `node status`'s table: plain text, aligned columns, one section each for nodes, service queues and sagas.
+enum StatusTable {
+    static func render(_ report: ClusterReport) -> String {
+        var out = "cluster \(report.cluster): \(report.nodes.filter { $0.state == "up" }.count)/\(report.nodes.count) nodes up"
+        out += " (seen from \(report.observedBy) at \(report.generatedAt.formatted(.iso8601)))\n\n"
+        out += Self.columns(
+            ["NODE", "ADDRESS", "STATE", "INCARNATION", "UPTIME", "RTT", "SERVICES"],
+            report.nodes.map { node in
+                [
+                    node.name, node.address, node.state + (node.detail.map { " (\($0))" } ?? ""), node.incarnation ?? "-",
+                    node.uptimeSeconds.map(Self.duration) ?? "-", node.rttMs.map { String(format: "%.2f ms", $0) } ?? "-",
+                    node.services.joined(separator: ", "),
+                ]
+            })
+        out += "\n"
+        out += Self.columns(
+            ["SERVICE", "NODE", "PENDING", "SCHEDULED", "OLDEST PENDING", "DEAD LETTERS"],
+            report.services.map { queue in
+                guard queue.reachable else { return [queue.service, queue.node, "-", "-", "-", "- (not reachable)"] }
+                return [
+                    queue.service, queue.node, "\(queue.pending ?? 0)", "\(queue.scheduled ?? 0)",
+                    Self.duration(queue.oldestPendingSeconds ?? 0), "\(queue.deadLetters ?? 0)",
+                ]
+            })
+        out += "\n"
+        if let sagas = report.sagas {
+            let statuses = ["running", "compensating", "completed", "compensated"]
+            out += "SAGAS  " + statuses.map { "\($0) \(sagas[$0] ?? 0)" }.joined(separator: " · ") + "\n"
+        } else {
+            out += "SAGAS  - (the saga service is not reachable)\n"
+        }
+        return out
+    }
+
+    static func columns(_ header: [String], _ rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<60: String(format: "%.1f s", seconds)
+        case ..<3600: "\(Int(seconds) / 60)m\(String(format: "%02d", Int(seconds) % 60))s"
+        case ..<86_400: "\(Int(seconds) / 3600)h\(String(format: "%02d", Int(seconds) % 3600 / 60))m"
+        default: "\(Int(seconds) / 86_400)d\(Int(seconds) % 86_400 / 3600)h"
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import ActorRuntime
+import Distributed
+import Foundation
+
+/// The cluster as one picture: nodes (state, incarnation, uptime, RTT, services), each service's mailbox
+/// (pending, oldest pending age, dead letters) and sagas by status. `node status` prints it; the dashboard
+/// polls it as JSON.
+public struct ClusterReport: Codable, Sendable {
+    public struct Node: Codable, Sendable {
+        public var name: String
+        public var address: String
+        /// `up` or `down`; `detail` says more when down (never reached, unreachable, left).
+        public var state: String
+        public var detail: String?
+        public var incarnation: String?
+        public var uptimeSeconds: Double?
+        public var rttMs: Double?
+        public var services: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case name, address, state, detail, incarnation, services
+            case uptimeSeconds = "uptime_seconds", rttMs = "rtt_ms"
+        }
+    }
+
+    public struct ServiceQueue: Codable, Sendable {
+        public var service: String
+        public var node: String
+        /// Whether the service answered; the numbers are absent when it did not.
+        public var reachable: Bool
+        public var pending: Int?
+        public var scheduled: Int?
+        public var oldestPendingSeconds: Double?
+        public var deadLetters: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case service, node, reachable, pending, scheduled
+            case oldestPendingSeconds = "oldest_pending_seconds", deadLetters = "dead_letters"
+        }
+    }
+
+    public var cluster: String
+    public var observedBy: String
+    public var generatedAt: Date
+    public var nodes: [Node]
+    public var services: [ServiceQueue]
+    /// Sagas by status; nil when the saga service could not be asked.
+    public var sagas: [String: Int]?
+
+    public var allUp: Bool { self.nodes.allSatisfy { $0.state == "up" } }
+
+    enum CodingKeys: String, CodingKey {
+        case cluster, nodes, services, sagas
+        case observedBy = "observed_by", generatedAt = "generated_at"
+    }
+
+    /// Gathers the report from `system`'s view of its peers, asking every reachable service for its queues.
+    ///
+    /// - Parameters:
+    ///   - nodes: every node of the cluster, in order, with its address and services (from cluster.conf).
+    ///   - timeout: deadline of each call to a service.
+    public static func gather(
+        system: ClusterSystem, nodes: [(name: String, address: String, services: [String])], timeout: Duration = .seconds(2)
+    ) async -> ClusterReport {
+        let status = system.status()
+        let members = Dictionary(status.members.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let reportNodes = nodes.map { node -> Node in
+            guard let member = members[node.name] else {
+                return Node(name: node.name, address: node.address, state: "down", detail: "not known to \(status.node)", services: node.services)
+            }
+            let up = member.state == .up
+            let detail: String? =
+                switch member.state {
+                case .up: nil
+                case .down: "left the cluster"
+                case .unreachable: member.incarnation == nil ? "not reachable at \(node.address)" : "unreachable"
+                }
+            return Node(
+                name: node.name, address: node.address, state: up ? "up" : "down", detail: detail,
+                incarnation: up ? member.incarnation.map { String($0, radix: 16) } : nil,
+                uptimeSeconds: up ? member.uptimeSeconds : nil, rttMs: up ? member.rttMicros.map { $0 / 1000 } : nil,
+                services: node.services)
+        }
+        let upNodes = Set(reportNodes.filter { $0.state == "up" }.map(\.name))
+        let placement = nodes.flatMap { node in node.services.map { ($0, node.name) } }
+        let queues = await withTaskGroup(of: ServiceQueue.self) { group in
+            for (service, node) in placement {
+                group.addTask {
+                    var queue = ServiceQueue(service: service, node: node, reachable: false)
+                    guard upNodes.contains(node) else { return queue }
+                    let id = ActorID(node: node, path: MailboxEndpoint.path(for: service))
+                    guard
+                        let stats = try? await ClusterSystem.withCallTimeout(timeout, {
+                            try await MailboxEndpoint.resolve(id: id, using: system).stats()
+                        })
+                    else { return queue }
+                    queue.reachable = true
+                    queue.pending = stats.pending.values.reduce(0, +)
+                    queue.scheduled = stats.scheduled
+                    queue.oldestPendingSeconds = stats.oldestPendingSeconds
+                    queue.deadLetters = stats.deadLetters
+                    return queue
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        var sagas: [String: Int]?
+        if let (_, node) = placement.first(where: { $0.0 == "order-saga" }), upNodes.contains(node) {
+            let id = ActorID(node: node, path: OrderSagaService.path)
+            sagas = try? await ClusterSystem.withCallTimeout(timeout) { try await OrderSagaService.resolve(id: id, using: system).counts() }
+        }
+        let order = Dictionary(uniqueKeysWithValues: placement.enumerated().map { ($1.0, $0) })
+        return ClusterReport(
+            cluster: status.cluster, observedBy: status.node, generatedAt: Date(), nodes: reportNodes,
+            services: queues.sorted { order[$0.service, default: 0] < order[$1.service, default: 0] }, sagas: sagas)
+    }
+}
