@@ -145,7 +145,10 @@ let package = Package(
         ),
         .testTarget(
             name: "NodeTests",
-            dependencies: ["Node", "ActorRuntime"],
+            dependencies: [
+                "Node", "ActorRuntime", "ShopActors", "ActorRuntimeTestSupport",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

@@ -3,7 +3,10 @@
 # Idempotent: does nothing (and needs no network) when everything is there.
 set -euo pipefail
 
+# Running needs Postgres (server binaries for the embedded default), libpq and zlib; the tests also drive the
+# dashboard in a headless browser.
 packages=(postgresql libpq-dev zlib1g-dev pkg-config)
+[ "${1:-}" = "--test" ] && packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// A `node` process started from the binary this test run built, its output in a file.
+final class NodeProcess: @unchecked Sendable {
+    // Set in init; `process` is only touched from the test's task.
+    let process: Process
+    let logPath: String
+
+    /// The built `node` executable, next to the test bundle.
+    static var binary: URL {
+        get throws {
+            let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("node")
+            guard FileManager.default.isExecutableFile(atPath: url.path) else {
+                throw NodeTestError("the node binary is not at \(url.path); build with `swift build --build-tests`")
+            }
+            return url
+        }
+    }
+
+    init(_ arguments: [String], log name: String) throws {
+        self.logPath = NSTemporaryDirectory() + "node-test-\(name)-\(UUID().uuidString.prefix(8)).log"
+        guard FileManager.default.createFile(atPath: self.logPath, contents: nil) else {
+            throw NodeTestError("cannot create \(self.logPath)")
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
+        self.process = Process()
+        self.process.executableURL = try Self.binary
+        self.process.arguments = arguments
+        self.process.standardOutput = log
+        self.process.standardError = log
+        self.process.standardInput = FileHandle.nullDevice
+        try self.process.run()
+    }
+
+    var output: String { (try? String(contentsOfFile: self.logPath, encoding: .utf8)) ?? "" }
+
+    /// Sends SIGTERM and waits for the exit; the exit status.
+    @discardableResult
+    func terminate(timeout: Duration = .seconds(20)) async throws -> Int32 {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGTERM) }
+        return try await self.waitForExit(timeout: timeout)
+    }
+
+    func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while self.process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                kill(self.process.processIdentifier, SIGKILL)
+                throw NodeTestError("node did not exit within \(timeout); its log:\n\(self.output.suffix(3000))")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return self.process.terminationStatus
+    }
+
+    /// Runs `node ARGS` to completion: exit status, stdout+stderr.
+    static func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
+        let process = try NodeProcess(arguments, log: arguments.first ?? "run")
+        let status = try await process.waitForExit(timeout: timeout)
+        return (status, process.output)
+    }
+
+    deinit {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: self.logPath)
+    }
+}
+
+struct NodeTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,83 @@
+import ActorRuntime
+import ActorRuntimeTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+/// Three `node` processes (edge, orders, stock) from a test copy of cluster.conf: free ports, and one fresh
+/// database per service on the test Postgres.
+final class ProcessCluster: @unchecked Sendable {
+    // Only touched from the test's task.
+    let configPath: String
+    let httpPort: Int
+    var nodes: [String: NodeProcess] = [:]
+
+    static let placement = [
+        ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"]),
+    ]
+
+    init() async throws {
+        self.httpPort = TestSettings.restartablePort()
+        var text = """
+            cluster = "proc-test"
+            secret = "process-test-secret-0123"
+
+            """
+        for (name, services) in Self.placement {
+            text += """
+                [nodes.\(name)]
+                address = "127.0.0.1:\(TestSettings.restartablePort())"
+                services = [\(services.map { "\"\($0)\"" }.joined(separator: ", "))]
+                \(name == "edge" ? "http = \"127.0.0.1:\(self.httpPort)\"" : "")
+
+                """
+        }
+        text += "[saga]\nstep_deadline_seconds = 30\n[postgres.urls]\n"
+        for service in Self.placement.flatMap(\.1) {
+            text += "\"\(service)\" = \"\(try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service)))\"\n"
+        }
+        self.configPath = NSTemporaryDirectory() + "cluster-\(UUID().uuidString.prefix(8)).conf"
+        try text.write(toFile: self.configPath, atomically: true, encoding: .utf8)
+    }
+
+    func start(_ node: String) throws {
+        self.nodes[node] = try NodeProcess(["--config", self.configPath, "--node", node, "--log-level", "info"], log: node)
+    }
+
+    func startAll() throws {
+        for (name, _) in Self.placement { try self.start(name) }
+    }
+
+    /// `node status --json`: its exit status and the parsed report.
+    func status() async throws -> (status: Int32, report: [String: Any]) {
+        let (status, output) = try await NodeProcess.run(["status", "--config", self.configPath, "--json"])
+        guard let start = output.firstIndex(of: "{"),
+            let report = try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any]
+        else { throw NodeTestError("status printed no JSON (exit \(status)): \(output)") }
+        return (status, report)
+    }
+
+    static func nodeState(_ report: [String: Any], _ name: String) -> (state: String?, incarnation: String?) {
+        let node = (report["nodes"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+        return (node?["state"] as? String, node?["incarnation"] as? String)
+    }
+
+    /// Waits for the gateway's `/health`.
+    func waitForHTTP(timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let client = try? await HTTPTestClient(port: self.httpPort) {
+                let response = try? await client.request(.GET, "/health")
+                await client.close()
+                if response?.status == 200 { return }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NodeTestError("the gateway did not answer on \(self.httpPort); edge log:\n\(self.nodes["edge"]?.output.suffix(3000) ?? "")")
+    }
+
+    func stopAll() async {
+        for node in self.nodes.values { _ = try? await node.terminate() }
+        try? FileManager.default.removeItem(atPath: self.configPath)
+    }
+}
