@@ -21,6 +21,7 @@ public final class Gateway: Service, Sendable {
     let hasher: PasswordHasher
     let limiter: LoginRateLimiter
     let metrics = GatewayMetrics()
+    let sagaHistory = SagaHistory()
     let logger: Logger
 
     /// - Parameters:
@@ -59,6 +60,7 @@ public final class Gateway: Service, Sendable {
         )
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.pruneSessions() }
+            group.addTask { await self.sampleSagas() }
             try await app.run()
             group.cancelAll()
         }
@@ -72,6 +74,7 @@ public final class Gateway: Service, Sendable {
         self.addCatalogRoutes(to: &routes)
         self.addOrderRoutes(to: &routes)
         self.addOperationsRoutes(to: &routes)
+        self.addDashboardRoutes(to: &routes)
         for (method, path, _) in routes { table.add(method, path) }
         router.add(middleware: GatewayMiddleware(metrics: self.metrics, routes: table, logger: self.logger))
         for (method, path, handler) in routes {

@@ -1,0 +1,57 @@
+import ActorRuntime
+import ActorRuntimeTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+@testable import ShopActors
+
+/// The dashboard in a real headless browser: the page loads, runs its script against the live gateway, and
+/// shows every node with its state.
+@Suite struct DashboardTests {
+    func cards(_ dom: String) -> [String: String] {
+        // <div class="card up" data-node="a">…<span class="state up">up</span>
+        var found: [String: String] = [:]
+        for part in dom.components(separatedBy: "data-node=\"").dropFirst() {
+            guard let name = part.split(separator: "\"").first,
+                let state = part.components(separatedBy: "class=\"state ").dropFirst().first?.split(separator: "\"").first
+            else { continue }
+            found[String(name)] = String(state)
+        }
+        return found
+    }
+
+    @Test func theDashboardShowsEveryNodeAndItsStateInABrowser() async throws {
+        try await withGateway { gateway, http in
+            let page = try await http.request(.GET, "/ui")
+            #expect(page.status == 200)
+            #expect(page.header("Content-Type")?.hasPrefix("text/html") == true)
+            // Self-contained: no external script, stylesheet or image.
+            #expect(!page.text.contains("<script src") && !page.text.contains("<link") && !page.text.contains("<img"))
+
+            let dom = try await HeadlessBrowser.dumpDOM("http://127.0.0.1:\(gateway.port)/ui")
+            #expect(self.cards(dom) == ["a": "up", "b": "up"], "\(dom.prefix(2000))")
+            #expect(dom.contains("2 of 2 nodes up"))
+            for service in ["gateway", "order-saga", "payment"] { #expect(dom.contains(">\(service)<"), "\(service)") }
+
+            await gateway.shop.b.shutdown()
+            try await gateway.shop.a.waitForMembers(["b"], toBe: .down, timeout: .seconds(10))
+            let after = try await HeadlessBrowser.dumpDOM("http://127.0.0.1:\(gateway.port)/ui")
+            #expect(self.cards(after) == ["a": "up", "b": "down"], "\(after.prefix(2000))")
+            #expect(after.contains("1 of 2 nodes up"))
+        }
+    }
+
+    @Test func theDashboardDataIsJSON() async throws {
+        try await withSharedGateway { _, http in
+            let response = try await http.request(.GET, "/ui/cluster.json")
+            #expect(response.status == 200)
+            let report = try #require(try response.json()["report"] as? [String: Any])
+            let nodes = try #require(report["nodes"] as? [[String: Any]])
+            #expect(Set(nodes.compactMap { $0["name"] as? String }) == ["a", "b"])
+            let services = try #require(report["services"] as? [[String: Any]])
+            #expect(services.count == 7)
+            #expect(services.allSatisfy { $0["reachable"] as? Bool == true })
+        }
+    }
+}
