@@ -34,6 +34,7 @@ extension Mailbox {
                     if dead {
                         log.error("message is a dead letter", metadata: [
                             "message_id": "\(row.message.id)", "message_type": "\(row.message.type)",
+                            "saga_id": "\(row.message.sagaID ?? "-")",
                             "attempts": "\(row.attempts + 1)", "error": "\(failure.error)",
                         ])
                     } else {

@@ -189,9 +189,10 @@ public final class Mailbox: Service, Sendable {
         let (report, touched) = outcome
         self.wake(touched)
         if let failure = report.failure {
+            let message = batch.messages[report.accepted]
             self.log.warning("handler failed", metadata: [
-                "message_id": "\(batch.messages[report.accepted].id)",
-                "message_type": "\(batch.messages[report.accepted].type)", "error": "\(failure.error)",
+                "message_id": "\(message.id)", "message_type": "\(message.type)", "saga_id": "\(message.sagaID ?? "-")",
+                "error": "\(failure.error)",
             ])
         }
         return report

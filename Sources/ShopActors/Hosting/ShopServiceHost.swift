@@ -13,13 +13,16 @@ public final class ShopServiceHost: Service, Sendable {
     public let gateway: Gateway?
 
     /// The handler of each service; the gateway only sends (orders come in over HTTP).
-    static func handler(for service: String, options: ServiceOptions) -> any MailboxHandler {
-        switch service {
+    static func handler(for service: String, options: ServiceOptions, logger: Logger) -> any MailboxHandler {
+        var logger = logger
+        logger[metadataKey: "service"] = "\(service)"
+        return switch service {
         case "product": ProductHandler()
         case "inventory": InventoryHandler()
         case "payment": PaymentHandler()
         case "order": OrderHandler()
-        case "order-saga": OrderSagaHandler(stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry)
+        case "order-saga": OrderSagaHandler(
+            stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry, logger: logger)
         case "order-history": OrderHistoryHandler()
         default: SendOnly(service: service)
         }
@@ -50,7 +53,7 @@ public final class ShopServiceHost: Service, Sendable {
         var logger = logger
         logger[metadataKey: "node"] = "\(system.node)"
         self.mailbox = Mailbox(
-            configuration: configuration, client: db, system: system, handler: Self.handler(for: service, options: options),
+            configuration: configuration, client: db, system: system, handler: Self.handler(for: service, options: options, logger: logger),
             logger: logger)
         switch service {
         case "product":

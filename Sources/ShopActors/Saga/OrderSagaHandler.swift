@@ -1,5 +1,6 @@
 import ActorRuntime
 import Foundation
+import Logging
 
 /// The order saga as a persistent actor: its state is a `sagas` row, changed only inside mailbox turns, so
 /// after a restart it simply continues with the next message (and its step timers, being outbox rows, still
@@ -40,9 +41,16 @@ public struct OrderSagaHandler: MailboxHandler {
     /// First delay before retrying a failed compensation; doubles up to `stepDeadline`. Defaults to 1 s.
     public var compensationRetry: Duration
 
-    public init(stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1)) {
+    /// Where a saga's end is logged (one line, with saga_id and order_id).
+    public var logger: Logger
+
+    public init(
+        stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1),
+        logger: Logger = Logger(label: "order-saga")
+    ) {
         self.stepDeadline = stepDeadline
         self.compensationRetry = compensationRetry
+        self.logger = logger
     }
 
     public func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
@@ -128,6 +136,7 @@ public struct OrderSagaHandler: MailboxHandler {
     private func run(_ state: inout OrderSagaState, in turn: inout Turn) throws {
         guard state.step < Self.steps.count else {
             state.status = .completed
+            self.logger.info("saga completed", metadata: ["saga_id": "\(state.sagaID)", "order_id": "\(state.orderID)"])
             return
         }
         state.phase = .forward
@@ -148,6 +157,7 @@ public struct OrderSagaHandler: MailboxHandler {
         guard index >= 0 else {
             state.step = -1
             state.status = .compensated
+            self.logger.info("saga compensated", metadata: ["saga_id": "\(state.sagaID)", "order_id": "\(state.orderID)"])
             return
         }
         state.step = index
