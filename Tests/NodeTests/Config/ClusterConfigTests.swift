@@ -1,4 +1,5 @@
 import Foundation
+import ShopActors
 import Testing
 
 @testable import Node
@@ -25,6 +26,32 @@ import Testing
         #expect(config.node(named: "orders")?.services == ["order", "order-saga", "order-history"])
         #expect(config.node(named: "stock")?.services == ["product", "inventory", "payment"])
         #expect(config.usesDevelopmentSecret)
+        // The shipped file spells out the defaults.
+        #expect(config.options == ServiceOptions())
+        #expect(config.gateway == ClusterConfig.Gateway())
+    }
+
+    @Test func readsMailboxSagaAndGatewaySettings() throws {
+        let config = try ClusterConfig.parse(Self.valid + """
+
+            [mailbox]
+            batch_size = 50
+            poll_interval_ms = 250
+            max_attempts = 3
+            [saga]
+            step_deadline_seconds = 5
+            [gateway]
+            session_minutes = 15
+            bcrypt_cost = 12
+            """)
+        #expect(config.options.batchSize == 50)
+        #expect(config.options.pollInterval == .milliseconds(250))
+        #expect(config.options.maxAttempts == 3)
+        #expect(config.options.sagaStepDeadline == .seconds(5))
+        #expect(config.options.sagaCompensationRetry == .seconds(1))
+        let gateway = config.gateway.configuration(host: "127.0.0.1", port: 8081)
+        #expect(gateway.sessionLifetime == .seconds(900))
+        #expect(gateway.bcryptCost == 12)
     }
 
     @Test func readsPostgresSettings() throws {
@@ -66,6 +93,11 @@ import Testing
         (valid.replacingOccurrences(of: "\"order\",", with: "\"orders\","), "nodes.b.services"),
         (valid.replacingOccurrences(of: "secret = \"0123456789abcdef0123\"", with: ""), "secret"),
         (valid.replacingOccurrences(of: "[\"gateway\", \"product\", \"inventory\"]", with: "3"), "nodes.a.services"),
+        (valid + "\n[saga]\nstep_deadline_seconds = 0\n", "saga.step_deadline_seconds"),
+        (valid + "\n[saga]\ndeadline = 3\n", "saga.deadline"),
+        (valid + "\n[mailbox]\nbatch_size = \"big\"\n", "mailbox.batch_size"),
+        (valid + "\n[gateway]\nbcrypt_cost = 4\n", "gateway.bcrypt_cost"),
+        (valid + "\n[gateway]\nport = 80\n", "gateway.port"),
     ])
     func badConfigNamesTheKey(text: String, key: String) {
         do {
