@@ -84,6 +84,8 @@ let package = Package(
             dependencies: [
                 "ActorRuntime",
                 "ShopActors",
+                "SimpleHTTPClient",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,6 +97,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // A minimal keep-alive HTTP/1.1 client for the tests and the orders benchmark.
+        .target(
+            name: "SimpleHTTPClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
 
         // Helpers shared by test targets: cluster settings for tests, a TCP proxy that can go silent.
@@ -102,6 +115,7 @@ let package = Package(
             name: "ActorRuntimeTestSupport",
             dependencies: [
                 "ActorRuntime",
+                "SimpleHTTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
