@@ -35,7 +35,13 @@ public enum MailboxSchema {
                 );
                 CREATE INDEX inbox_received ON inbox (received_at);
                 """
-        )
+        ),
+        Migration(
+            version: 2,
+            name: "scheduled_by_saga",
+            // Finds the pending timers of one saga (to cancel them) without scanning the queue.
+            sql: "CREATE INDEX outbox_scheduled_saga ON outbox (saga_id) WHERE status = 0 AND not_before IS NOT NULL;"
+        ),
     ]
 
     enum Status: Int {

@@ -47,6 +47,22 @@ public struct Turn: ~Copyable {
         try self.insert(message, destination: self.service, notBefore: Date().addingTimeInterval(seconds))
     }
 
+    /// Cancels this service's timers of `type` for `sagaID` that have not been delivered (a deadline whose step
+    /// answered): they would only be delivered and ignored later. Timers queued in this turn are not affected.
+    ///
+    /// - Returns: how many were cancelled.
+    @available(*, noasync)
+    @discardableResult
+    public mutating func cancelScheduled(type: String, sagaID: String) throws -> Int {
+        try self.connection.query(
+            """
+            DELETE FROM outbox
+            WHERE saga_id = $3 AND status = 0 AND not_before IS NOT NULL AND destination = $1 AND message_type = $2
+            """,
+            [self.service, type, sagaID]
+        ).affected
+    }
+
     /// Largest payload a message may carry: one message must always fit in one delivery call.
     public static let maxPayloadBytes = 1 << 20
 

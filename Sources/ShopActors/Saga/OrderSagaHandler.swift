@@ -95,6 +95,11 @@ public struct OrderSagaHandler: MailboxHandler {
     private func react(to message: MailboxMessage, _ state: inout OrderSagaState, in turn: inout Turn) throws {
         guard !state.isFinished else { return }
         let step = Self.steps[state.step]
+        let answers = state.phase == .forward ? [step.success, step.failure] : [step.compensationSuccess, step.compensationFailure]
+        if answers.contains(message.type) {
+            // The step answered: its deadline timer is moot (the next step schedules its own below).
+            try turn.cancelScheduled(type: SagaTimer.messageType, sagaID: state.sagaID)
+        }
         switch state.phase {
         case .forward where message.type == step.success:
             try Self.absorb(message, into: &state)

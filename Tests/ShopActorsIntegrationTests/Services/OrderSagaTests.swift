@@ -32,6 +32,9 @@ import Testing
             #expect(items.map(\.price) == [10000, 20000, 30000])
             let timeline = try await shop.query("order-saga", "SELECT jsonb_array_length(steps) AS n FROM sagas WHERE order_id = $1", [order])
             #expect(try timeline.first?.int("n") == 5)
+            // Every step answered, so no deadline timer is left to fire later.
+            let timers = try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 0 AND not_before IS NOT NULL")
+            #expect(try timers.first?.int("n") == 0)
         }
     }
 
