@@ -105,8 +105,6 @@ struct ClusterConfig: Equatable {
 
     private static func postgres(_ root: inout TOMLReader) throws -> Postgres {
         var postgres = Postgres()
-    var options = ServiceOptions()
-    var gateway = Gateway()
         guard var table = try root.table("postgres") else { return postgres }
         if let port = try table.int("embedded_port") {
             guard (1...65535).contains(port) else { throw ConfigError(table.key("embedded_port"), "must be 1...65535") }

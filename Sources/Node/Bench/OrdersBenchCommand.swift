@@ -1,0 +1,204 @@
+import ActorRuntime
+import ArgumentParser
+import Foundation
+import Logging
+import NIOHTTP1
+import SimpleHTTPClient
+
+struct OrdersBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orders",
+        abstract: "Orders over HTTP, from POST to a terminal status in order history, against the server's commit ceiling."
+    )
+
+    @Option(help: "Seconds of load.") var seconds: Double = 20
+    @Option(help: "Clients posting orders, each its own user and keep-alive connection.") var concurrency = 64
+    @Option(help: "Offered load in orders/s across all clients (default: each client as fast as it can).") var rate: Double?
+    @Option(help: "A running gateway (http://host:port) instead of a cluster started here.") var target: String?
+    @Option(help: "Port of the benchmark's embedded Postgres (without --target).") var postgresPort = 54392
+    @Option(help: "Connections of the commit baseline (default: what the cluster's services hold).") var baselineConnections: Int?
+    @Option(help: "Write a latency plot (SVG) here.") var plot: String?
+    @Flag(help: "Print one JSON object at the end.") var json = false
+
+    func validate() throws {
+        guard self.seconds > 0, self.seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+        guard (1...2000).contains(self.concurrency) else { throw ValidationError("--concurrency must be 1...2000") }
+        if let rate = self.rate, rate <= 0 { throw ValidationError("--rate must be positive") }
+        if let target = self.target, Self.hostPort(target) == nil { throw ValidationError("--target must be http://host:port") }
+    }
+
+    static func hostPort(_ url: String) -> (String, Int)? {
+        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else { return nil }
+        return (host, components.port ?? 80)
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        var cluster: BenchCluster?
+        var baseline: Double?
+        var baselineConnections = 0
+        var settings: (fsync: String, synchronousCommit: String)?
+        let host: String
+        let port: Int
+        if let target = self.target, let (targetHost, targetPort) = Self.hostPort(target) {
+            (host, port) = (targetHost, targetPort)
+        } else {
+            self.progress("starting the cluster: embedded Postgres under .data/bench-postgres, three nodes, fresh databases")
+            let started = try await BenchCluster.start(postgresPort: self.postgresPort, logger: logger)
+            cluster = started
+            (host, port) = ("127.0.0.1", started.httpPort)
+            // Every service's pool plus its relay pool.
+            baselineConnections = self.baselineConnections ?? ClusterConfig.knownServices.count * (4 + 2)
+            self.progress("baseline: single-row INSERT transactions on \(baselineConnections) connections for 5 s")
+            let measured = try await CommitBaseline.measure(server: started.server, connections: baselineConnections, seconds: 5, logger: logger)
+            baseline = measured.commitsPerSecond
+            settings = (measured.fsync, measured.synchronousCommit)
+        }
+        do {
+            try await self.load(host: host, port: port, cluster: cluster, baseline: baseline, baselineConnections: baselineConnections, settings: settings)
+        } catch {
+            try? await cluster?.stop()
+            throw error
+        }
+        try await cluster?.stop()
+    }
+
+    private func load(
+        host: String, port: Int, cluster: BenchCluster?, baseline: Double?, baselineConnections: Int,
+        settings: (fsync: String, synchronousCommit: String)?
+    ) async throws {
+        let setup = OrdersLoad(host: host, port: port)
+        self.progress("registering and logging in \(self.concurrency) users")
+        let users = try await setup.makeUsers(self.concurrency)
+        let load = OrdersLoad(host: host, port: port)
+        let commitsBefore = try await cluster?.commits()
+        let interval: Duration? = self.rate.map { .nanoseconds(Int64(1e9 * Double(self.concurrency) / $0)) }
+        let deadline = ContinuousClock.now + .nanoseconds(Int64(self.seconds * 1e9))
+        self.progress("posting orders for \(self.seconds) s at " + (self.rate.map { "\(Int($0))/s" } ?? "full speed") + " from \(self.concurrency) clients")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, user) in users.enumerated() {
+                group.addTask { try await load.client(user, index: index, until: deadline, interval: interval) }
+            }
+            group.addTask { try await self.poll(load, cluster: cluster, until: deadline + .seconds(30)) }
+            group.addTask { await self.report(load, until: deadline + .seconds(30)) }
+            try await group.waitForAll()
+        }
+        let commitsAfter = try await cluster?.commits()
+        let results = load.results
+        let latencies = results.map(\.latencyMs).sorted()
+        func quantile(_ q: Double) -> Double {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * q))]
+        }
+        let completed = results.filter(\.completed).count
+        let window = max(self.seconds, results.map { $0.postedAt + $0.latencyMs / 1000 }.max() ?? self.seconds)
+        let failed = load.inFlight + load.httpFailures.count
+        var report: [(String, String)] = [
+            ("orders_per_s", String(format: "%.1f", Double(completed) / window)),
+            ("completed", "\(completed)"),
+            ("cancelled", "\(results.count - completed)"),
+            ("failed", "\(failed)"),
+            ("p50_ms", String(format: "%.1f", quantile(0.5))),
+            ("p99_ms", String(format: "%.1f", quantile(0.99))),
+            ("max_ms", String(format: "%.1f", latencies.last ?? 0)),
+            ("concurrency", "\(self.concurrency)"),
+            ("offered_rate", self.rate.map { String(Int($0)) } ?? "max"),
+            ("seconds", String(format: "%.0f", self.seconds)),
+        ]
+        if let before = commitsBefore, let after = commitsAfter, !results.isEmpty {
+            report.append(("commits_per_order", String(format: "%.1f", Double(after - before) / Double(results.count))))
+        }
+        if let baseline {
+            report.append(("baseline_commits_per_s", String(Int(baseline.rounded()))))
+            report.append(("baseline_connections", "\(baselineConnections)"))
+        }
+        if let settings {
+            report.append(("fsync", settings.fsync))
+            report.append(("synchronous_commit", settings.synchronousCommit))
+        }
+        if let last = load.httpFailures.last { self.progress("last failure: \(last)") }
+        if let plot = self.plot {
+            let title = "bench orders: \(completed) completed, p50 \(String(format: "%.0f", quantile(0.5))) ms, p99 \(String(format: "%.0f", quantile(0.99))) ms, offered \(self.rate.map { "\(Int($0))/s" } ?? "max"), \(self.concurrency) clients"
+            try LatencyPlot.svg(results, p50: quantile(0.5), p99: quantile(0.99), title: title)
+                .write(toFile: plot, atomically: true, encoding: .utf8)
+            self.progress("wrote \(plot)")
+        }
+        if self.json {
+            print("{" + report.map { "\"\($0.0)\": \(Double($0.1) != nil ? $0.1 : "\"\($0.1)\"")" }.joined(separator: ", ") + "}")
+        } else {
+            for (key, value) in report { print(key.padding(toLength: 24, withPad: " ", startingAt: 0), value) }
+        }
+    }
+
+    /// Watches order history for terminal statuses: straight from its database when the cluster runs here,
+    /// else through `GET /api/orders/{id}`.
+    private func poll(_ load: OrdersLoad, cluster: BenchCluster?, until drainDeadline: ContinuousClock.Instant) async throws {
+        let postingEnds = drainDeadline - .seconds(30)
+        var http: HTTPConnection?
+        if cluster == nil { http = try await HTTPConnection(host: load.host, port: load.port) }
+        defer { if let http { Task { await http.close() } } }
+        while ContinuousClock.now < drainDeadline {
+            if ContinuousClock.now > postingEnds, load.inFlight == 0 { return }
+            if let cluster {
+                let ids = load.pendingIDs
+                for chunk in stride(from: 0, to: ids.count, by: 5000) {
+                    load.finish(try await cluster.finished(Array(ids[chunk..<min(ids.count, chunk + 5000)])))
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            } else if let http {
+                for (id, entry) in load.pendingEntries {
+                    let response = try await http.request(.GET, "/api/orders/\(id)", headers: [entry.auth])
+                    let status = (try? response.json()["order"] as? [String: Any])?["status"] as? String
+                    if let status, status == "order_completed" || status == "order_cancelled" { load.finish([(id, status)]) }
+                }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+    }
+
+    private func report(_ load: OrdersLoad, until deadline: ContinuousClock.Instant) async {
+        var last = 0
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .seconds(1))
+            let done = load.results.count
+            self.progress("finished \(done) (+\(done - last)/s), in flight \(load.inFlight), failed posts \(load.httpFailures.count)")
+            last = done
+            if ContinuousClock.now > deadline - .seconds(30), load.inFlight == 0 { return }
+        }
+    }
+
+    private func progress(_ message: String) {
+        FileHandle.standardError.write(Data("[bench] \(message)\n".utf8))
+    }
+}
+
+/// The server's commit ceiling: single-row INSERT transactions on `connections` connections.
+enum CommitBaseline {
+    static func measure(server: EmbeddedPostgres, connections: Int, seconds: Double, logger: Logger) async throws
+        -> (commitsPerSecond: Double, fsync: String, synchronousCommit: String)
+    {
+        try await server.dropDatabase("bench_base")
+        var configuration = PostgresClient.Configuration(url: try await server.ensureDatabase("bench_base"))
+        configuration.poolSize = connections
+        let client = PostgresClient(configuration: configuration, logger: logger)
+        defer { client.shutdown() }
+        let settings = try await client.query("SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s").first
+        try await client.query("CREATE TABLE rows (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")
+        let start = ContinuousClock.now
+        let deadline = start + .nanoseconds(Int64(seconds * 1e9))
+        let commits = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    var count = 0
+                    while ContinuousClock.now < deadline {
+                        try await client.query("INSERT INTO rows (body) VALUES ($1)", ["baseline"])
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        return (Double(commits) / (ContinuousClock.now - start).seconds, try settings?.string("f") ?? "?", try settings?.string("s") ?? "?")
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import NIOHTTP1
+import SimpleHTTPClient
+import Synchronization
+
+/// The orders benchmark's clients: logged-in users posting orders over keep-alive connections, and the
+/// record of when each order was posted and when it finished.
+final class OrdersLoad: Sendable {
+    struct User: Sendable {
+        var auth: (String, String)
+    }
+
+    struct Pending: Sendable {
+        /// When the order was due (its scheduled time with `--rate`, else when it was posted), on the uptime clock.
+        var start: ContinuousClock.Instant
+        var auth: (String, String)
+    }
+
+    struct Finished: Sendable {
+        var postedAt: Double  // seconds since the load started
+        var latencyMs: Double
+        var completed: Bool
+    }
+
+    private let pending = Mutex<[String: Pending]>([:])
+    private let finished = Mutex<[Finished]>([])
+    private let failures = Mutex<(http: Int, lastError: String?)>((0, nil))
+    let startedAt = ContinuousClock.now
+    let port: Int
+    let host: String
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Registers and logs in `count` users (bcrypt makes this the slow part), `parallel` at a time.
+    func makeUsers(_ count: Int, parallel: Int = 8) async throws -> [User] {
+        let run = UInt32.random(in: 0...UInt32.max)
+        return try await withThrowingTaskGroup(of: [User].self) { group in
+            for worker in 0..<parallel {
+                group.addTask {
+                    let http = try await HTTPConnection(host: self.host, port: self.port)
+                    defer { Task { await http.close() } }
+                    var users: [User] = []
+                    for index in stride(from: worker, to: count, by: parallel) {
+                        let email = "bench-\(run)-\(index)@example.com"
+                        let body = #"{"name":"bench","email":"\#(email)","password":"bench-password"}"#
+                        let registered = try await http.request(.POST, "/auth/register", json: body)
+                        guard registered.status == 200 else { throw BenchError("register failed: \(registered.status) \(registered.text)") }
+                        let login = try await http.request(.POST, "/auth/login", json: body)
+                        guard login.status == 200, let token = try login.json()["session_id"] as? String else {
+                            throw BenchError("login failed: \(login.status) \(login.text)")
+                        }
+                        users.append(User(auth: ("Authorization", "Bearer \(token)")))
+                    }
+                    return users
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+
+    static let orderBodies = (1...3).map { product in
+        #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-\#(product)","quantity":1}]}"#
+    }
+
+    /// One client: posts orders until `deadline`, back to back or at the given interval (open loop: a late
+    /// order counts from when it was due, so a slow system cannot hide its queueing).
+    func client(_ user: User, index: Int, until deadline: ContinuousClock.Instant, interval: Duration?) async throws {
+        let http = try await HTTPConnection(host: self.host, port: self.port)
+        defer { Task { await http.close() } }
+        var due = ContinuousClock.now + (interval.map { $0 * Double(index % 1000) / 1000 } ?? .zero)
+        var sequence = index
+        while ContinuousClock.now < deadline {
+            if interval != nil, ContinuousClock.now < due { try await Task.sleep(until: due) }
+            let start = interval == nil ? ContinuousClock.now : due
+            sequence += 1
+            do {
+                let response = try await http.request(.POST, "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
+                if response.status == 200, let id = try response.json()["order_id"] as? String {
+                    self.pending.withLock { $0[id] = Pending(start: start, auth: user.auth) }
+                } else {
+                    self.fail("POST /api/orders: \(response.status) \(response.text.prefix(200))")
+                }
+            } catch {
+                self.fail("POST /api/orders: \(error)")
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            if let interval { due = due + interval }
+        }
+    }
+
+    func fail(_ error: String) {
+        self.failures.withLock { $0 = ($0.http + 1, error) }
+    }
+
+    var pendingIDs: [String] { self.pending.withLock { Array($0.keys) } }
+    var pendingEntries: [(String, Pending)] { self.pending.withLock { $0.map { ($0.key, $0.value) } } }
+    var inFlight: Int { self.pending.withLock { $0.count } }
+    var results: [Finished] { self.finished.withLock { $0 } }
+    var httpFailures: (count: Int, last: String?) { self.failures.withLock { ($0.http, $0.lastError) } }
+
+    /// Marks orders finished now (the poller saw their terminal status).
+    func finish(_ orders: [(String, String)]) {
+        let now = ContinuousClock.now
+        let done: [Finished] = self.pending.withLock { pending in
+            orders.compactMap { id, status in
+                guard let entry = pending.removeValue(forKey: id) else { return nil }
+                return Finished(
+                    postedAt: (entry.start - self.startedAt).seconds, latencyMs: (now - entry.start).seconds * 1000,
+                    completed: status == "order_completed")
+            }
+        }
+        self.finished.withLock { $0 += done }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
+}
