@@ -6,11 +6,11 @@ import Foundation
 /// Seed bugs fixed: `OrderCancelled`, `ProductsValidationFailed` and refunds are handled, so a failed order
 /// ends `order_cancelled` rather than stuck in an intermediate status. A final status is never overwritten
 /// by a late intermediate event. An event about an order whose `OrderCreated` has not arrived yet (they
-/// come from different services) fails its turn and is retried, never dropped.
+/// come from different services) is parked in `early_events` and applied when it does: never dropped, and
+/// never a retry that would hold up the messages behind it.
 public struct OrderHistoryHandler: MailboxHandler {
-    public struct OrderNotYetKnown: Error, CustomStringConvertible {
-        public var orderID: String
-        public var description: String { "order \(self.orderID) not in history yet; retrying" }
+    struct OrderNotYetKnown: Error {
+        var orderID: String
     }
 
     public init() {}
@@ -18,7 +18,32 @@ public struct OrderHistoryHandler: MailboxHandler {
     static let finalStatuses = ["order_completed", "order_cancelled"]
 
     public func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
-        let connection = turn.connection
+        do {
+            try self.apply(message, turn.connection)
+        } catch let early as OrderNotYetKnown {
+            try turn.connection.query(
+                """
+                INSERT INTO early_events (order_id, message_id, message_type, saga_id, payload, source)
+                VALUES ($1, $2, $3, $4, $5, $6)
+                """,
+                [early.orderID, message.id, message.type, message.sagaID, message.payload, message.source])
+        }
+    }
+
+    /// Applies the events that arrived before the order's OrderCreated, in arrival order.
+    private func applyEarlyEvents(_ orderID: String, _ connection: PostgresConnection) throws {
+        let rows = try connection.query(
+            "DELETE FROM early_events WHERE order_id = $1 RETURNING seq, message_id, message_type, saga_id, payload, source",
+            [orderID])
+        let parked = try rows.rows.map { row in
+            (try row.int("seq"), MailboxMessage(
+                id: try row.string("message_id"), type: try row.string("message_type"), sagaID: try row.optionalString("saga_id"),
+                payload: try row.string("payload"), source: try row.string("source")))
+        }
+        for (_, message) in parked.sorted(by: { $0.0 < $1.0 }) { try self.apply(message, connection) }
+    }
+
+    private func apply(_ message: MailboxMessage, _ connection: PostgresConnection) throws {
         switch message.type {
         case Events.OrderCreated.eventType:
             let event = try message.event(Events.OrderCreated.self).payload
@@ -32,6 +57,7 @@ public struct OrderHistoryHandler: MailboxHandler {
                 """,
                 [event.orderID, event.userID, try ShopJSON.encode(items), event.paymentMethodID, event.createdAt]
             )
+            try self.applyEarlyEvents(event.orderID, connection)
         case Events.ProductsValidated.eventType:
             let event = try message.event(Events.ProductsValidated.self).payload
             let row = try self.row(event.orderID, connection)

@@ -42,11 +42,25 @@ import Testing
         #expect(try await history.client.query("SELECT status FROM order_history").first?.string("status") == "order_cancelled")
     }
 
-    @Test func anEventBeforeOrderCreatedIsRetriedNotDropped() async throws {
+    @Test func eventsBeforeOrderCreatedAreParkedAndAppliedWhenItArrives() async throws {
         let history = try await ServiceHarness("order-history", handler: OrderHistoryHandler())
-        let early = try await history.deliverEvent(Events.InventoryReserved(orderID: "o-3", orderItems: []))
-        #expect(early.accepted == 0)
-        #expect(early.failure?.error.contains("not in history yet") == true)
-        #expect(try await history.int("SELECT count(*) AS n FROM inbox") == 0)  // not marked seen: it will come again
+        // Events from product, inventory and payment overtake OrderCreated (different senders, different relays).
+        let early = try await history.deliverEvent(Events.ProductsValidated(orderID: "o-3", orderItems: [
+            Item(productID: "product-1", name: "product-1", price: 10000), Item(productID: "product-2", name: "product-2", price: 20000),
+        ]))
+        #expect(early.accepted == 1 && early.failure == nil)  // accepted: nothing waits behind it
+        try await history.deliverEvent(Events.InventoryReserved(orderID: "o-3", orderItems: []))
+        #expect(try await history.int("SELECT count(*) AS n FROM order_history") == 0)
+        #expect(try await history.int("SELECT count(*) AS n FROM early_events") == 2)
+        try await history.deliverEvent(Self.created("o-3"))
+        let row = try await history.client.query("SELECT status, order_items::text AS items FROM order_history WHERE id = 'o-3'").first
+        #expect(try row?.string("status") == "inventory_reserved")
+        let items = try ShopJSON.decode([Item].self, from: try row?.string("items") ?? "[]")
+        #expect(items.map(\.price) == [10000, 20000])
+        #expect(try await history.int("SELECT count(*) AS n FROM early_events") == 0)
+        // A final status that came early still wins over the statuses applied before it.
+        try await history.deliverEvent(Events.OrderCompleted(orderID: "o-4", status: "completed"))
+        try await history.deliverEvent(Self.created("o-4"))
+        #expect(try await history.client.query("SELECT status FROM order_history WHERE id = 'o-4'").first?.string("status") == "order_completed")
     }
 }
