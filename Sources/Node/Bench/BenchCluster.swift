@@ -27,7 +27,7 @@ final class BenchCluster: Sendable {
         self.run = Task { try await group.run() }
     }
 
-    static func start(postgresPort: Int, logger: Logger) async throws -> BenchCluster {
+    static func start(postgresPort: Int, options: ServiceOptions, logger: Logger) async throws -> BenchCluster {
         var pg = EmbeddedPostgres.Configuration()
         pg.directory = ".data/bench-postgres"
         pg.port = postgresPort
@@ -35,6 +35,7 @@ final class BenchCluster: Sendable {
         let server = EmbeddedPostgres(configuration: pg, logger: logger)
         let started = try await server.start()
         var config = ClusterConfig(cluster: "bench", secret: "bench-secret-\(UInt64.random(in: 0...UInt64.max))", nodes: [])
+        config.options = options
         let placement = [("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"])]
         let httpPort = try await Self.freePort()
         for (name, services) in placement {

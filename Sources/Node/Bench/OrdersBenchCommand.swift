@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOHTTP1
+import ShopActors
+import Synchronization
 import SimpleHTTPClient
 
 struct OrdersBenchCommand: AsyncParsableCommand {
@@ -18,6 +20,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
     @Option(help: "Port of the benchmark's embedded Postgres (without --target).") var postgresPort = 54392
     @Option(help: "Connections of the commit baseline (default: what the cluster's services hold).") var baselineConnections: Int?
     @Option(help: "Write a latency plot (SVG) here.") var plot: String?
+    @Option(help: "Messages per delivery call in the cluster started here (cluster.conf mailbox.batch_size).") var batchSize = ServiceOptions().batchSize
     @Flag(help: "Print one JSON object at the end.") var json = false
 
     func validate() throws {
@@ -45,7 +48,9 @@ struct OrdersBenchCommand: AsyncParsableCommand {
             (host, port) = (targetHost, targetPort)
         } else {
             self.progress("starting the cluster: embedded Postgres under .data/bench-postgres, three nodes, fresh databases")
-            let started = try await BenchCluster.start(postgresPort: self.postgresPort, logger: logger)
+            var options = ServiceOptions()
+            options.batchSize = self.batchSize
+            let started = try await BenchCluster.start(postgresPort: self.postgresPort, options: options, logger: logger)
             cluster = started
             (host, port) = ("127.0.0.1", started.httpPort)
             // Every service's pool plus its relay pool.
@@ -77,8 +82,15 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .nanoseconds(Int64(self.seconds * 1e9))
         self.progress("posting orders for \(self.seconds) s at " + (self.rate.map { "\(Int($0))/s" } ?? "full speed") + " from \(self.concurrency) clients")
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for (index, user) in users.enumerated() {
-                group.addTask { try await load.client(user, index: index, until: deadline, interval: interval) }
+            group.addTask {
+                // The poller's drain phase starts only when every client has its last answer.
+                try await withThrowingTaskGroup(of: Void.self) { clients in
+                    for (index, user) in users.enumerated() {
+                        clients.addTask { try await load.client(user, index: index, until: deadline, interval: interval) }
+                    }
+                    try await clients.waitForAll()
+                }
+                load.postingDone.store(true, ordering: .releasing)
             }
             group.addTask { try await self.poll(load, cluster: cluster, until: deadline + .seconds(30)) }
             group.addTask { await self.report(load, until: deadline + .seconds(30)) }
@@ -138,13 +150,13 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         if cluster == nil { http = try await HTTPConnection(host: load.host, port: load.port) }
         defer { if let http { Task { await http.close() } } }
         while ContinuousClock.now < drainDeadline {
-            if ContinuousClock.now > postingEnds, load.inFlight == 0 { return }
+            if ContinuousClock.now > postingEnds, load.postingDone.load(ordering: .acquiring), load.inFlight == 0 { return }
             if let cluster {
                 let ids = load.pendingIDs
                 for chunk in stride(from: 0, to: ids.count, by: 5000) {
                     load.finish(try await cluster.finished(Array(ids[chunk..<min(ids.count, chunk + 5000)])))
                 }
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: .milliseconds(20))
             } else if let http {
                 for (id, entry) in load.pendingEntries {
                     let response = try await http.request(.GET, "/api/orders/\(id)", headers: [entry.auth])
@@ -163,7 +175,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
             let done = load.results.count
             self.progress("finished \(done) (+\(done - last)/s), in flight \(load.inFlight), failed posts \(load.httpFailures.count)")
             last = done
-            if ContinuousClock.now > deadline - .seconds(30), load.inFlight == 0 { return }
+            if ContinuousClock.now > deadline - .seconds(30), load.postingDone.load(ordering: .acquiring), load.inFlight == 0 { return }
         }
     }
 

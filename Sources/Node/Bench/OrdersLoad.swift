@@ -26,6 +26,7 @@ final class OrdersLoad: Sendable {
     private let finished = Mutex<[Finished]>([])
     private let failures = Mutex<(http: Int, lastError: String?)>((0, nil))
     let startedAt = ContinuousClock.now
+    let postingDone = Atomic<Bool>(false)
     let port: Int
     let host: String
 

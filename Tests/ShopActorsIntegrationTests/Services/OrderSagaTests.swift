@@ -159,7 +159,8 @@ import Testing
 
 @Suite struct OrderSagaCompensationRetryTests {
     @Test func aCompensationThatGetsNoAnswerIsRetriedUntilItSucceeds() async throws {
-        let saga = OrderSagaHandler(stepDeadline: .milliseconds(700), compensationRetry: .milliseconds(100))
+        // Deadlines long enough that the forward steps never time out while other suites load the CPU.
+        let saga = OrderSagaHandler(stepDeadline: .seconds(2), compensationRetry: .milliseconds(100))
         try await withShop(saga: saga) { shop in
             await shop.stopService("payment")
             let order = try await shop.placeOrder(method: "method-fail", items: [("product-3", 5)])
@@ -171,7 +172,7 @@ import Testing
             // Payment comes back (and fails), but inventory is gone when ReleaseInventory is sent.
             await shop.stopService("inventory")
             shop.startService("payment")
-            try await Task.sleep(for: .milliseconds(2500))  // several compensation deadlines pass
+            try await Task.sleep(for: .milliseconds(5000))  // several compensation deadlines pass
             #expect(try await shop.sagaStatus(order: order) == "compensating")
             shop.startService("inventory")
             #expect(try await shop.waitForSaga(order: order) == "compensated")
