@@ -12,11 +12,10 @@ enum LatencyPlot {
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(left)" y="18" font-size="14">\(title)</text>
+            <text x="\(left)" y="18" font-size="14">\(title) (y: latency in ms)</text>
             <line x1="\(left)" y1="\(height - bottom)" x2="\(width - right)" y2="\(height - bottom)" stroke="black"/>
             <line x1="\(left)" y1="\(top)" x2="\(left)" y2="\(height - bottom)" stroke="black"/>
             <text x="\(width / 2 - 60)" y="\(height - 8)">seconds since start</text>
-            <text x="12" y="\(top - 8)">latency (ms)</text>
 
             """
         for tick in 0...5 {

@@ -104,12 +104,15 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         }
         let completed = results.filter(\.completed).count
         let window = max(self.seconds, results.map { $0.postedAt + $0.latencyMs / 1000 }.max() ?? self.seconds)
-        let failed = load.inFlight + load.httpFailures.count
+        // Accepted but not terminal when the drain ended (still queued, not lost), plus refused or failed POSTs.
+        let unfinished = load.inFlight
+        let failed = unfinished + load.httpFailures.count
         var report: [(String, String)] = [
             ("orders_per_s", String(format: "%.1f", Double(completed) / window)),
             ("completed", "\(completed)"),
             ("cancelled", "\(results.count - completed)"),
             ("failed", "\(failed)"),
+            ("unfinished", "\(unfinished)"),
             ("p50_ms", String(format: "%.1f", quantile(0.5))),
             ("p99_ms", String(format: "%.1f", quantile(0.99))),
             ("max_ms", String(format: "%.1f", latencies.last ?? 0)),
