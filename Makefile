@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= cluster.conf
 
-.PHONY: run test deps test-deps bench-transport
+.PHONY: run test deps test-deps fuzz bench-transport
 
 deps:
 	@scripts/install-deps.sh
@@ -22,3 +22,12 @@ test: test-deps
 
 bench-transport: deps
 	$(SWIFT) run -c release node bench transport
+
+## libFuzzer on the frame parser and the handshake (FUZZ_SECONDS, default 60). A separate build folder, since
+## every module is instrumented. Crashes are written to .data/fuzz/ as crash-*; replay one with
+## `swift run FrameFuzz FILE` and add it to Fuzz/corpus/ (the corpus test replays every file there).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(SWIFT) build --product FrameFuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING --scratch-path .build-fuzz
+	mkdir -p .data/fuzz/corpus && cp Fuzz/corpus/* .data/fuzz/corpus/
+	.build-fuzz/debug/FrameFuzz .data/fuzz/corpus -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -artifact_prefix=.data/fuzz/

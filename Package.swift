@@ -108,6 +108,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The libFuzzer target for the frame parser and the handshake (README, "Fuzzing"); in a normal build it
+        // replays files through the same code.
+        .executableTarget(
+            name: "FrameFuzz",
+            dependencies: ["ActorRuntimeTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
 
         // Helpers shared by test targets: cluster settings for tests, a TCP proxy that can go silent.
@@ -116,6 +124,7 @@ let package = Package(
             dependencies: [
                 "ActorRuntime",
                 "SimpleHTTPClient",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
