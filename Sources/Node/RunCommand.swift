@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import ShopActors
 import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
@@ -17,7 +18,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: Logger.Level = .info
 
     func run() async throws {
-        let config = try Self.loadOrExit(self.config)
+        var config = try Self.loadOrExit(self.config)
         if let node = self.node, config.node(named: node) == nil {
             Self.fail("--node: no node named '\(node)' in \(self.config) (nodes: \(config.nodes.map(\.name).joined(separator: ", ")))")
         }
@@ -28,6 +29,10 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "node")
+        let faults = config.options.applyFaultSwitches(ProcessInfo.processInfo.environment)
+        if !faults.isEmpty {
+            logger.warning("fault injection is on (SHOP_FAULTS): \(faults.joined(separator: ", ")); for tests only")
+        }
         if config.usesDevelopmentSecret {
             logger.warning("cluster.conf uses the development secret; set secret_env for anything but local development")
         }

@@ -104,9 +104,17 @@ extension Mailbox {
         }
         let id = ActorID(node: node, path: MailboxEndpoint.path(for: destination))
         let endpoint = try MailboxEndpoint.resolve(id: id, using: self.system)
-        let batch = DeliveryBatch(source: self.service, destination: destination, messages: rows.map(\.message))
-        let report = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
+        let reordered = self.configuration.deliverReordered && rows.count > 1
+        let messages = reordered ? rows.reversed().map(\.message) : rows.map(\.message)
+        let batch = DeliveryBatch(source: self.service, destination: destination, messages: messages)
+        var report = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
             try await endpoint.deliver(batch)
+        }
+        if reordered, report.accepted < rows.count {
+            // The accepted prefix is of the reversed batch: acknowledge nothing, deliver it all again (the
+            // receiver's inbox absorbs what it already took).
+            try await Task.sleep(for: self.configuration.retryBackoff.initial)
+            report = DeliveryReport(accepted: 0, duplicates: 0, failure: nil)
         }
         if self.configuration.deliverTwice {
             let again = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {

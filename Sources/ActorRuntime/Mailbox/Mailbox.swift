@@ -48,6 +48,9 @@ public final class Mailbox: Service, Sendable {
         public var pruneInterval: Duration = .seconds(600)
         /// Test switch: every batch is delivered twice (the inbox must absorb the copies).
         public var deliverTwice = false
+        /// Test switch: every batch is delivered in reverse order (handlers must not rely on the order of
+        /// messages from one sender). A batch is acknowledged only when all of it was accepted.
+        public var deliverReordered = false
 
         public init(service: String, directory: [String: String]) {
             self.service = service

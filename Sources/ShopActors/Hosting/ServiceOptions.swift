@@ -1,4 +1,5 @@
 import ActorRuntime
+import Foundation
 
 /// Tunables of the services a node hosts (cluster.conf `[mailbox]` and `[saga]`), with the defaults.
 public struct ServiceOptions: Sendable, Equatable {
@@ -17,7 +18,21 @@ public struct ServiceOptions: Sendable, Equatable {
     /// First wait before a failed compensation is retried (it then backs off).
     public var sagaCompensationRetry: Duration = .seconds(1)
 
+    /// Fault-injection switches for tests (never for production): every batch delivered twice, or in reverse.
+    public var deliverTwice = false
+    public var deliverReordered = false
+
     public init() {}
+
+    /// Reads the fault-injection switches from `SHOP_FAULTS` (comma-separated: `deliver-twice`, `reorder`).
+    ///
+    /// - Returns: the switches it turned on.
+    public mutating func applyFaultSwitches(_ environment: [String: String]) -> [String] {
+        let switches = (environment["SHOP_FAULTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if switches.contains("deliver-twice") { self.deliverTwice = true }
+        if switches.contains("reorder") { self.deliverReordered = true }
+        return switches.filter { ["deliver-twice", "reorder"].contains($0) }
+    }
 
     func apply(to configuration: inout Mailbox.Configuration) {
         configuration.batchSize = self.batchSize
@@ -25,5 +40,7 @@ public struct ServiceOptions: Sendable, Equatable {
         configuration.deliveryTimeout = self.deliveryTimeout
         configuration.maxAttempts = self.maxAttempts
         configuration.retention = self.retention
+        configuration.deliverTwice = self.deliverTwice
+        configuration.deliverReordered = self.deliverReordered
     }
 }
