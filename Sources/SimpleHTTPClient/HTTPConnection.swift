@@ -44,9 +44,10 @@ public final class HTTPConnection: Sendable {
             .connect(host: host, port: port).get()
     }
 
-    /// Sends one request and reads its whole response.
+    /// Sends one request and reads its whole response; fails (and closes the connection) after `timeout`.
     public func request(
-        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        timeout: TimeAmount = .seconds(30)
     ) async throws -> Response {
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: self.host)
@@ -58,6 +59,11 @@ public final class HTTPConnection: Sendable {
         let channel = self.channel
         try await channel.eventLoop.submit {
             collector.expect(promise)
+            let timer = channel.eventLoop.scheduleTask(in: timeout) {
+                collector.failPending(HTTPConnectionError("no answer to \(requestHead.method) \(requestHead.uri) within \(timeout)"))
+                channel.close(promise: nil)
+            }
+            promise.futureResult.whenComplete { _ in timer.cancel() }
             channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
             if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
@@ -97,6 +103,12 @@ public final class HTTPConnection: Sendable {
                 self.pending?.succeed(self.response)
                 self.pending = nil
             }
+        }
+
+        /// Fails the request in flight, if any (each promise is completed exactly once).
+        func failPending(_ error: any Error) {
+            self.pending?.fail(error)
+            self.pending = nil
         }
 
         func channelInactive(context: ChannelHandlerContext) {

@@ -18,7 +18,7 @@ final class NodeProcess: @unchecked Sendable {
         }
     }
 
-    init(_ arguments: [String], log name: String) throws {
+    init(_ arguments: [String], log name: String, environment: [String: String] = [:]) throws {
         self.logPath = NSTemporaryDirectory() + "node-test-\(name)-\(UUID().uuidString.prefix(8)).log"
         guard FileManager.default.createFile(atPath: self.logPath, contents: nil) else {
             throw NodeTestError("cannot create \(self.logPath)")
@@ -30,6 +30,9 @@ final class NodeProcess: @unchecked Sendable {
         self.process.standardOutput = log
         self.process.standardError = log
         self.process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         try self.process.run()
     }
 
@@ -40,6 +43,12 @@ final class NodeProcess: @unchecked Sendable {
     func terminate(timeout: Duration = .seconds(20)) async throws -> Int32 {
         if self.process.isRunning { kill(self.process.processIdentifier, SIGTERM) }
         return try await self.waitForExit(timeout: timeout)
+    }
+
+    /// `kill -9`: no goodbye, no flushing, connections cut mid-stream.
+    func kill9() async throws {
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        _ = try await self.waitForExit()
     }
 
     func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {

@@ -11,12 +11,21 @@ final class ProcessCluster: @unchecked Sendable {
     let configPath: String
     let httpPort: Int
     var nodes: [String: NodeProcess] = [:]
+    var addresses: [String: Int] = [:]
+    let environment: [String: String]
+    /// Each service's database URL.
+    var urls: [String: String] = [:]
 
     static let placement = [
         ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"]),
     ]
 
-    init() async throws {
+    /// - Parameters:
+    ///   - server: where the services' databases go (default: the shared test Postgres).
+    ///   - extraConfig: more cluster.conf (e.g. `[saga]`).
+    ///   - environment: for the node processes (e.g. `SHOP_FAULTS`).
+    init(server: EmbeddedPostgres? = nil, extraConfig: String = "", environment: [String: String] = [:]) async throws {
+        self.environment = environment
         self.httpPort = TestSettings.restartablePort()
         var text = """
             cluster = "proc-test"
@@ -24,24 +33,36 @@ final class ProcessCluster: @unchecked Sendable {
 
             """
         for (name, services) in Self.placement {
+            let port = TestSettings.restartablePort()
+            self.addresses[name] = port
             text += """
                 [nodes.\(name)]
-                address = "127.0.0.1:\(TestSettings.restartablePort())"
+                address = "127.0.0.1:\(port)"
                 services = [\(services.map { "\"\($0)\"" }.joined(separator: ", "))]
                 \(name == "edge" ? "http = \"127.0.0.1:\(self.httpPort)\"" : "")
 
                 """
         }
-        text += "[saga]\nstep_deadline_seconds = 30\n[postgres.urls]\n"
+        text += (extraConfig.isEmpty ? "[saga]\nstep_deadline_seconds = 30\n" : extraConfig + "\n") + "[postgres.urls]\n"
         for service in Self.placement.flatMap(\.1) {
-            text += "\"\(service)\" = \"\(try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service)))\"\n"
+            let url: String
+            if let server {
+                let name = "f_\(EmbeddedPostgres.databaseName(for: service))"
+                try await server.dropDatabase(name)
+                url = try await server.ensureDatabase(name)
+            } else {
+                url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
+            }
+            self.urls[service] = url
+            text += "\"\(service)\" = \"\(url)\"\n"
         }
         self.configPath = NSTemporaryDirectory() + "cluster-\(UUID().uuidString.prefix(8)).conf"
         try text.write(toFile: self.configPath, atomically: true, encoding: .utf8)
     }
 
     func start(_ node: String) throws {
-        self.nodes[node] = try NodeProcess(["--config", self.configPath, "--node", node, "--log-level", "info"], log: node)
+        self.nodes[node] = try NodeProcess(
+            ["--config", self.configPath, "--node", node, "--log-level", "info"], log: node, environment: self.environment)
     }
 
     func startAll() throws {

@@ -1,0 +1,72 @@
+import ActorRuntimeTestSupport
+import Foundation
+import NIOHTTP1
+import Synchronization
+
+/// Orders over HTTP at a steady pace from a few users, riding through faults: a refused or broken connection
+/// is reopened and the loop goes on. Only orders answered 200 count as accepted (and the invariants check
+/// the gateway's own record, which also holds orders whose answer was lost).
+final class OrderLoad: Sendable {
+    let accepted = Mutex<[String]>([])
+    let refused = Mutex<Int>(0)
+    let port: Int
+
+    init(port: Int) {
+        self.port = port
+    }
+
+    static let bodies = [
+        #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":1}]}"#,
+        #"{"payment_method_id":"method-2","order_items":[{"product_id":"product-2","quantity":2},{"product_id":"product-3","quantity":1}]}"#,
+        #"{"payment_method_id":"method-fail","order_items":[{"product_id":"product-3","quantity":3}]}"#,
+        #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":2},{"product_id":"product-2","quantity":1}]}"#,
+    ]
+
+    /// Registers `users` users and posts one order every `interval` per user until `deadline`.
+    func run(users: Int, interval: Duration, until deadline: ContinuousClock.Instant) async throws {
+        let tokens = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<users {
+                group.addTask {
+                    let http = try await HTTPTestClient(port: self.port)
+                    defer { Task { await http.close() } }
+                    let email = "fault-\(index)-\(UInt32.random(in: 0...UInt32.max))@example.com"
+                    let body = #"{"name":"fault","email":"\#(email)","password":"password"}"#
+                    _ = try await http.request(.POST, "/auth/register", json: body)
+                    let login = try await http.request(.POST, "/auth/login", json: body)
+                    guard let token = try login.json()["session_id"] as? String else { throw NodeTestError("login: \(login.text)") }
+                    return token
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for (index, token) in tokens.enumerated() {
+                group.addTask { await self.client(token: token, index: index, interval: interval, until: deadline) }
+            }
+        }
+    }
+
+    private func client(token: String, index: Int, interval: Duration, until deadline: ContinuousClock.Instant) async {
+        var http: HTTPTestClient?
+        var sequence = index
+        while ContinuousClock.now < deadline {
+            sequence += 1
+            do {
+                if http == nil { http = try await HTTPTestClient(port: self.port) }
+                let response = try await http!.request(
+                    .POST, "/api/orders", headers: [("Authorization", "Bearer \(token)")], json: Self.bodies[sequence % Self.bodies.count])
+                if response.status == 200, let id = try response.json()["order_id"] as? String {
+                    self.accepted.withLock { $0.append(id) }
+                } else {
+                    self.refused.withLock { $0 += 1 }
+                }
+            } catch {
+                self.refused.withLock { $0 += 1 }
+                await http?.close()
+                http = nil
+            }
+            try? await Task.sleep(for: interval)
+        }
+        await http?.close()
+    }
+}
