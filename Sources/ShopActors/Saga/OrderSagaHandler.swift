@@ -41,12 +41,12 @@ public struct OrderSagaHandler: MailboxHandler {
     /// First delay before retrying a failed compensation; doubles up to `stepDeadline`. Defaults to 1 s.
     public var compensationRetry: Duration
 
-    /// Where a saga's end is logged (one line, with saga_id and order_id).
+    /// Where a saga's end is logged (one line, with saga_id and order_id); silent unless given.
     public var logger: Logger
 
     public init(
         stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1),
-        logger: Logger = Logger(label: "order-saga")
+        logger: Logger = Logger(label: "order-saga", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.stepDeadline = stepDeadline
         self.compensationRetry = compensationRetry
