@@ -4,7 +4,9 @@ import Foundation
 /// The order service's mailbox: `CreateOrder`, `CompleteOrder`, `CancelOrder`.
 ///
 /// The order id is minted by the gateway and carried by the saga, so a repeated `CreateOrder` cannot make a
-/// second order. A completed order is never cancelled, nor a cancelled one completed.
+/// second order. A cancelled order is never completed. A `CancelOrder` always cancels, even an order completed
+/// just before: the saga sends it only once it has decided to compensate (say `CompleteOrder` answered after
+/// its deadline), and by then it has refunded the payment and released the stock, so "cancelled" is the truth.
 public struct OrderHandler: MailboxHandler {
     /// Test switch: `CompleteOrder` is swallowed without an answer, as if the order service hung on it, so the
     /// saga's deadline and the compensations after a payment can be exercised.
@@ -26,7 +28,7 @@ public struct OrderHandler: MailboxHandler {
             try turn.publish(Events.OrderCompleted(orderID: envelope.payload.orderID, status: "completed"), sagaID: envelope.sagaID ?? "")
         case Commands.CancelOrder.commandType:
             let envelope = try message.command(Commands.CancelOrder.self)
-            try self.setStatus("cancelled", unless: "completed", of: envelope.payload.orderID, in: &turn)
+            try self.setStatus("cancelled", unless: nil, of: envelope.payload.orderID, in: &turn)
             try turn.publish(Events.OrderCancelled(orderID: envelope.payload.orderID, status: "cancelled"), sagaID: envelope.sagaID ?? "")
         default:
             throw UnexpectedMessage(service: "order", type: message.type)
@@ -67,9 +69,9 @@ public struct OrderHandler: MailboxHandler {
             sagaID: sagaID)
     }
 
-    private func setStatus(_ status: String, unless blocked: String, of orderID: String, in turn: inout Turn) throws {
+    private func setStatus(_ status: String, unless blocked: String?, of orderID: String, in turn: inout Turn) throws {
         try turn.connection.query(
-            "UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND status <> $3",
+            "UPDATE orders SET status = $2, updated_at = now() WHERE id = $1 AND ($3::text IS NULL OR status <> $3)",
             [orderID, status, blocked]
         )
     }

@@ -26,16 +26,7 @@ final class OrderLoad: Sendable {
     func run(users: Int, interval: Duration, until deadline: ContinuousClock.Instant) async throws {
         let tokens = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<users {
-                group.addTask {
-                    let http = try await HTTPTestClient(port: self.port)
-                    defer { Task { await http.close() } }
-                    let email = "fault-\(index)-\(UInt32.random(in: 0...UInt32.max))@example.com"
-                    let body = #"{"name":"fault","email":"\#(email)","password":"password"}"#
-                    _ = try await http.request(.POST, "/auth/register", json: body)
-                    let login = try await http.request(.POST, "/auth/login", json: body)
-                    guard let token = try login.json()["session_id"] as? String else { throw NodeTestError("login: \(login.text)") }
-                    return token
-                }
+                group.addTask { try await self.user(index) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -44,6 +35,29 @@ final class OrderLoad: Sendable {
                 group.addTask { await self.client(token: token, index: index, interval: interval, until: deadline) }
             }
         }
+    }
+
+    /// Registers and logs in one user, retrying through faults (a 409 means an earlier try got through).
+    private func user(_ index: Int) async throws -> String {
+        let email = "fault-\(index)-\(UInt32.random(in: 0...UInt32.max))@example.com"
+        let body = #"{"name":"fault","email":"\#(email)","password":"password"}"#
+        let deadline = ContinuousClock.now + .seconds(60)
+        var lastError = ""
+        while ContinuousClock.now < deadline {
+            do {
+                let http = try await HTTPTestClient(port: self.port)
+                defer { Task { await http.close() } }
+                let registered = try await http.request(.POST, "/auth/register", json: body)
+                guard registered.status == 200 || registered.status == 409 else { throw NodeTestError("register: \(registered.text)") }
+                let login = try await http.request(.POST, "/auth/login", json: body)
+                if let token = try login.json()["session_id"] as? String { return token }
+                lastError = "login: \(login.status) \(login.text)"
+            } catch {
+                lastError = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw NodeTestError("could not register a user within 60 s: \(lastError)")
     }
 
     private func client(token: String, index: Int, interval: Duration, until deadline: ContinuousClock.Instant) async {

@@ -96,4 +96,15 @@ import Testing
         _ = try await order.deliver(Commands.CompleteOrder(orderID: "o-1"))
         #expect(try await order.client.query("SELECT status FROM orders WHERE id = 'o-1'").first?.string("status") == "cancelled")
     }
+
+    /// Found by the fault campaign: CompleteOrder answered after its deadline, the saga compensated (refund,
+    /// stock back) and sent CancelOrder; the order must end cancelled, not stay completed.
+    @Test func aCancelAfterALateCompleteCancels() async throws {
+        let order = try await ServiceHarness("order", handler: OrderHandler())
+        _ = try await order.deliver(Commands.CreateOrder(
+            orderID: "o-2", userID: "u-1", paymentMethodID: "method-1", orderItems: [Item(productID: "product-1", quantity: 1)]))
+        #expect(try await order.deliver(Commands.CompleteOrder(orderID: "o-2")).map(\.type) == ["OrderCompleted"])
+        #expect(try await order.deliver(Commands.CancelOrder(orderID: "o-2")).map(\.type) == ["OrderCancelled"])
+        #expect(try await order.client.query("SELECT status FROM orders WHERE id = 'o-2'").first?.string("status") == "cancelled")
+    }
 }
