@@ -4,9 +4,9 @@
 set -euo pipefail
 
 # Running needs Postgres (server binaries for the embedded default), libpq and zlib; the tests also drive the
-# dashboard in a headless browser.
+# dashboard in a headless browser and cut TCP connections with `ss -K` (the fault campaign).
 packages=(postgresql libpq-dev zlib1g-dev pkg-config)
-[ "${1:-}" = "--test" ] && packages+=(chromium)
+[ "${1:-}" = "--test" ] && packages+=(chromium iproute2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
