@@ -14,7 +14,7 @@ import Testing
     /// A Postgres of the campaign's own, so restarting it disturbs no other suite.
     static let server = Task { () throws -> EmbeddedPostgres in
         var configuration = EmbeddedPostgres.Configuration()
-        configuration.directory = ".data/fault-postgres"
+        configuration.directory = ".data/test-postgres-faults"  // stopped by scripts/stop-test-postgres.sh
         configuration.port = EmbeddedPostgres.runningPort(directory: configuration.directory) ?? TestSettings.restartablePort()
         let server = EmbeddedPostgres(configuration: configuration)
         try await server.start()
