@@ -33,10 +33,11 @@ import Testing
             try cluster.startAll()
             try await cluster.waitForHTTP()
             let load = OrderLoad(port: cluster.httpPort)
+            let tokens = try await load.makeUsers(6)
             let deadline = ContinuousClock.now + .seconds(Self.loadSeconds)
             let injected = try await withThrowingTaskGroup(of: Int.self) { group in
                 group.addTask {
-                    try await load.run(users: 6, interval: .milliseconds(120), until: deadline)
+                    await load.run(tokens: tokens, interval: .milliseconds(120), until: deadline)
                     return 0
                 }
                 group.addTask { try await inject(cluster, server) }

@@ -22,14 +22,18 @@ final class OrderLoad: Sendable {
         #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":2},{"product_id":"product-2","quantity":1}]}"#,
     ]
 
-    /// Registers `users` users and posts one order every `interval` per user until `deadline`.
-    func run(users: Int, interval: Duration, until deadline: ContinuousClock.Instant) async throws {
-        let tokens = try await withThrowingTaskGroup(of: String.self) { group in
-            for index in 0..<users {
+    /// Registers and logs in `count` users (before any fault, so the load window is all orders).
+    func makeUsers(_ count: Int) async throws -> [String] {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<count {
                 group.addTask { try await self.user(index) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
+    }
+
+    /// Each user posts one order every `interval` until `deadline`.
+    func run(tokens: [String], interval: Duration, until deadline: ContinuousClock.Instant) async {
         await withTaskGroup(of: Void.self) { group in
             for (index, token) in tokens.enumerated() {
                 group.addTask { await self.client(token: token, index: index, interval: interval, until: deadline) }
