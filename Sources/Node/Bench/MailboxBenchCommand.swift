@@ -57,7 +57,9 @@ struct MailboxBenchCommand: AsyncParsableCommand {
         let settings = try await client(urls.base).query("SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s").first
 
         self.progress("baseline: single-row INSERT transactions on \(self.connections) connections for \(self.seconds) s")
-        let baseline = try await self.measureBaseline(client(urls.base))
+        let baselineClient = client(urls.base)
+        let baseline = try await CommitBaseline.insertsPerSecond(baselineClient, connections: self.connections, seconds: self.seconds)
+        baselineClient.shutdown()
         self.progress("mailbox: src -> dst, \(self.perCommit) messages per sending commit")
         let result = try await self.measureMailbox(src: client(urls.src), dst: client(urls.dst), logger: logger)
 
@@ -83,27 +85,6 @@ struct MailboxBenchCommand: AsyncParsableCommand {
 
     private func progress(_ message: String) {
         FileHandle.standardError.write(Data("[bench] \(message)\n".utf8))
-    }
-
-    private func measureBaseline(_ client: PostgresClient) async throws -> Double {
-        defer { client.shutdown() }
-        try await client.query("CREATE TABLE IF NOT EXISTS rows (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")
-        let deadline = ContinuousClock.now + .nanoseconds(Int64(self.seconds * 1e9))
-        let start = ContinuousClock.now
-        let commits = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<self.connections {
-                group.addTask {
-                    var count = 0
-                    while ContinuousClock.now < deadline {
-                        try await client.query("INSERT INTO rows (body) VALUES ($1)", ["baseline"])
-                        count += 1
-                    }
-                    return count
-                }
-            }
-            return try await group.reduce(0, +)
-        }
-        return Double(commits) / Self.seconds(ContinuousClock.now - start)
     }
 
     struct MailboxResult {
@@ -179,7 +160,7 @@ struct MailboxBenchCommand: AsyncParsableCommand {
         dst.shutdown()
         let (_, latency) = sink.results()
         // Sustained throughput: everything sent in the window, over the time until the last of it was handled.
-        let elapsed = Self.seconds(drained - start)
+        let elapsed = (drained - start).seconds
         return MailboxResult(
             perSecond: Double(delivered) / elapsed,
             latency: latency,
@@ -192,9 +173,6 @@ struct MailboxBenchCommand: AsyncParsableCommand {
             .first?.int("n") ?? 0
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 /// The benchmark's receiving service: records the latency from the sending turn to this turn.

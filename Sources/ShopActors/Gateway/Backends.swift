@@ -23,10 +23,6 @@ struct Backends: Sendable {
         try OrderSagaService.resolve(id: try self.id("order-saga", OrderSagaService.path), using: self.system)
     }
 
-    func mailbox(of service: String) throws -> MailboxEndpoint {
-        try MailboxEndpoint.resolve(id: try self.id(service, MailboxEndpoint.path(for: service)), using: self.system)
-    }
-
     private func id(_ service: String, _ path: String) throws -> ActorID {
         guard let node = self.directory[service] else {
             throw GatewayError(.serviceUnavailable, "The \(service) service is not placed on any node")

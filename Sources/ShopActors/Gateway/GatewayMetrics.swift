@@ -31,27 +31,21 @@ final class GatewayMetrics: Sendable {
             .record(duration: duration)
     }
 
-    /// Reads the cluster's state into gauges, then renders everything in the Prometheus text format.
-    func scrape(_ backends: Backends) async -> String {
-        let services = backends.directory.keys.sorted()
-        await withTaskGroup(of: Void.self) { group in
-            for service in services {
-                group.addTask {
-                    let stats = try? await backends.call(service) { try await backends.mailbox(of: service).stats() }
-                    self.gauge("shop_service_up", service, stats == nil ? 0 : 1)
-                    guard let stats else { return }
-                    self.gauge("shop_mailbox_pending", service, Double(stats.pending.values.reduce(0, +)))
-                    self.gauge("shop_mailbox_scheduled", service, Double(stats.scheduled))
-                    self.gauge("shop_mailbox_oldest_pending_seconds", service, stats.oldestPendingSeconds)
-                    self.gauge("shop_mailbox_dead_letters", service, Double(stats.deadLetters))
-                }
-            }
-            group.addTask {
-                guard let counts = try? await backends.call("order-saga", { try await backends.sagas().counts() }) else { return }
-                for status in ["running", "compensating", "completed", "compensated"] {
-                    CoreMetrics.Gauge(label: "shop_sagas", dimensions: [("status", status)], factory: self.factory)
-                        .record(Double(counts[status] ?? 0))
-                }
+    /// Sets the cluster gauges from `report` (the same picture `node status` and the dashboard show), then
+    /// renders everything in the Prometheus text format.
+    func scrape(_ report: ClusterReport) -> String {
+        for queue in report.services {
+            self.gauge("shop_service_up", queue.service, queue.reachable ? 1 : 0)
+            guard queue.reachable else { continue }
+            self.gauge("shop_mailbox_pending", queue.service, Double(queue.pending ?? 0))
+            self.gauge("shop_mailbox_scheduled", queue.service, Double(queue.scheduled ?? 0))
+            self.gauge("shop_mailbox_oldest_pending_seconds", queue.service, queue.oldestPendingSeconds ?? 0)
+            self.gauge("shop_mailbox_dead_letters", queue.service, Double(queue.deadLetters ?? 0))
+        }
+        if let counts = report.sagas {
+            for status in ["running", "compensating", "completed", "compensated"] {
+                CoreMetrics.Gauge(label: "shop_sagas", dimensions: [("status", status)], factory: self.factory)
+                    .record(Double(counts[status] ?? 0))
             }
         }
         return self.registry.emitToString()

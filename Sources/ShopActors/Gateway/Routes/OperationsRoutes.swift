@@ -8,7 +8,7 @@ extension Gateway {
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
         }))
         routes.append((.get, "/metrics", { _, _ in
-            let text = await self.metrics.scrape(self.backends)
+            let text = self.metrics.scrape(await self.clusterReport())
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))

@@ -55,6 +55,6 @@ struct OrderRequest: Codable, Sendable, Equatable {
     /// Canonical JSON (sorted keys) and its SHA-256: what an `Idempotency-Key` is bound to.
     func canonical() throws -> (json: String, hash: String) {
         let json = try ShopJSON.encode(self)
-        return (json, SHA256.hash(data: Data(json.utf8)).map { String(format: "%02x", $0) }.joined())
+        return (json, SHA256.hexDigest(json))
     }
 }
