@@ -109,8 +109,8 @@ import Testing
                     ss.standardOutput = output
                     ss.standardError = FileHandle.nullDevice
                     try ss.run()
+                    while ss.isRunning { try await Task.sleep(for: .milliseconds(5)) }  // no blocking wait in a task
                     let listed = output.fileHandleForReading.readDataToEndOfFile()
-                    ss.waitUntilExit()
                     // ss lists what it killed (the listening socket matches too but cannot be killed).
                     cut += String(decoding: listed, as: UTF8.self).split(separator: "\n").filter { $0.contains("ESTAB") }.count
                 }
