@@ -158,6 +158,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Pure logic, no Postgres, no sockets: runs in seconds.
+        .testTarget(
+            name: "ShopActorsTests",
+            dependencies: ["ShopActors", "ActorRuntime"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ShopActorsIntegrationTests",
             dependencies: [

@@ -64,20 +64,18 @@ extension Mailbox {
         return rows.count
     }
 
-    /// Deletes delivered outbox rows and inbox ids older than `cutoff` (default: now − retention).
+    /// Deletes inbox ids older than `cutoff` (default: the database's now − retention). Delivered outbox rows
+    /// need no pruning: acknowledging deletes them.
     ///
-    /// - Returns: rows deleted from each table.
+    /// - Returns: inbox rows deleted.
     @discardableResult
-    public func prune(before cutoff: Date? = nil) async throws -> (outbox: Int, inbox: Int) {
-        let seconds = Double(self.configuration.retention.components.seconds)
-        let cutoff = cutoff ?? Date().addingTimeInterval(-seconds)
-        return try await self.client.transaction { connection in
-            let outbox = try connection.query(
-                "DELETE FROM outbox WHERE status = 1 AND delivered_at < $1", [cutoff]
-            ).affected
-            let inbox = try connection.query("DELETE FROM inbox WHERE received_at < $1", [cutoff]).affected
-            return (outbox, inbox)
+    public func prune(before cutoff: Date? = nil) async throws -> Int {
+        if let cutoff {
+            return try await self.client.query("DELETE FROM inbox WHERE received_at < $1", [cutoff]).affected
         }
+        return try await self.client.query(
+            "DELETE FROM inbox WHERE received_at < now() - $1::float8 * interval '1 second'", [self.configuration.retention.seconds]
+        ).affected
     }
 
     public func stats() async throws -> MailboxStats {
@@ -113,10 +111,8 @@ extension Mailbox {
                 return
             }
             do {
-                let (outbox, inbox) = try await self.prune()
-                if outbox + inbox > 0 {
-                    self.log.info("pruned mailbox", metadata: ["outbox": "\(outbox)", "inbox": "\(inbox)"])
-                }
+                let inbox = try await self.prune()
+                if inbox > 0 { self.log.info("pruned the inbox", metadata: ["rows": "\(inbox)"]) }
             } catch {
                 self.log.warning("pruning failed", metadata: ["error": "\(error)"])
             }

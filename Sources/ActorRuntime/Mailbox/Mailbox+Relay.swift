@@ -11,35 +11,41 @@ extension Mailbox {
     }
 
     /// Delivers everything pending for `destination`, in id order, for as long as the task runs.
+    ///
+    /// One cycle is one statement (acknowledge the last batch by deleting it, and read the next) and one delivery
+    /// call. Acknowledgements commit without waiting for the disk (the relay's connections are set up so): a lost
+    /// one only means a redelivery, which the receiver's inbox absorbs.
     func relayLoop(to destination: String) async {
         guard let signal = self.relays.withLock({ $0[destination] }) else { return }
         var log = self.log
         log[metadataKey: "destination"] = "\(destination)"
         var failures = 0
+        var acknowledged: [Int64] = []
+        // When the earliest delayed row (a retry, a timer) written by this process falls due.
         while !Task.isCancelled {
             do {
-                let rows = try await self.fetchPending(destination)
+                let rows = try await self.fetchPending(destination, acknowledging: acknowledged)
+                acknowledged = []
                 if rows.isEmpty {
                     failures = 0
-                    let due = try await self.secondsUntilNextDue(destination)
-                    let wait = due.map { min(.milliseconds(Int64(max($0, 0.001) * 1000) + 1), self.configuration.pollInterval) }
+                    let due = self.nextDue(destination)
+                    let wait = due.map { max(.milliseconds(1), min($0 - ContinuousClock.now, self.configuration.pollInterval)) }
                     await signal.wait(timeout: wait ?? self.configuration.pollInterval)
                     continue
                 }
                 let report = try await self.deliver(rows, to: destination)
                 failures = 0
-                let dead = try await self.record(report, for: rows)
-                if let failure = report.failure {
-                    let row = rows[report.accepted]
-                    if dead {
+                let failed = Dictionary(report.failed.map { ($0.messageID, $0.error) }, uniquingKeysWith: { first, _ in first })
+                acknowledged = rows.filter { failed[$0.message.id] == nil }.map(\.id)
+                if !failed.isEmpty {
+                    let failedRows = rows.filter { failed[$0.message.id] != nil }
+                    let dead = try await self.recordFailures(failedRows, errors: failed, destination: destination)
+                    for row in failedRows where dead.contains(row.id) {
                         log.error("message is a dead letter", metadata: [
                             "message_id": "\(row.message.id)", "message_type": "\(row.message.type)",
                             "saga_id": "\(row.message.sagaID ?? "-")",
-                            "attempts": "\(row.attempts + 1)", "error": "\(failure.error)",
+                            "attempts": "\(row.attempts + 1)", "error": "\(failed[row.message.id] ?? "")",
                         ])
-                    } else {
-                        // Wait before retrying the failed message; later ones wait behind it, so order holds.
-                        try? await Task.sleep(for: self.configuration.retryBackoff.delay(attempt: row.attempts))
                     }
                 }
             } catch {
@@ -53,23 +59,30 @@ extension Mailbox {
                 try? await Task.sleep(for: self.configuration.retryBackoff.delay(attempt: failures - 1))
             }
         }
+        if !acknowledged.isEmpty { _ = try? await self.fetchPending(destination, acknowledging: acknowledged, limit: 0) }
     }
 
-    private func fetchPending(_ destination: String) async throws -> [PendingRow] {
+    /// Deletes the acknowledged rows and reads the next due ones, in one statement.
+    private func fetchPending(_ destination: String, acknowledging: [Int64], limit: Int? = nil) async throws -> [PendingRow] {
         let source = self.service
         let rows = try await self.relayClient.query(
             """
-            SELECT id, message_id, message_type, saga_id, payload::text AS payload, attempts FROM outbox
+            WITH acknowledged AS (
+                DELETE FROM outbox WHERE destination = $1 AND status = 0 AND id = ANY($3::bigint[])
+            )
+            SELECT id, message_id, message_type, saga_id, payload, attempts FROM outbox
             WHERE destination = $1 AND status = 0 AND (not_before IS NULL OR not_before <= now())
+                AND id <> ALL($3::bigint[])
             ORDER BY id LIMIT $2
             """,
-            [destination, self.configuration.batchSize]
+            [destination, limit ?? self.configuration.batchSize, PostgresIntArray(acknowledging.map { Int($0) })]
         )
         var bytes = 0
         var pending: [PendingRow] = []
+        pending.reserveCapacity(rows.count)
         for row in rows.rows {
-            let payload = try row.string("payload")
-            bytes += payload.utf8.count
+            let payload = try row.bytes("payload")
+            bytes += payload.count
             if !pending.isEmpty, bytes > self.configuration.batchBytes { break }
             pending.append(PendingRow(
                 id: Int64(try row.int("id")),
@@ -86,16 +99,18 @@ extension Mailbox {
         return pending
     }
 
-    /// Seconds until the earliest delayed row for `destination` is due, if there is one.
-    private func secondsUntilNextDue(_ destination: String) async throws -> Double? {
-        let row = try await self.relayClient.query(
-            """
-            SELECT EXTRACT(EPOCH FROM (min(not_before) - now()))::float8 AS wait FROM outbox
-            WHERE destination = $1 AND status = 0 AND not_before > now()
-            """,
-            [destination]
-        ).first
-        return try row?.optionalString("wait").flatMap(Double.init)
+    /// When the earliest row for `destination` that this process delayed falls due, if any.
+    private func nextDue(_ destination: String) -> ContinuousClock.Instant? {
+        self.dueTimes.withLock { due in
+            let now = ContinuousClock.now
+            due[destination] = due[destination]?.filter { $0 > now - .seconds(1) }
+            return due[destination]?.min()
+        }
+    }
+
+    /// Remembers that a row for `destination` was delayed by `delay`, so the idle relay wakes for it.
+    func noteDelayed(_ destination: String, by delay: Duration) {
+        self.dueTimes.withLock { $0[destination, default: []].append(ContinuousClock.now + delay) }
     }
 
     private func deliver(_ rows: [PendingRow], to destination: String) async throws -> DeliveryReport {
@@ -107,51 +122,43 @@ extension Mailbox {
         let reordered = self.configuration.deliverReordered && rows.count > 1
         let messages = reordered ? rows.reversed().map(\.message) : rows.map(\.message)
         let batch = DeliveryBatch(source: self.service, destination: destination, messages: messages)
-        var report = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
+        let report = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
             try await endpoint.deliver(batch)
         }
-        if reordered, report.accepted < rows.count {
-            // The accepted prefix is of the reversed batch: acknowledge nothing, deliver it all again (the
-            // receiver's inbox absorbs what it already took).
-            try await Task.sleep(for: self.configuration.retryBackoff.initial)
-            report = DeliveryReport(accepted: 0, duplicates: 0, failure: nil)
-        }
         if self.configuration.deliverTwice {
-            let again = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
+            return try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
                 try await endpoint.deliver(batch)
             }
-            return DeliveryReport(accepted: again.accepted, duplicates: again.duplicates, failure: again.failure)
         }
         return report
     }
 
-    /// Marks the accepted prefix delivered and counts a failure against the next row.
+    /// Counts a failed attempt against each row, delays its retry with backoff (the rest of the queue goes on),
+    /// and makes it a dead letter after `maxAttempts`.
     ///
-    /// - Returns: whether the failed row became a dead letter.
-    private func record(_ report: DeliveryReport, for rows: [PendingRow]) async throws -> Bool {
-        let delivered = rows.prefix(report.accepted).map { String($0.id) }.joined(separator: ",")
-        let failed = report.failure.map { (rows[report.accepted].id, $0.error) }
-        let maxAttempts = self.configuration.maxAttempts
-        return try await self.relayClient.transaction { connection in
-            // An ack lost in a crash only means a redelivery, which the receiver's inbox absorbs: no need to
-            // wait for this commit to reach the disk.
-            try connection.query("SET LOCAL synchronous_commit = off")
-            if !delivered.isEmpty {
-                try connection.query(
-                    "UPDATE outbox SET status = 1, delivered_at = now() WHERE id = ANY($1::bigint[]) AND status = 0",
-                    ["{\(delivered)}"]
-                )
-            }
-            guard let (id, error) = failed else { return false }
-            let row = try connection.query(
-                """
-                UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                    status = CASE WHEN attempts + 1 >= $3 THEN 2 ELSE 0 END
-                WHERE id = $1 RETURNING status
-                """,
-                [Int(id), error, maxAttempts]
-            ).first
-            return try row?.int("status") == MailboxSchema.Status.dead.rawValue
-        }
+    /// - Returns: the ids of the rows that became dead letters.
+    private func recordFailures(_ rows: [PendingRow], errors: [String: String], destination: String) async throws -> Set<Int64> {
+        let delays = rows.map { self.configuration.retryBackoff.delay(attempt: $0.attempts) }
+        let dead = try await self.relayClient.query(
+            """
+            UPDATE outbox o SET attempts = o.attempts + 1, last_error = x.e,
+                status = CASE WHEN o.attempts + 1 >= $4 THEN 2 ELSE 0 END,
+                not_before = now() + x.ms * interval '1 millisecond'
+            FROM unnest($1::bigint[], $2::text[], $3::float8[]) AS x(i, e, ms)
+            WHERE o.destination = $5 AND o.status = 0 AND o.id = x.i
+            RETURNING o.id, o.status
+            """,
+            [
+                PostgresIntArray(rows.map { Int($0.id) }), PostgresArray(rows.map { errors[$0.message.id] }),
+                PostgresArray(delays.map { String($0.seconds * 1000) }), self.configuration.maxAttempts, destination,
+            ]
+        ).rows.filter { try $0.int("status") == MailboxSchema.Status.dead.rawValue }.map { Int64(try $0.int("id")) }
+        for delay in delays { self.noteDelayed(destination, by: delay) }
+        return Set(dead)
     }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
 }

@@ -67,6 +67,8 @@ public final class Mailbox: Service, Sendable {
     let log: Logger
     private let endpoint = Mutex<MailboxEndpoint?>(nil)
     let relays = Mutex<[String: WakeSignal]>([:])
+    /// When delayed rows written by this process fall due, per destination (so an idle relay wakes for them).
+    let dueTimes = Mutex<[String: [ContinuousClock.Instant]]>([:])
     let newRelays: AsyncStream<String>
     let newRelaysContinuation: AsyncStream<String>.Continuation
 
@@ -81,6 +83,9 @@ public final class Mailbox: Service, Sendable {
         self.client = client
         var relayConfiguration = client.configuration
         relayConfiguration.poolSize = 2
+        // The relays only acknowledge and count attempts: a commit lost in a crash means a redelivery, which the
+        // receiver's inbox absorbs, so they need not wait for the disk.
+        relayConfiguration.sessionSetup = ["SET synchronous_commit = off"]
         self.relayClient = PostgresClient(configuration: relayConfiguration, logger: logger)
         self.system = system
         self.handler = handler
@@ -141,14 +146,33 @@ public final class Mailbox: Service, Sendable {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (inout Turn) throws -> T) async throws -> T {
         let service = self.service
         let routes = self.configuration.routes
-        let (result, touched) = try await self.client.transaction { connection in
+        let (result, after) = try await self.client.transaction { connection in
             var turn = Turn(connection: connection, service: service, routes: routes)
             let result = try body(&turn)
             try turn.flush()
-            return (result, turn.touched)
+            return (result, AfterCommit(turn))
         }
-        self.wake(touched)
+        self.committed(after)
         return result
+    }
+
+    /// What a committed turn leaves to do.
+    struct AfterCommit: Sendable {
+        var touched: Set<String>
+        var delayed: [(String, Duration)]
+        var hooks: [@Sendable () -> Void]
+
+        init(_ turn: borrowing Turn) {
+            self.touched = turn.touched
+            self.delayed = turn.delayed
+            self.hooks = turn.commitHooks
+        }
+    }
+
+    func committed(_ after: AfterCommit) {
+        for hook in after.hooks { hook() }
+        for (destination, delay) in after.delayed { self.noteDelayed(destination, by: delay) }
+        self.wake(after.touched)
     }
 
     /// Wakes (starting if needed) the relays of `destinations`.
@@ -178,24 +202,25 @@ public final class Mailbox: Service, Sendable {
         let handler = self.handler
         let service = self.service
         let routes = self.configuration.routes
-        let outcome: (DeliveryReport, Set<String>)
+        let outcome: (DeliveryReport, AfterCommit)
         do {
             outcome = try await self.client.transaction { connection in
-                try Self.receiveFast(batch, handler: handler, connection: connection, service: service, routes: routes)
+                try Self.receiveAll(batch, handler: handler, connection: connection, service: service, routes: routes)
             }
         } catch is HandlerFailure {
-            // Some handler threw: redo the batch message by message to commit the prefix before it.
+            // Some handler threw: redo the batch, isolating the failing messages under savepoints.
             outcome = try await self.client.transaction { connection in
-                try Self.receiveCarefully(batch, handler: handler, connection: connection, service: service, routes: routes)
+                try Self.receiveIsolating(batch, handler: handler, connection: connection, service: service, routes: routes)
             }
         }
-        let (report, touched) = outcome
-        self.wake(touched)
-        if let failure = report.failure {
-            let message = batch.messages[report.accepted]
+        let (report, after) = outcome
+        self.committed(after)
+        let types = Dictionary(batch.messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for failure in report.failed {
+            let message = types[failure.messageID]
             self.log.warning("handler failed", metadata: [
-                "message_id": "\(message.id)", "message_type": "\(message.type)", "saga_id": "\(message.sagaID ?? "-")",
-                "error": "\(failure.error)",
+                "message_id": "\(failure.messageID)", "message_type": "\(message?.type ?? "-")",
+                "saga_id": "\(message?.sagaID ?? "-")", "error": "\(failure.error)",
             ])
         }
         return report
@@ -203,16 +228,9 @@ public final class Mailbox: Service, Sendable {
 
     private struct HandlerFailure: Error {}
 
-    /// The common case: one inbox insert for the whole batch, every handler in the one transaction.
+    /// Records the batch's ids in the inbox with one statement; the messages seen for the first time, in order.
     @available(*, noasync)
-    private static func receiveFast(
-        _ batch: DeliveryBatch,
-        handler: any MailboxHandler,
-        connection: PostgresConnection,
-        service: String,
-        routes: MessageRoutes
-    ) throws -> (DeliveryReport, Set<String>) {
-        let messages = batch.messages
+    private static func recordInInbox(_ messages: [MailboxMessage], connection: PostgresConnection) throws -> [MailboxMessage] {
         let fresh = Set(
             try connection.query(
                 """
@@ -225,58 +243,84 @@ public final class Mailbox: Service, Sendable {
                     PostgresArray(messages.map(\.type)),
                 ]
             ).rows.map { try $0.string("message_id") })
-        var turn = Turn(connection: connection, service: service, routes: routes)
-        for message in messages where fresh.contains(message.id) {
-            do {
-                try handler.handle(message, in: &turn)
-            } catch let error as PostgresError where error.isTransient {
-                throw error
-            } catch {
-                throw HandlerFailure()
-            }
-        }
-        try turn.flush()
-        let report = DeliveryReport(accepted: messages.count, duplicates: messages.count - fresh.count, failure: nil)
-        return (report, turn.touched)
+        // A message id twice in one batch (a sender's duplicate) is handled once.
+        var seen = Set<String>()
+        return messages.filter { fresh.contains($0.id) && seen.insert($0.id).inserted }
     }
 
-    /// Message by message under savepoints: commits everything before the first failing handler.
+    /// The common case: one inbox insert and one handler call for the whole batch, in one transaction.
     @available(*, noasync)
-    private static func receiveCarefully(
+    private static func receiveAll(
         _ batch: DeliveryBatch,
         handler: any MailboxHandler,
         connection: PostgresConnection,
         service: String,
         routes: MessageRoutes
-    ) throws -> (DeliveryReport, Set<String>) {
+    ) throws -> (DeliveryReport, AfterCommit) {
+        let fresh = try Self.recordInInbox(batch.messages, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
-        var report = DeliveryReport(accepted: 0, duplicates: 0, failure: nil)
-        for message in batch.messages {
-            try connection.query("SAVEPOINT message")
-            let inserted = try connection.query(
-                "INSERT INTO inbox (message_id, source, message_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                [message.id, message.source, message.type]
-            ).affected == 1
-            if !inserted {
-                try connection.query("RELEASE SAVEPOINT message")
-                report.accepted += 1
-                report.duplicates += 1
-                continue
-            }
+        if !fresh.isEmpty {
             do {
-                try handler.handle(message, in: &turn)
-                try turn.flush()
-                try connection.query("RELEASE SAVEPOINT message")
-                report.accepted += 1
+                try handler.handle(batch: fresh, in: &turn)
             } catch let error as PostgresError where error.isTransient {
-                throw error  // the database, not the handler, failed: retry the whole batch
+                throw error
             } catch {
-                turn.discardQueued()
-                try connection.query("ROLLBACK TO SAVEPOINT message")
-                report.failure = .init(error: String(describing: error).prefix(2000).description)
-                break
+                throw HandlerFailure()
+            }
+            try turn.flush()
+        }
+        let report = DeliveryReport(accepted: batch.messages.count, duplicates: batch.messages.count - fresh.count)
+        return (report, AfterCommit(turn))
+    }
+
+    /// After a handler threw: the batch again, bisected under savepoints until every failing message stands
+    /// alone. The others commit; the failing ones leave the inbox again so that a retry handles them.
+    @available(*, noasync)
+    private static func receiveIsolating(
+        _ batch: DeliveryBatch,
+        handler: any MailboxHandler,
+        connection: PostgresConnection,
+        service: String,
+        routes: MessageRoutes
+    ) throws -> (DeliveryReport, AfterCommit) {
+        let fresh = try Self.recordInInbox(batch.messages, connection: connection)
+        var turn = Turn(connection: connection, service: service, routes: routes)
+        var failed: [DeliveryReport.Failure] = []
+        try Self.apply(fresh[...], handler: handler, turn: &turn, failed: &failed)
+        if !failed.isEmpty {
+            try connection.query("DELETE FROM inbox WHERE message_id = ANY($1::text[])", [PostgresArray(failed.map(\.messageID))])
+        }
+        let report = DeliveryReport(
+            accepted: batch.messages.count - failed.count, duplicates: batch.messages.count - fresh.count, failed: failed)
+        return (report, AfterCommit(turn))
+    }
+
+    @available(*, noasync)
+    private static func apply(
+        _ messages: ArraySlice<MailboxMessage>, handler: any MailboxHandler, turn: inout Turn, failed: inout [DeliveryReport.Failure]
+    ) throws {
+        guard !messages.isEmpty else { return }
+        let connection = turn.connection
+        let mark = turn.mark
+        try connection.query("SAVEPOINT batch")
+        do {
+            try handler.handle(batch: Array(messages), in: &turn)
+            try turn.flush()
+            try connection.query("RELEASE SAVEPOINT batch")
+            return
+        } catch let error as PostgresError where error.isTransient {
+            throw error  // the database, not the handler, failed: retry the whole batch
+        } catch {
+            turn.discard(after: mark)
+            try connection.query("ROLLBACK TO SAVEPOINT batch")
+            try connection.query("RELEASE SAVEPOINT batch")
+            if messages.count == 1, let message = messages.first {
+                failed.append(.init(messageID: message.id, error: String(describing: error).prefix(2000).description))
+                return
             }
         }
-        return (report, turn.touched)
+        let middle = messages.startIndex + messages.count / 2
+        try Self.apply(messages[..<middle], handler: handler, turn: &turn, failed: &failed)
+        try Self.apply(messages[middle...], handler: handler, turn: &turn, failed: &failed)
     }
 }

@@ -1,7 +1,12 @@
 /// The mailbox's tables, created in every service database (namespace `mailbox` in `schema_migrations`).
 ///
-/// `outbox.status`: 0 pending, 1 delivered, 2 dead letter. Rows are read by status, never by "id greater than
-/// the last one seen" (ids commit out of order).
+/// `outbox.status`: 0 pending, 2 dead letter (1, delivered, was used before acknowledged rows were deleted).
+/// Rows are read by status, never by "id greater than the last one seen" (ids commit out of order).
+///
+/// Every index costs a write per message, so the outbox has one: the pending rows of each destination in id
+/// order, which both reading and acknowledging use. Acknowledged rows are deleted (no index write, and the
+/// table stays the size of the queue). The inbox has its key and a BRIN index on arrival time for pruning
+/// (almost free to maintain, as rows arrive in time order).
 public enum MailboxSchema {
     public static let migrations: [Migration] = [
         Migration(
@@ -41,6 +46,23 @@ public enum MailboxSchema {
             name: "scheduled_by_saga",
             // Finds the pending timers of one saga (to cancel them) without scanning the queue.
             sql: "CREATE INDEX outbox_scheduled_saga ON outbox (saga_id) WHERE status = 0 AND not_before IS NOT NULL;"
+        ),
+        Migration(
+            version: 3,
+            name: "lean_outbox",
+            sql: """
+                DELETE FROM outbox WHERE status = 1;
+                DROP INDEX outbox_delivered;
+                DROP INDEX outbox_dead;
+                DROP INDEX outbox_scheduled_saga;
+                ALTER TABLE outbox DROP CONSTRAINT outbox_destination_message_id_key;
+                ALTER TABLE outbox DROP CONSTRAINT outbox_pkey;
+                ALTER TABLE outbox DROP COLUMN delivered_at;
+                -- Payloads are the services' own bytes now; rows written before keep their JSON text as bytes.
+                ALTER TABLE outbox ALTER COLUMN payload TYPE bytea USING convert_to(payload::text, 'UTF8');
+                DROP INDEX inbox_received;
+                CREATE INDEX inbox_received ON inbox USING brin (received_at);
+                """
         ),
     ]
 

@@ -16,6 +16,9 @@ public struct EmbeddedPostgres: Sendable {
         public var port: Int = 54329
         /// The server's `max_connections`. Defaults to 200.
         public var maxConnections: Int = 200
+        /// Further server settings (`-c name=value`), e.g. `shared_preload_libraries` for the benchmarks.
+        /// Names and values of `[A-Za-z0-9_.,]` only (pg_ctl hands them to a shell).
+        public var settings: [String: String] = [:]
 
         public init() {}
     }
@@ -94,11 +97,20 @@ public struct EmbeddedPostgres: Sendable {
 
     /// The port of the server running on this data directory, if one is (from its `postmaster.pid`).
     public static func runningPort(directory: String) -> Int? {
+        Self.postmasterFile(directory).flatMap { $0.lines.count > 3 ? Int($0.lines[3]) : nil }
+    }
+
+    /// The process id of the server running on this data directory, if one is.
+    public static func runningPID(directory: String) -> Int32? {
+        Self.postmasterFile(directory)?.pid
+    }
+
+    private static func postmasterFile(_ directory: String) -> (pid: Int32, lines: [Substring])? {
         let path = URL(fileURLWithPath: directory).standardizedFileURL.path + "/postmaster.pid"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count > 3, let pid = Int32(lines[0]), kill(pid, 0) == 0 || errno == EPERM else { return nil }
-        return Int(lines[3])
+        guard let first = lines.first, let pid = Int32(first), kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        return (pid, lines)
     }
 
     /// Drops a database (tests).
@@ -121,12 +133,22 @@ public struct EmbeddedPostgres: Sendable {
     // MARK: Blocking parts (run on their own thread)
 
     private var serverOptions: String {
-        "-p \(self.configuration.port) -c listen_addresses=127.0.0.1 -k \(self.dataDirectory) -c max_connections=\(self.configuration.maxConnections)"
+        let extra = self.configuration.settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
+        return "-p \(self.configuration.port) -c listen_addresses=127.0.0.1 -k \(self.dataDirectory) -c max_connections=\(self.configuration.maxConnections)" + extra
     }
 
     private var runsAsPostgresUser: Bool { geteuid() == 0 }
 
+    private static func isSafeSetting(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { byte in
+            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || "_.,".utf8.contains(byte)
+        }
+    }
+
     private func startBlocking() throws -> Bool {
+        for (name, value) in self.configuration.settings where !Self.isSafeSetting(name) || !Self.isSafeSetting(value) {
+            throw Self.failure("setting \(name)=\(value): names and values must be [A-Za-z0-9_.,]")
+        }
         let tools = try Tools.find()
         let directory = self.dataDirectory
         let parent = (directory as NSString).deletingLastPathComponent
@@ -216,7 +238,7 @@ public struct EmbeddedPostgres: Sendable {
 }
 
 extension PostgresClient.Configuration {
-    func with(poolSize: Int) -> Self {
+    public func with(poolSize: Int) -> Self {
         var copy = self
         copy.poolSize = poolSize
         return copy

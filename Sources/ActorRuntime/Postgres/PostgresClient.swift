@@ -16,6 +16,9 @@ public final class PostgresClient: Sendable {
         public var poolSize: Int = 4
         /// Seconds libpq waits to connect. Defaults to 5.
         public var connectTimeoutSeconds: Int = 5
+        /// SQL run once on every new connection: session settings (`SET synchronous_commit = off` for a pool
+        /// whose commits may be lost in a crash, such as a relay's acknowledgements). Never values.
+        public var sessionSetup: [String] = []
 
         public init(url: String) {
             self.url = url
@@ -41,8 +44,8 @@ public final class PostgresClient: Sendable {
         self.logger = logger
         self.queue = WorkQueue()
         for index in 0..<max(1, configuration.poolSize) {
-            let thread = Thread { [queue, conninfo = configuration.conninfo] in
-                Self.work(queue: queue, connection: PostgresConnection(conninfo: conninfo))
+            let thread = Thread { [queue, conninfo = configuration.conninfo, setup = configuration.sessionSetup] in
+                Self.work(queue: queue, connection: PostgresConnection(conninfo: conninfo, sessionSetup: setup))
             }
             thread.name = "postgres-\(index)"
             thread.start()

@@ -6,13 +6,16 @@ import Foundation
 public final class PostgresConnection {
     private var handle: OpaquePointer?
     let conninfo: String
+    /// Statements run once on every new connection (session settings such as `SET synchronous_commit = off`).
+    let sessionSetup: [String]
     /// Statements prepared on this connection, by SQL text: the server parses and plans each only once (under
     /// load, parsing was the largest share of the server's CPU).
     private var prepared: [String: String] = [:]
     static let maxPrepared = 256
 
-    init(conninfo: String) {
+    init(conninfo: String, sessionSetup: [String] = []) {
         self.conninfo = conninfo
+        self.sessionSetup = sessionSetup
     }
 
     deinit {
@@ -40,6 +43,7 @@ public final class PostgresConnection {
         // Notices (e.g. "relation already exists, skipping") are not errors; keep them out of stderr.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
         self.handle = handle
+        for statement in self.sessionSetup { try self.executeScript(statement) }
     }
 
     func close() {
@@ -60,15 +64,19 @@ public final class PostgresConnection {
         guard let handle, PQstatus(handle) == CONNECTION_OK else {
             throw PostgresError(sqlState: "08003", message: "connection is not open", isConnectionFailure: true)
         }
-        let texts = parameters.map { $0?.postgresText }
-        guard let name = try self.statement(for: sql, parameterCount: texts.count, handle: handle) else {
-            let result: OpaquePointer? = Self.withCStrings(texts) { pointers in
-                PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, nil, nil, 0)
+        let values = parameters.map { parameter -> ParameterValue in
+            guard let parameter else { return .null }
+            if let binary = parameter.postgresBinary { return .binary(binary) }
+            return .text(parameter.postgresText)
+        }
+        guard let name = try self.statement(for: sql, parameterCount: values.count, handle: handle) else {
+            let result: OpaquePointer? = Self.withParameters(values) { pointers, lengths, formats in
+                PQexecParams(handle, sql, Int32(pointers.count), nil, pointers, lengths, formats, 0)
             }
             return try self.consume(result, handle: handle)
         }
-        let result: OpaquePointer? = Self.withCStrings(texts) { pointers in
-            PQexecPrepared(handle, name, Int32(pointers.count), pointers, nil, nil, 0)
+        let result: OpaquePointer? = Self.withParameters(values) { pointers, lengths, formats in
+            PQexecPrepared(handle, name, Int32(pointers.count), pointers, lengths, formats, 0)
         }
         do {
             return try self.consume(result, handle: handle)
@@ -77,6 +85,12 @@ public final class PostgresConnection {
             self.prepared[sql] = nil
             throw error
         }
+    }
+
+    enum ParameterValue {
+        case null
+        case text(String)
+        case binary([UInt8])
     }
 
     /// The prepared statement for `sql`, preparing it on first use; nil once the cache is full (then the
@@ -148,11 +162,41 @@ public final class PostgresConnection {
         return String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-        var storage: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0)! } }
-        defer { for pointer in storage { free(pointer) } }
-        return storage.withUnsafeMutableBufferPointer { buffer in
-            body(buffer.map { $0.map { UnsafePointer($0) } })
+    private static func withParameters<R>(
+        _ values: [ParameterValue],
+        _ body: ([UnsafePointer<CChar>?], [Int32], [Int32]) -> R
+    ) -> R {
+        var storage: [UnsafeMutablePointer<CChar>?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        storage.reserveCapacity(values.count)
+        lengths.reserveCapacity(values.count)
+        formats.reserveCapacity(values.count)
+        for value in values {
+            switch value {
+            case .null:
+                storage.append(nil)
+                lengths.append(0)
+                formats.append(0)
+            case .text(let text):
+                storage.append(strdup(text)!)
+                lengths.append(0)
+                formats.append(0)
+            case .binary(let bytes):
+                let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
+                bytes.withUnsafeBytes { raw in
+                    if let base = raw.baseAddress { UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: raw.count) }
+                }
+                storage.append(pointer)
+                lengths.append(Int32(bytes.count))
+                formats.append(1)
+            }
         }
+        defer {
+            for (pointer, format) in zip(storage, formats) {
+                if format == 1 { pointer?.deallocate() } else { free(pointer) }
+            }
+        }
+        return body(storage.map { $0.map { UnsafePointer($0) } }, lengths, formats)
     }
 }

@@ -4,6 +4,12 @@ import Foundation
 /// never spliced into SQL.
 public protocol PostgresBindable: Sendable {
     var postgresText: String { get }
+    /// The value in Postgres's binary format, when it is sent that way (`bytea`): no hex on either side.
+    var postgresBinary: [UInt8]? { get }
+}
+
+extension PostgresBindable {
+    public var postgresBinary: [UInt8]? { nil }
 }
 
 extension String: PostgresBindable { public var postgresText: String { self } }
@@ -24,10 +30,12 @@ extension Date: PostgresBindable {
     }
 }
 
-/// `bytea` in hex form.
+/// `bytea`: sent in binary format (its hex text form is for display).
 public struct PostgresBytes: PostgresBindable, Equatable {
     public var bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var postgresBinary: [UInt8]? { self.bytes }
 
     public var postgresText: String {
         let digits = Array("0123456789abcdef".utf8)
@@ -42,7 +50,11 @@ public struct PostgresBytes: PostgresBindable, Equatable {
 
     /// Parses the hex form Postgres returns for `bytea`.
     static func parse(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { Self.parse(hex: $0) }
+    }
+
+    static func parse(hex utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0
         else { return nil }
         func nibble(_ c: UInt8) -> UInt8? {
@@ -126,6 +138,23 @@ enum PostgresTime {
         parts.tm_sec = Int32(second)
         let epoch = timegm(&parts)
         return Date(timeIntervalSince1970: Double(epoch - offsetSeconds) + fraction)
+    }
+}
+
+/// A `bigint[]` / `integer[]` parameter.
+public struct PostgresIntArray: PostgresBindable {
+    public var elements: [Int]
+    public init(_ elements: [Int]) { self.elements = elements }
+
+    public var postgresText: String {
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(self.elements.count * 8 + 2)
+        for (index, element) in self.elements.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: String(element).utf8)
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

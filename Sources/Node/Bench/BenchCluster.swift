@@ -2,83 +2,174 @@ import ActorRuntime
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOPosix
-import ServiceLifecycle
 import ShopActors
+import SimpleHTTPClient
 
-/// The default three-node cluster, started in this process for `bench orders`: its own embedded Postgres
-/// (`.data/bench-postgres`), fresh databases each run, free ports, stock raised so no order runs out.
+/// The default three-node cluster for `bench orders`, run as a child `node` process (so its CPU time is its
+/// own, apart from the load generator's) on the benchmark's own embedded Postgres (`.data/bench-postgres`,
+/// `pg_stat_statements` preloaded): fresh databases each run, free ports, stock raised so no order runs out.
 final class BenchCluster: Sendable {
     let httpPort: Int
-    let databases: Databases
     let server: EmbeddedPostgres
     let startedServer: Bool
-    private let group: ServiceGroup
-    private let run: Task<Void, any Error>
-    /// The benchmark's own databases, for commit counts.
-    static let databaseNames = ClusterConfig.knownServices.map { "bench_\($0)" }
+    /// The server's `postgres` database as superuser: counters and `pg_stat_statements`.
+    let admin: PostgresClient
+    let historyURL: String
+    let nodePID: Int32
+    private let process: Process
+    static let databaseNames = ClusterConfig.knownServices.map { "bench_\(EmbeddedPostgres.databaseName(for: $0))" }
+    /// Where the node's configuration and log go.
+    static let directory = ".data/bench"
+    /// The channel a bench-only trigger on order history notifies when an order reaches a final status.
+    static let finalChannel = "bench_final"
 
-    private init(httpPort: Int, databases: Databases, server: EmbeddedPostgres, startedServer: Bool, group: ServiceGroup) {
+    private init(
+        httpPort: Int, server: EmbeddedPostgres, startedServer: Bool, admin: PostgresClient, historyURL: String, process: Process
+    ) {
         self.httpPort = httpPort
-        self.databases = databases
         self.server = server
         self.startedServer = startedServer
-        self.group = group
-        self.run = Task { try await group.run() }
+        self.admin = admin
+        self.historyURL = historyURL
+        self.process = process
+        self.nodePID = process.processIdentifier
     }
 
-    static func start(postgresPort: Int, options: ServiceOptions, logger: Logger) async throws -> BenchCluster {
+    static func start(postgresPort: Int, options: ServiceOptions, extraConfig: String, logger: Logger) async throws -> BenchCluster {
         var pg = EmbeddedPostgres.Configuration()
         pg.directory = ".data/bench-postgres"
         pg.port = postgresPort
         pg.maxConnections = 300
+        pg.settings = ["shared_preload_libraries": "pg_stat_statements"]
         let server = EmbeddedPostgres(configuration: pg, logger: logger)
-        let started = try await server.start()
-        var config = ClusterConfig(cluster: "bench", secret: "bench-secret-\(UInt64.random(in: 0...UInt64.max))", nodes: [])
-        config.options = options
-        let placement = [("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"])]
-        let httpPort = try await Self.freePort()
-        for (name, services) in placement {
-            config.nodes.append(.init(
-                name: name, host: "127.0.0.1", port: try await Self.freePort(), services: services,
-                http: name == "edge" ? .init(host: "127.0.0.1", port: httpPort) : nil))
+        var started = try await server.start()
+        let admin = PostgresClient(configuration: .init(url: server.adminURL).with(poolSize: 2), logger: logger)
+        if try await admin.query("SELECT current_setting('shared_preload_libraries') AS s").first?.string("s")
+            .contains("pg_stat_statements") != true
+        {
+            // Left running by an older benchmark without the statistics: restart it with them.
+            try await server.restart()
+            started = true
         }
+        var urls: [String: String] = [:]
         for service in ClusterConfig.knownServices {
             try await server.dropDatabase("bench_\(service)")
-            config.postgres.urls[service] = try await server.ensureDatabase("bench_\(service)")
+            urls[service] = try await server.ensureDatabase("bench_\(service)")
         }
+        var config = ClusterConfig(cluster: "bench", secret: "bench-secret-\(UInt64.random(in: 0...UInt64.max))", nodes: [])
+        config.postgres.urls = urls
+        config.options = options
         let databases = try await Databases.prepare(config, services: ClusterConfig.knownServices, logger: logger)
         try await databases.clients["inventory"]!.query("UPDATE inventory SET quantity = 1000000000")
-        let systems = NodeFactory.makeSystems(config, only: nil, logger: logger)
-        let hosts = NodeFactory.makeServiceHosts(config, systems: systems, databases: databases, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: systems.map { .init(service: $0) } + hosts.map { .init(service: $0) }, logger: logger))
-        return BenchCluster(httpPort: httpPort, databases: databases, server: server, startedServer: started, group: group)
+        try await Self.installFinalTrigger(databases.clients["order-history"]!)
+        for client in databases.clients.values { client.shutdown() }
+
+        let httpPort = try await Self.freePort()
+        var toml = """
+            # Written by `node bench orders`; the benchmark's own cluster.
+            cluster = "bench"
+            secret = "\(config.secret)"
+
+            """
+        let placement = [("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"])]
+        for (name, services) in placement {
+            toml += """
+                [nodes.\(name)]
+                address = "127.0.0.1:\(try await Self.freePort())"
+                services = [\(services.map { "\"\($0)\"" }.joined(separator: ", "))]
+                \(name == "edge" ? "http = \"127.0.0.1:\(httpPort)\"" : "")
+
+                """
+        }
+        toml += "[postgres.urls]\n" + urls.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"\n" }.joined()
+        toml += "\n[mailbox]\nbatch_size = \(options.batchSize)\n" + extraConfig
+        try FileManager.default.createDirectory(atPath: Self.directory, withIntermediateDirectories: true)
+        let configPath = Self.directory + "/cluster.conf"
+        try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let logPath = Self.directory + "/node.log"
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw BenchError("cannot create \(logPath)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["run", "--config", configPath, "--log-level", "warning"]
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let cluster = BenchCluster(
+            httpPort: httpPort, server: server, startedServer: started, admin: admin, historyURL: urls["order-history"]!,
+            process: process)
+        do {
+            try await cluster.waitForHealth(logPath: logPath)
+        } catch {
+            try? await cluster.stop()
+            throw error
+        }
+        return cluster
     }
 
-    /// Commits so far in the benchmark's databases (Postgres's own counters).
-    func commits() async throws -> Int {
-        let client = self.databases.clients["gateway"]!
-        try await client.query("SELECT pg_stat_force_next_flush()")
-        let names = "{" + Self.databaseNames.joined(separator: ",") + "}"
-        return try await client.query(
-            "SELECT sum(xact_commit)::bigint AS n FROM pg_stat_database WHERE datname = ANY($1::text[])", [names]
-        ).first?.int("n") ?? 0
+    /// A notification per order that reaches a final status in history ("<id> <status>"), so the benchmark
+    /// learns of it without re-reading pending orders. Only the benchmark's own databases get it.
+    private static func installFinalTrigger(_ history: PostgresClient) async throws {
+        try await history.withConnection { connection in
+            try connection.executeScript(
+                """
+                CREATE OR REPLACE FUNCTION bench_notify_final() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN PERFORM pg_notify('\(Self.finalChannel)', NEW.id || ' ' || NEW.status); RETURN NULL; END $$;
+                CREATE TRIGGER bench_final_insert AFTER INSERT ON order_history FOR EACH ROW
+                    WHEN (NEW.status IN ('order_completed', 'order_cancelled')) EXECUTE FUNCTION bench_notify_final();
+                CREATE TRIGGER bench_final_update AFTER UPDATE OF status ON order_history FOR EACH ROW
+                    WHEN (NEW.status IN ('order_completed', 'order_cancelled') AND OLD.status IS DISTINCT FROM NEW.status)
+                    EXECUTE FUNCTION bench_notify_final();
+                """)
+        }
     }
 
-    /// Orders of `ids` that order history shows in a terminal status, with that status.
+    private func waitForHealth(logPath: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline {
+            guard self.process.isRunning else {
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                throw BenchError("the node process exited (\(self.process.terminationStatus)): \(log.suffix(2000))")
+            }
+            if let http = try? await HTTPConnection(host: "127.0.0.1", port: self.httpPort) {
+                let response = try? await http.request(.GET, "/health")
+                await http.close()
+                if response?.status == 200 { return }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchError("the node process did not serve /health within 120 s; see \(logPath)")
+    }
+
+    /// CPU seconds so far: the node process, and the Postgres server with every backend.
+    func cpu() -> (node: Double, postgres: Double) {
+        let node = ProcessCPU.times(self.nodePID)?.own ?? 0
+        let postmaster = EmbeddedPostgres.runningPID(directory: self.server.configuration.directory)
+        return (node, postmaster.map(ProcessCPU.treeSeconds) ?? 0)
+    }
+
+    /// Orders of `ids` that order history shows in a final status, with that status (a last look for
+    /// notifications that could have been missed).
     func finished(_ ids: [String]) async throws -> [(String, String)] {
         guard !ids.isEmpty else { return [] }
-        return try await self.databases.clients["order-history"]!.query(
+        let client = PostgresClient(configuration: .init(url: self.historyURL).with(poolSize: 1))
+        defer { client.shutdown() }
+        return try await client.query(
             "SELECT id, status FROM order_history WHERE id = ANY($1::text[]) AND status IN ('order_completed', 'order_cancelled')",
             [PostgresArray(ids)]
         ).rows.map { (try $0.string("id"), try $0.string("status")) }
     }
 
     func stop() async throws {
-        await self.group.triggerGracefulShutdown()
-        _ = await self.run.result
-        for client in self.databases.clients.values { client.shutdown() }
+        if self.process.isRunning { kill(self.nodePID, SIGTERM) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while self.process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if self.process.isRunning { kill(self.nodePID, SIGKILL) }
+        self.admin.shutdown()
         if self.startedServer { try await self.server.stop() }
     }
 

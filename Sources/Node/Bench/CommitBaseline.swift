@@ -41,6 +41,3 @@ enum CommitBaseline {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(self.components.seconds) + Double(self.components.attoseconds) / 1e18 }
-}

@@ -183,7 +183,8 @@ final class BenchSink: MailboxHandler {
     func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
         let now = ContinuousClock.now
         guard let (start, end) = self.window.withLock({ $0 }), now >= start, now <= end else { return }
-        let digits = message.payload.drop { !$0.isNumber }.prefix { $0.isNumber }
+        let text = message.payloadText
+        let digits = text.drop { !$0.isNumber }.prefix { $0.isNumber }
         guard let sent = UInt64(digits) else { return }
         let elapsed = NIODeadline.now().uptimeNanoseconds &- sent
         self.recorded.withLock {

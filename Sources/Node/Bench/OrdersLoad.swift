@@ -1,3 +1,4 @@
+import ActorRuntime
 import Foundation
 import NIOHTTP1
 import SimpleHTTPClient
@@ -22,9 +23,17 @@ final class OrdersLoad: Sendable {
         var completed: Bool
     }
 
-    private let pending = Mutex<[String: Pending]>([:])
+    private struct Tracking {
+        var pending: [String: Pending] = [:]
+        /// Final statuses seen before their POST's answer was read (rare; kept so no order is missed).
+        var early: [String: (ContinuousClock.Instant, String)] = [:]
+    }
+
+    private let tracking = Mutex(Tracking())
     private let finished = Mutex<[Finished]>([])
     private let failures = Mutex<(http: Int, lastError: String?)>((0, nil))
+    /// POSTs answered 503 (admission control shed them): not failures, not orders.
+    let shedCount = Atomic<Int>(0)
     let startedAt = ContinuousClock.now
     let postingDone = Atomic<Bool>(false)
     let port: Int
@@ -68,10 +77,13 @@ final class OrdersLoad: Sendable {
 
     /// One client: posts orders until `deadline`, back to back or at the given interval (open loop: a late
     /// order counts from when it was due, so a slow system cannot hide its queueing).
-    func client(_ user: User, index: Int, until deadline: ContinuousClock.Instant, interval: Duration?) async throws {
+    ///
+    /// Client `index` of `count` starts `interval × index / count` in, so the clients' orders are spread evenly
+    /// over each interval instead of arriving as a burst.
+    func client(_ user: User, index: Int, of count: Int, until deadline: ContinuousClock.Instant, interval: Duration?) async throws {
         let http = try await HTTPConnection(host: self.host, port: self.port)
         defer { Task { await http.close() } }
-        var due = ContinuousClock.now + (interval.map { $0 * Double(index % 1000) / 1000 } ?? .zero)
+        var due = ContinuousClock.now + (interval.map { $0 * (Double(index) / Double(count)) } ?? .zero)
         var sequence = index
         while ContinuousClock.now < deadline {
             if interval != nil, ContinuousClock.now < due { try await Task.sleep(until: due) }
@@ -80,7 +92,11 @@ final class OrdersLoad: Sendable {
             do {
                 let response = try await http.request(.POST, "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
                 if response.status == 200, let id = try response.json()["order_id"] as? String {
-                    self.pending.withLock { $0[id] = Pending(start: start, auth: user.auth) }
+                    self.accept(id, Pending(start: start, auth: user.auth))
+                } else if response.status == 503 {
+                    // Shed: with --rate the order is simply not placed; flat out, back off briefly.
+                    self.shedCount.add(1, ordering: .relaxed)
+                    if interval == nil { try await Task.sleep(for: .milliseconds(50)) }
                 } else {
                     self.fail("POST /api/orders: \(response.status) \(response.text.prefix(200))")
                 }
@@ -96,24 +112,45 @@ final class OrdersLoad: Sendable {
         self.failures.withLock { $0 = ($0.http + 1, error) }
     }
 
-    var pendingIDs: [String] { self.pending.withLock { Array($0.keys) } }
-    var pendingEntries: [(String, Pending)] { self.pending.withLock { $0.map { ($0.key, $0.value) } } }
-    var inFlight: Int { self.pending.withLock { $0.count } }
+    var pendingIDs: [String] { self.tracking.withLock { Array($0.pending.keys) } }
+    var pendingEntries: [(String, Pending)] { self.tracking.withLock { $0.pending.map { ($0.key, $0.value) } } }
+    var inFlight: Int { self.tracking.withLock { $0.pending.count } }
     var results: [Finished] { self.finished.withLock { $0 } }
     var httpFailures: (count: Int, last: String?) { self.failures.withLock { ($0.http, $0.lastError) } }
 
-    /// Marks orders finished now (the poller saw their terminal status).
+    private func accept(_ id: String, _ entry: Pending) {
+        let early = self.tracking.withLock { tracking -> (ContinuousClock.Instant, String)? in
+            guard let early = tracking.early.removeValue(forKey: id) else {
+                tracking.pending[id] = entry
+                return nil
+            }
+            return early
+        }
+        if let (at, status) = early { self.record([(entry, at, status)]) }
+    }
+
+    /// Marks orders finished now (their final status was seen).
     func finish(_ orders: [(String, String)]) {
         let now = ContinuousClock.now
-        let done: [Finished] = self.pending.withLock { pending in
+        let done: [(Pending, ContinuousClock.Instant, String)] = self.tracking.withLock { tracking in
             orders.compactMap { id, status in
-                guard let entry = pending.removeValue(forKey: id) else { return nil }
-                return Finished(
-                    postedAt: (entry.start - self.startedAt).seconds, latencyMs: (now - entry.start).seconds * 1000,
-                    completed: status == "order_completed")
+                guard let entry = tracking.pending.removeValue(forKey: id) else {
+                    tracking.early[id] = (now, status)
+                    return nil
+                }
+                return (entry, now, status)
             }
         }
-        self.finished.withLock { $0 += done }
+        self.record(done)
+    }
+
+    private func record(_ done: [(Pending, ContinuousClock.Instant, String)]) {
+        let finished = done.map { entry, at, status in
+            Finished(
+                postedAt: (entry.start - self.startedAt).seconds, latencyMs: (at - entry.start).seconds * 1000,
+                completed: status == "order_completed")
+        }
+        self.finished.withLock { $0 += finished }
     }
 }
 

@@ -11,6 +11,10 @@ public final class ShopServiceHost: Service, Sendable {
     private let queryActor: (any DistributedActor)?
     /// The HTTP side, on the service `gateway` when the node has an HTTP address.
     public let gateway: Gateway?
+    /// The saga's handler, on the service `order-saga`: its deadlines are swept while the service runs.
+    private let saga: OrderSagaHandler?
+    private let db: PostgresClient
+    private let logger: Logger
 
     /// The handler of each service; the gateway only sends (orders come in over HTTP).
     static func handler(for service: String, options: ServiceOptions, logger: Logger) -> any MailboxHandler {
@@ -52,16 +56,21 @@ public final class ShopServiceHost: Service, Sendable {
         options.apply(to: &configuration)
         var logger = logger
         logger[metadataKey: "node"] = "\(system.node)"
-        self.mailbox = Mailbox(
-            configuration: configuration, client: db, system: system, handler: Self.handler(for: service, options: options, logger: logger),
-            logger: logger)
+        let handler = Self.handler(for: service, options: options, logger: logger)
+        self.saga = handler as? OrderSagaHandler
+        self.db = db
+        self.logger = logger
+        self.mailbox = Mailbox(configuration: configuration, client: db, system: system, handler: handler, logger: logger)
         switch service {
         case "product":
             self.queryActor = system.makeActor(path: ProductService.path) { ProductService(actorSystem: system, db: db) }
         case "order-history":
             self.queryActor = system.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: system, db: db) }
         case "order-saga":
-            self.queryActor = system.makeActor(path: OrderSagaService.path) { OrderSagaService(actorSystem: system, db: db) }
+            let deadlines = self.saga?.deadlines
+            self.queryActor = system.makeActor(path: OrderSagaService.path) {
+                OrderSagaService(actorSystem: system, db: db, deadlines: deadlines)
+            }
         default:
             self.queryActor = nil
         }
@@ -70,6 +79,18 @@ public final class ShopServiceHost: Service, Sendable {
     }
 
     public func run() async throws {
+        if let saga = self.saga {
+            // Deadlines first, so that the turns after them only add to what was read.
+            await saga.loadDeadlines(db: self.db, logger: self.logger)
+            let mailbox = self.mailbox
+            let logger = self.logger
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await saga.sweepDeadlines(mailbox: mailbox, logger: logger) }
+                try await mailbox.run()
+                group.cancelAll()
+            }
+            return
+        }
         guard let gateway = self.gateway else { return try await self.mailbox.run() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await self.mailbox.run() }

@@ -13,13 +13,29 @@ public enum ShopJSON {
     }
 }
 
+/// A message payload: its compact binary form for the mailbox (`PayloadCoding`), and its JSON form (the
+/// original's field names) for people and for payloads written by earlier versions.
+public protocol ShopPayload: Codable, Sendable, Equatable {
+    func write(to writer: inout PayloadWriter)
+    init(from reader: inout PayloadReader) throws
+}
+
+extension ShopPayload {
+    /// The payload's mailbox bytes.
+    public var payloadBytes: [UInt8] {
+        var writer = PayloadWriter()
+        self.write(to: &writer)
+        return writer.bytes
+    }
+}
+
 /// A command payload type and its wire name (`CreateOrder`, ...).
-public protocol ShopCommand: Codable, Sendable, Equatable {
+public protocol ShopCommand: ShopPayload {
     static var commandType: String { get }
 }
 
 /// An event payload type and its wire name (`OrderCreated`, ...).
-public protocol ShopEvent: Codable, Sendable, Equatable {
+public protocol ShopEvent: ShopPayload {
     static var eventType: String { get }
 }
 

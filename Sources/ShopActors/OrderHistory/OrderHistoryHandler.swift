@@ -1,140 +1,228 @@
 import ActorRuntime
 import Foundation
 
-/// The order-history read model (CQRS): every event updates the order's row.
+/// The order-history read model (CQRS): every event updates the order's row. A delivered batch is handled
+/// set-wise: the orders it is about are locked, new ones inserted, the rows loaded with one statement, the
+/// events applied in memory in arrival order, and the changed rows written back with one statement.
 ///
 /// Seed bugs fixed: `OrderCancelled`, `ProductsValidationFailed` and refunds are handled, so a failed order
 /// ends `order_cancelled` rather than stuck in an intermediate status. A final status is never overwritten
 /// by a late intermediate event. An event about an order whose `OrderCreated` has not arrived yet (they
 /// come from different services) is parked in `early_events` and applied when it does: never dropped, and
-/// never a retry that would hold up the messages behind it.
+/// never a retry that would hold up the messages behind it. Parking and creating take the same per-order
+/// lock, so an early event and its `OrderCreated` committing at the same time cannot miss each other.
 public struct OrderHistoryHandler: MailboxHandler {
-    struct OrderNotYetKnown: Error {
-        var orderID: String
-    }
-
     public init() {}
 
-    static let finalStatuses = ["order_completed", "order_cancelled"]
+    static let finalStatuses: Set<String> = ["order_completed", "order_cancelled"]
 
-    public func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
-        do {
-            try self.apply(message, turn.connection)
-        } catch let early as OrderNotYetKnown {
-            try turn.connection.query(
-                """
-                INSERT INTO early_events (order_id, message_id, message_type, saga_id, payload, source)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                """,
-                [early.orderID, message.id, message.type, message.sagaID, message.payload, message.source])
-        }
+    /// What an event does to its order's row.
+    enum Change {
+        case created(Events.OrderCreated)
+        case validated([Item])
+        case paid(Events.PaymentCompleted)
+        case paymentFailed(Events.PaymentFailed)
+        case refunded
+        case status(String)
     }
 
-    /// Applies the events that arrived before the order's OrderCreated, in arrival order.
-    private func applyEarlyEvents(_ orderID: String, _ connection: PostgresConnection) throws {
-        let rows = try connection.query(
-            "DELETE FROM early_events WHERE order_id = $1 RETURNING seq, message_id, message_type, saga_id, payload, source",
-            [orderID])
-        let parked = try rows.rows.map { row in
-            (try row.int("seq"), MailboxMessage(
-                id: try row.string("message_id"), type: try row.string("message_type"), sagaID: try row.optionalString("saga_id"),
-                payload: try row.string("payload"), source: try row.string("source")))
-        }
-        for (_, message) in parked.sorted(by: { $0.0 < $1.0 }) { try self.apply(message, connection) }
+    struct Row {
+        var itemsJSON: String
+        var paymentID: String?
+        var paymentExternalID: String?
+        var paymentSum: Int?
+        var paymentType: String?
+        var paymentGateway: String?
+        var paymentStatus: String?
+        var status: String
+        var changed = false
     }
 
-    private func apply(_ message: MailboxMessage, _ connection: PostgresConnection) throws {
-        switch message.type {
-        case Events.OrderCreated.eventType:
-            let event = try message.event(Events.OrderCreated.self).payload
-            let items = event.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) }
-            try connection.query(
+    public func handle(batch messages: [MailboxMessage], in turn: inout Turn) throws {
+        var changes: [(message: MailboxMessage, orderID: String, change: Change)] = []
+        for message in messages {
+            if let (orderID, change) = try Self.change(message) { changes.append((message, orderID, change)) }
+        }
+        guard !changes.isEmpty else { return }
+        let connection = turn.connection
+        let ids = Array(Set(changes.map(\.orderID)))
+        // In key order, so that two turns never wait on each other's locks in a cycle.
+        try connection.query(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT hashtextextended(i, 7) AS k FROM unnest($1::text[]) AS i ORDER BY 1) AS l",
+            [PostgresArray(ids)])
+        var created: [String] = []
+        let creates = changes.compactMap { if case .created(let event) = $0.change { event } else { nil } }
+        if !creates.isEmpty {
+            created = try connection.query(
                 """
                 INSERT INTO order_history (id, user_id, order_items, payment_method_id, status, created_at, updated_at)
-                VALUES ($1, $2, $3::jsonb, $4, 'order_created', coalesce($5::timestamptz, now()) AT TIME ZONE 'UTC',
-                        now() AT TIME ZONE 'UTC')
+                SELECT i, u, it::jsonb, m, 'order_created', coalesce(c::timestamptz, now()) AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(i, u, it, m, c)
                 ON CONFLICT (id) DO NOTHING
+                RETURNING id
                 """,
-                [event.orderID, event.userID, try ShopJSON.encode(items), event.paymentMethodID, event.createdAt]
-            )
-            try self.applyEarlyEvents(event.orderID, connection)
+                [
+                    PostgresArray(creates.map(\.orderID)), PostgresArray(creates.map(\.userID)),
+                    PostgresArray(creates.map { ItemsJSON.encode($0.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) }) }),
+                    PostgresArray(creates.map(\.paymentMethodID)), PostgresArray(creates.map { $0.createdAt.isEmpty ? nil : $0.createdAt }),
+                ]
+            ).rows.map { try $0.string("id") }
+        }
+        var rows = try Self.load(ids, connection)
+        // Events parked before their OrderCreated: applied first, in the order they arrived.
+        var pending: [(MailboxMessage, String, Change)] = []
+        if !created.isEmpty {
+            let parked = try connection.query(
+                """
+                DELETE FROM early_events WHERE order_id = ANY($1::text[])
+                RETURNING seq, order_id, message_id, message_type, saga_id, payload, source
+                """,
+                [PostgresArray(created)])
+            for row in parked.rows.sorted(by: { (try? $0.int("seq")) ?? 0 < (try? $1.int("seq")) ?? 0 }) {
+                let message = MailboxMessage(
+                    id: try row.string("message_id"), type: try row.string("message_type"), sagaID: try row.optionalString("saga_id"),
+                    payload: try row.bytes("payload"), source: try row.string("source"))
+                if let (orderID, change) = try Self.change(message) { pending.append((message, orderID, change)) }
+            }
+        }
+        var park: [(MailboxMessage, String)] = []
+        for (message, orderID, change) in pending + changes.map({ ($0.message, $0.orderID, $0.change) }) {
+            if case .created = change { continue }  // the insert above did it
+            guard var row = rows[orderID] else {
+                park.append((message, orderID))
+                continue
+            }
+            try Self.apply(change, to: &row)
+            rows[orderID] = row
+        }
+        try Self.save(rows.filter(\.value.changed), connection)
+        if !park.isEmpty {
+            let payloads = Packed(park.map(\.0.payload))
+            try connection.query(
+                """
+                INSERT INTO early_events (order_id, message_id, message_type, saga_id, source, payload)
+                SELECT o, m, t, s, src, substring($6::bytea FROM po FOR pl)
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $7::int[], $8::int[])
+                    AS x(o, m, t, s, src, po, pl)
+                """,
+                [
+                    PostgresArray(park.map(\.1)), PostgresArray(park.map(\.0.id)), PostgresArray(park.map(\.0.type)),
+                    PostgresArray(park.map(\.0.sagaID)), PostgresArray(park.map(\.0.source)), PostgresBytes(payloads.bytes),
+                    PostgresIntArray(payloads.offsets), PostgresIntArray(payloads.lengths),
+                ])
+        }
+    }
+
+    /// The order an event is about and what it changes; nil for events that change nothing here.
+    static func change(_ message: MailboxMessage) throws -> (String, Change)? {
+        switch message.type {
+        case Events.OrderCreated.eventType:
+            let event = try message.decode(Events.OrderCreated.self)
+            return (event.orderID, .created(event))
         case Events.ProductsValidated.eventType:
-            let event = try message.event(Events.ProductsValidated.self).payload
-            let row = try self.row(event.orderID, connection)
-            var items = try ShopJSON.decode([Item].self, from: try row.string("order_items"))
+            let event = try message.decode(Events.ProductsValidated.self)
+            return (event.orderID, .validated(event.orderItems))
+        case Events.PaymentCompleted.eventType:
+            let event = try message.decode(Events.PaymentCompleted.self)
+            return (event.orderID, .paid(event))
+        case Events.PaymentFailed.eventType:
+            let event = try message.decode(Events.PaymentFailed.self)
+            return (event.orderID, .paymentFailed(event))
+        case Events.PaymentRefunded.eventType:
+            return (try message.decode(Events.PaymentRefunded.self).orderID, .refunded)
+        case Events.InventoryReserved.eventType:
+            return (try message.decode(Events.InventoryReserved.self).orderID, .status("inventory_reserved"))
+        case Events.InventoryReserveFailed.eventType:
+            return (try message.decode(Events.InventoryReserveFailed.self).orderID, .status("inventory_reserve_failed"))
+        case Events.ProductsValidationFailed.eventType:
+            return (try message.decode(Events.ProductsValidationFailed.self).orderID, .status("products_validation_failed"))
+        case Events.OrderCompleted.eventType:
+            return (try message.decode(Events.OrderCompleted.self).orderID, .status("order_completed"))
+        case Events.OrderCancelled.eventType:
+            return (try message.decode(Events.OrderCancelled.self).orderID, .status("order_cancelled"))
+        default:
+            return nil  // e.g. InventoryReleased: nothing to show
+        }
+    }
+
+    static func apply(_ change: Change, to row: inout Row) throws {
+        switch change {
+        case .created:
+            return
+        case .validated(let validated):
+            var items = try ItemsJSON.decode(row.itemsJSON)
             for index in items.indices {
-                if let known = event.orderItems.first(where: { $0.productID == items[index].productID }) {
+                if let known = validated.first(where: { $0.productID == items[index].productID }) {
                     items[index].name = known.name
                     items[index].price = known.price
                 }
             }
-            try connection.query(
-                "UPDATE order_history SET order_items = $2::jsonb WHERE id = $1", [event.orderID, try ShopJSON.encode(items)])
-            try self.setStatus("products_validated", event.orderID, connection)
-        case Events.PaymentCompleted.eventType:
-            let event = try message.event(Events.PaymentCompleted.self).payload
-            _ = try self.row(event.orderID, connection)
-            try connection.query(
-                """
-                UPDATE order_history SET payment_id = $2, payment_external_id = $3, payment_sum = $4, payment_type = $5,
-                    payment_gateway = $6, payment_status = $7 WHERE id = $1
-                """,
-                [event.orderID, event.paymentID, event.paymentExternalID, event.paymentSum, event.paymentType,
-                 event.paymentGateway, event.paymentStatus]
-            )
-            try self.setStatus("payment_completed", event.orderID, connection)
-        case Events.PaymentFailed.eventType:
-            let event = try message.event(Events.PaymentFailed.self).payload
-            _ = try self.row(event.orderID, connection)
-            try connection.query(
-                "UPDATE order_history SET payment_id = $2, payment_sum = $3, payment_status = $4 WHERE id = $1",
-                [event.orderID, event.paymentID, event.paymentSum, event.paymentStatus])
-            try self.setStatus("payment_failed", event.orderID, connection)
-        case Events.PaymentRefunded.eventType:
-            let event = try message.event(Events.PaymentRefunded.self).payload
-            _ = try self.row(event.orderID, connection)
-            try connection.query("UPDATE order_history SET payment_status = 'refunded' WHERE id = $1", [event.orderID])
-            try self.setStatus("payment_refunded", event.orderID, connection)
-        default:
-            guard let (status, orderID) = try Self.simpleStatus(message) else { return }  // e.g. InventoryReleased
-            _ = try self.row(orderID, connection)
-            try self.setStatus(status, orderID, connection)
+            row.itemsJSON = ItemsJSON.encode(items)
+            Self.setStatus("products_validated", &row)
+        case .paid(let event):
+            row.paymentID = event.paymentID
+            row.paymentExternalID = event.paymentExternalID
+            row.paymentSum = event.paymentSum
+            row.paymentType = event.paymentType
+            row.paymentGateway = event.paymentGateway
+            row.paymentStatus = event.paymentStatus
+            Self.setStatus("payment_completed", &row)
+        case .paymentFailed(let event):
+            row.paymentID = event.paymentID
+            row.paymentSum = event.paymentSum
+            row.paymentStatus = event.paymentStatus
+            Self.setStatus("payment_failed", &row)
+        case .refunded:
+            row.paymentStatus = "refunded"
+            Self.setStatus("payment_refunded", &row)
+        case .status(let status):
+            Self.setStatus(status, &row)
         }
+        row.changed = true
     }
 
-    /// Events whose only effect is a status.
-    private static func simpleStatus(_ message: MailboxMessage) throws -> (String, String)? {
-        switch message.type {
-        case Events.InventoryReserved.eventType:
-            ("inventory_reserved", try message.event(Events.InventoryReserved.self).payload.orderID)
-        case Events.InventoryReserveFailed.eventType:
-            ("inventory_reserve_failed", try message.event(Events.InventoryReserveFailed.self).payload.orderID)
-        case Events.ProductsValidationFailed.eventType:
-            ("products_validation_failed", try message.event(Events.ProductsValidationFailed.self).payload.orderID)
-        case Events.OrderCompleted.eventType:
-            ("order_completed", try message.event(Events.OrderCompleted.self).payload.orderID)
-        case Events.OrderCancelled.eventType:
-            ("order_cancelled", try message.event(Events.OrderCancelled.self).payload.orderID)
-        default:
-            nil
+    /// Final statuses win over late intermediate ones; a final status may follow another (cancel after fail).
+    static func setStatus(_ status: String, _ row: inout Row) {
+        if !Self.finalStatuses.contains(row.status) || Self.finalStatuses.contains(status) { row.status = status }
+    }
+
+    private static func load(_ ids: [String], _ connection: PostgresConnection) throws -> [String: Row] {
+        var rows: [String: Row] = [:]
+        for row in try connection.query(
+            """
+            SELECT id, order_items::text AS items, payment_id, payment_external_id, payment_sum, payment_type, payment_gateway,
+                payment_status, status
+            FROM order_history WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
+            """,
+            [PostgresArray(ids)]
+        ).rows {
+            rows[try row.string("id")] = Row(
+                itemsJSON: try row.string("items"), paymentID: try row.optionalString("payment_id"),
+                paymentExternalID: try row.optionalString("payment_external_id"), paymentSum: try row.optionalInt("payment_sum"),
+                paymentType: try row.optionalString("payment_type"), paymentGateway: try row.optionalString("payment_gateway"),
+                paymentStatus: try row.optionalString("payment_status"), status: try row.string("status"))
         }
+        return rows
     }
 
-    private func row(_ orderID: String, _ connection: PostgresConnection) throws -> PostgresRow {
-        guard let row = try connection.query(
-            "SELECT order_items::text AS order_items, status FROM order_history WHERE id = $1 FOR UPDATE", [orderID]
-        ).first else { throw OrderNotYetKnown(orderID: orderID) }
-        return row
-    }
-
-    private func setStatus(_ status: String, _ orderID: String, _ connection: PostgresConnection) throws {
-        // Final statuses win over late intermediate ones; a final status may follow another (cancel after fail).
+    private static func save(_ rows: [String: Row], _ connection: PostgresConnection) throws {
+        guard !rows.isEmpty else { return }
+        let ids = Array(rows.keys)
+        let values = ids.map { rows[$0]! }
         try connection.query(
             """
-            UPDATE order_history SET status = $2, updated_at = now() AT TIME ZONE 'UTC'
-            WHERE id = $1 AND (status <> ALL($3::text[]) OR $2 = ANY($3::text[]))
+            UPDATE order_history h SET order_items = x.it::jsonb, payment_id = x.pi, payment_external_id = x.pe, payment_sum = x.ps,
+                payment_type = x.pt, payment_gateway = x.pg, payment_status = x.pst, status = x.st,
+                updated_at = now() AT TIME ZONE 'UTC'
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[])
+                AS x(i, it, pi, pe, ps, pt, pg, pst, st)
+            WHERE h.id = x.i
             """,
-            [orderID, status, PostgresArray(Self.finalStatuses)]
-        )
+            [
+                PostgresArray(ids), PostgresArray(values.map(\.itemsJSON)), PostgresArray(values.map(\.paymentID)),
+                PostgresArray(values.map(\.paymentExternalID)), PostgresArray(values.map { $0.paymentSum.map(String.init) }),
+                PostgresArray(values.map(\.paymentType)), PostgresArray(values.map(\.paymentGateway)),
+                PostgresArray(values.map(\.paymentStatus)), PostgresArray(values.map(\.status)),
+            ])
     }
 }

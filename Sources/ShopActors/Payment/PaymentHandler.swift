@@ -1,7 +1,7 @@
 import ActorRuntime
 import Foundation
 
-/// The payment service's mailbox: `ProcessPayment`, `RefundPayment`.
+/// The payment service's mailbox: `ProcessPayment`, `RefundPayment`, handled set-wise.
 ///
 /// Seed bugs fixed: an unknown payment method fails the payment (`PaymentFailed`) instead of stalling the
 /// saga; `external_id` is stored; `RefundPayment` is implemented. `method-fail` still fails on purpose.
@@ -9,77 +9,124 @@ import Foundation
 public struct PaymentHandler: MailboxHandler {
     public init() {}
 
-    public func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
-        switch message.type {
-        case Commands.ProcessPayment.commandType:
-            let envelope = try message.command(Commands.ProcessPayment.self)
-            try self.process(envelope.payload, sagaID: envelope.sagaID ?? "", in: &turn)
-        case Commands.RefundPayment.commandType:
-            let envelope = try message.command(Commands.RefundPayment.self)
-            try self.refund(envelope.payload, sagaID: envelope.sagaID ?? "", in: &turn)
-        default:
-            throw UnexpectedMessage(service: "payment", type: message.type)
+    enum Work {
+        case process(Commands.ProcessPayment)
+        case refund(Commands.RefundPayment)
+
+        var orderID: String {
+            switch self {
+            case .process(let command): command.orderID
+            case .refund(let command): command.orderID ?? command.paymentID
+            }
         }
     }
 
-    private func process(_ command: Commands.ProcessPayment, sagaID: String, in turn: inout Turn) throws {
+    public func handle(batch messages: [MailboxMessage], in turn: inout Turn) throws {
+        var work: [(sagaID: String, work: Work)] = []
+        for message in messages {
+            switch message.type {
+            case Commands.ProcessPayment.commandType:
+                work.append((message.sagaID ?? "", .process(try message.decode(Commands.ProcessPayment.self))))
+            case Commands.RefundPayment.commandType:
+                work.append((message.sagaID ?? "", .refund(try message.decode(Commands.RefundPayment.self))))
+            default:
+                throw UnexpectedMessage(service: "payment", type: message.type)
+            }
+        }
+        for run in segmented(work, by: \.work.orderID) {
+            try self.process(run.compactMap { if case .process(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
+            try self.refund(run.compactMap { if case .refund(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
+        }
+    }
+
+    private func process(_ commands: [(sagaID: String, command: Commands.ProcessPayment)], in turn: inout Turn) throws {
+        guard !commands.isEmpty else { return }
         let connection = turn.connection
-        let method = try connection.query(
-            "SELECT gateway, payment_type FROM methods WHERE id = $1", [command.paymentMethodID]
-        ).first
-        let failure: String? =
-            if method == nil { "unknown payment method \(command.paymentMethodID)" }
+        var methods: [String: (gateway: String, type: String)] = [:]
+        for row in try connection.query(
+            "SELECT id, gateway, payment_type FROM methods WHERE id = ANY($1::text[])",
+            [PostgresArray(Array(Set(commands.map(\.command.paymentMethodID))))]
+        ).rows {
+            methods[try row.string("id")] = (try row.string("gateway"), try row.string("payment_type"))
+        }
+        let failures: [String?] = commands.map { _, command in
+            if methods[command.paymentMethodID] == nil { "unknown payment method \(command.paymentMethodID)" }
             else if command.paymentMethodID == "method-fail" { "payment declined by gateway fail" }
             else if command.paymentSum < 0 { "payment sum must not be negative" }
             else { nil }
-        let paymentID = UUID().uuidString.lowercased()
-        let externalID = failure == nil ? UUID().uuidString.lowercased() : nil
+        }
+        let columns = "id, order_id, amount, external_id, status, method_id"
         let inserted = try connection.query(
             """
             INSERT INTO payments (id, order_id, user_id, amount, external_id, status, method_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id) DO NOTHING
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+            ON CONFLICT (order_id) DO NOTHING
+            RETURNING \(columns)
             """,
-            [paymentID, command.orderID, command.userID, command.paymentSum, externalID,
-             failure == nil ? "completed" : "failed", command.paymentMethodID]
-        ).affected == 1
-        // Already paid (or failed) for this order: answer with what happened then.
-        let row = try connection.query(
-            "SELECT id, amount, external_id, status, method_id FROM payments WHERE order_id = $1", [command.orderID]
-        ).first!
-        let status = try row.string("status")
-        if status == "completed" {
-            try turn.publish(
-                Events.PaymentCompleted(
-                    paymentID: try row.string("id"), orderID: command.orderID, userID: command.userID,
-                    paymentSum: try row.int("amount"), paymentMethodID: try row.string("method_id"),
-                    paymentExternalID: try row.optionalString("external_id") ?? "",
-                    paymentType: try method?.string("payment_type") ?? "",
-                    paymentGateway: try method?.string("gateway") ?? "", paymentStatus: "completed"),
-                sagaID: sagaID)
-        } else {
-            try turn.publish(
-                Events.PaymentFailed(
-                    paymentID: try row.string("id"), orderID: command.orderID, userID: command.userID,
-                    paymentSum: try row.int("amount"), paymentMethodID: try row.string("method_id"),
-                    paymentStatus: status, error: inserted ? failure ?? status : "payment for this order is \(status)"),
-                sagaID: sagaID)
+            [
+                PostgresArray(commands.map { _ in MessageID.make() }), PostgresArray(commands.map(\.command.orderID)),
+                PostgresArray(commands.map(\.command.userID)), PostgresIntArray(commands.map(\.command.paymentSum)),
+                PostgresArray(failures.map { $0 == nil ? MessageID.make() : nil }),
+                PostgresArray(failures.map { $0 == nil ? "completed" : "failed" }), PostgresArray(commands.map(\.command.paymentMethodID)),
+            ]
+        )
+        var payments: [String: PostgresRow] = [:]
+        for row in inserted.rows { payments[try row.string("order_id")] = row }
+        let fresh = Set(payments.keys)
+        let earlier = commands.map(\.command.orderID).filter { payments[$0] == nil }
+        if !earlier.isEmpty {
+            // Already paid (or failed) for these orders: answer with what happened then.
+            for row in try connection.query(
+                "SELECT \(columns) FROM payments WHERE order_id = ANY($1::text[])", [PostgresArray(earlier)]
+            ).rows {
+                payments[try row.string("order_id")] = row
+            }
+        }
+        for ((sagaID, command), failure) in zip(commands, failures) {
+            guard let row = payments[command.orderID] else { continue }
+            let status = try row.string("status")
+            let method = methods[try row.string("method_id")]
+            if status == "completed" {
+                try turn.publish(
+                    Events.PaymentCompleted(
+                        paymentID: try row.string("id"), orderID: command.orderID, userID: command.userID,
+                        paymentSum: try row.int("amount"), paymentMethodID: try row.string("method_id"),
+                        paymentExternalID: try row.optionalString("external_id") ?? "",
+                        paymentType: method?.type ?? "", paymentGateway: method?.gateway ?? "", paymentStatus: "completed"),
+                    sagaID: sagaID)
+            } else {
+                let error = fresh.contains(command.orderID) ? failure ?? status : "payment for this order is \(status)"
+                try turn.publish(
+                    Events.PaymentFailed(
+                        paymentID: try row.string("id"), orderID: command.orderID, userID: command.userID,
+                        paymentSum: try row.int("amount"), paymentMethodID: try row.string("method_id"),
+                        paymentStatus: status, error: error),
+                    sagaID: sagaID)
+            }
         }
     }
 
-    private func refund(_ command: Commands.RefundPayment, sagaID: String, in turn: inout Turn) throws {
+    private func refund(_ commands: [(sagaID: String, command: Commands.RefundPayment)], in turn: inout Turn) throws {
+        guard !commands.isEmpty else { return }
         let refunded = try turn.connection.query(
             """
             UPDATE payments SET status = 'refunded', updated_at = now()
-            WHERE (id = $1 OR order_id = $2) AND status IN ('completed', 'refunded')
+            WHERE (id = ANY($1::text[]) OR order_id = ANY($2::text[])) AND status IN ('completed', 'refunded')
             RETURNING id, order_id
             """,
-            [command.paymentID, command.orderID ?? ""]
-        ).first
-        // Nothing to refund (the payment failed or never happened) is still a completed compensation.
-        try turn.publish(
-            Events.PaymentRefunded(
-                orderID: try refunded?.string("order_id") ?? command.orderID ?? "",
-                paymentID: try refunded?.string("id") ?? command.paymentID),
-            sagaID: sagaID)
+            [PostgresArray(commands.map(\.command.paymentID)), PostgresArray(commands.compactMap(\.command.orderID))]
+        )
+        var byOrder: [String: String] = [:]
+        var byPayment: [String: String] = [:]
+        for row in refunded.rows {
+            byOrder[try row.string("order_id")] = try row.string("id")
+            byPayment[try row.string("id")] = try row.string("order_id")
+        }
+        for (sagaID, command) in commands {
+            // Nothing to refund (the payment failed or never happened) is still a completed compensation.
+            let orderID = command.orderID ?? byPayment[command.paymentID] ?? ""
+            try turn.publish(
+                Events.PaymentRefunded(orderID: orderID, paymentID: byOrder[orderID] ?? command.paymentID), sagaID: sagaID)
+        }
     }
 }

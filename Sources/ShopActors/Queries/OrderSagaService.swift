@@ -18,18 +18,25 @@ public distributed actor OrderSagaService {
     public static let path = "/service/order-saga"
 
     private let db: PostgresClient
+    private let deadlines: SagaDeadlines?
 
-    public init(actorSystem: ClusterSystem, db: PostgresClient) {
+    public init(actorSystem: ClusterSystem, db: PostgresClient, deadlines: SagaDeadlines? = nil) {
         self.actorSystem = actorSystem
         self.db = db
+        self.deadlines = deadlines
     }
 
     /// The saga of an order, with its timeline; `nil` until the saga has started.
     public distributed func saga(orderID: String) async throws -> SagaView? {
-        guard let row = try await self.db.query("SELECT payload::text AS p FROM sagas WHERE order_id = $1", [orderID]).first
-        else { return nil }
-        let state = try OrderSagaHandler.decoder.decode(OrderSagaState.self, from: Data(try row.string("p").utf8))
+        guard let state = try await SagaStore.find(orderID: orderID, client: self.db) else { return nil }
         return SagaView(sagaID: state.sagaID, orderID: state.orderID, status: state.status.rawValue, timeline: state.timeline)
+    }
+
+    /// Sagas not yet completed or compensated, from memory (cheap enough to ask several times a second, for
+    /// the gateway's admission control).
+    public distributed func unfinished() async throws -> Int {
+        guard let deadlines = self.deadlines else { throw RuntimeError(.badCall, "this saga service does not count") }
+        return deadlines.unfinished
     }
 
     /// Sagas by status, for `node status`.

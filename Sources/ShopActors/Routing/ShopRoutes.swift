@@ -25,34 +25,41 @@ public struct UnexpectedMessage: Error, CustomStringConvertible {
 }
 
 extension Turn {
-    /// Sends a command in the original's envelope to the service that owns it.
+    /// Sends a command to the service that owns it.
     @available(*, noasync)
     public mutating func send<C: ShopCommand>(_ command: C, sagaID: String?, to service: String) throws {
-        let envelope = CommandEnvelope(sagaID: sagaID, payload: command)
-        try self.send(
-            OutgoingMessage(id: envelope.commandID, type: C.commandType, sagaID: sagaID, payload: try ShopJSON.encode(envelope)),
-            to: service
-        )
+        try self.send(OutgoingMessage(type: C.commandType, sagaID: sagaID, payload: command.payloadBytes), to: service)
     }
 
-    /// Publishes an event in the original's envelope to its subscribers.
+    /// Publishes an event to its subscribers.
     @available(*, noasync)
     public mutating func publish<E: ShopEvent>(_ event: E, sagaID: String) throws {
-        let envelope = EventEnvelope(sagaID: sagaID, payload: event)
-        try self.publish(
-            OutgoingMessage(id: envelope.eventID, type: E.eventType, sagaID: sagaID, payload: try ShopJSON.encode(envelope))
-        )
+        try self.publish(OutgoingMessage(type: E.eventType, sagaID: sagaID, payload: event.payloadBytes))
     }
 }
 
 extension MailboxMessage {
-    /// The command inside this message.
-    public func command<C: ShopCommand>(_ type: C.Type) throws -> CommandEnvelope<C> {
-        try ShopJSON.decode(CommandEnvelope<C>.self, from: self.payload)
+    /// The payload as `T`: the compact form, or the JSON envelope an earlier version wrote.
+    public func decode<T: ShopPayload>(_ type: T.Type) throws -> T {
+        if self.payload.first == UInt8(ascii: "{") {
+            return try ShopJSON.decode(LegacyEnvelope<T>.self, from: self.payloadText).payload
+        }
+        var reader = try PayloadReader(self.payload)
+        return try T(from: &reader)
     }
 
-    /// The event inside this message.
-    public func event<E: ShopEvent>(_ type: E.Type) throws -> EventEnvelope<E> {
-        try ShopJSON.decode(EventEnvelope<E>.self, from: self.payload)
+    /// The command inside this message, in the original's envelope.
+    public func command<C: ShopCommand>(_ type: C.Type) throws -> CommandEnvelope<C> {
+        CommandEnvelope(id: self.id, sagaID: self.sagaID, payload: try self.decode(C.self))
     }
+
+    /// The event inside this message, in the original's envelope.
+    public func event<E: ShopEvent>(_ type: E.Type) throws -> EventEnvelope<E> {
+        EventEnvelope(id: self.id, sagaID: self.sagaID ?? "", payload: try self.decode(E.self))
+    }
+}
+
+/// Only the `payload` of a JSON envelope written by an earlier version.
+private struct LegacyEnvelope<T: Decodable>: Decodable {
+    var payload: T
 }

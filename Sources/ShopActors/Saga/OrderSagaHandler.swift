@@ -2,275 +2,192 @@ import ActorRuntime
 import Foundation
 import Logging
 
-/// The order saga as a persistent actor: its state is a `sagas` row, changed only inside mailbox turns, so
-/// after a restart it simply continues with the next message (and its step timers, being outbox rows, still
-/// fire).
+/// The order saga as a persistent actor: its state is a `sagas` row, changed only inside mailbox turns, so after
+/// a restart it continues with the next message, and its deadlines (in the row) still fire.
 ///
-/// Steps (forward / compensation): CreateOrder / CancelOrder, ValidateProducts / –, ReserveInventory /
-/// ReleaseInventory, ProcessPayment / RefundPayment, CompleteOrder / –. A failure event compensates the
-/// completed steps in reverse; a step that misses its deadline counts as failed and, since it may have
-/// happened after all, is compensated too. A compensation that fails or times out is retried with backoff,
-/// never dropped.
+/// A delivered batch is handled set-wise: new sagas are inserted with one statement; the sagas the events are
+/// about are loaded and locked with one statement, the events applied to them in memory in arrival order
+/// (`OrderSaga`, a pure state machine), and the changed sagas written back with one statement. Deadlines are
+/// swept from memory (`SagaDeadlines`) and run as turns of their own (`fireDeadlines`).
 public struct OrderSagaHandler: MailboxHandler {
-    struct Step {
-        var command: String
-        var service: String
-        var success: String
-        var failure: String?
-        var compensation: String?
-        var compensationSuccess: String?
-        var compensationFailure: String?
-    }
-
-    static let steps = [
-        Step(command: "CreateOrder", service: "order", success: "OrderCreated", compensation: "CancelOrder",
-             compensationSuccess: "OrderCancelled"),
-        Step(command: "ValidateProducts", service: "product", success: "ProductsValidated",
-             failure: "ProductsValidationFailed"),
-        Step(command: "ReserveInventory", service: "inventory", success: "InventoryReserved",
-             failure: "InventoryReserveFailed", compensation: "ReleaseInventory",
-             compensationSuccess: "InventoryReleased", compensationFailure: "InventoryReleaseFailed"),
-        Step(command: "ProcessPayment", service: "payment", success: "PaymentCompleted", failure: "PaymentFailed",
-             compensation: "RefundPayment", compensationSuccess: "PaymentRefunded",
-             compensationFailure: "PaymentRefundFailed"),
-        Step(command: "CompleteOrder", service: "order", success: "OrderCompleted"),
-    ]
-
-    /// How long a step may take before it counts as failed. Defaults to 30 s.
-    public var stepDeadline: Duration
-    /// First delay before retrying a failed compensation; doubles up to `stepDeadline`. Defaults to 1 s.
-    public var compensationRetry: Duration
-
-    /// Where a saga's end is logged (one line, with saga_id and order_id); silent unless given.
+    public var configuration: OrderSaga.Configuration
+    /// The due queue and counters this handler keeps current after each commit.
+    public let deadlines: SagaDeadlines
+    /// Where a saga's end is logged (with saga_id and order_id); silent unless given.
     public var logger: Logger
+
+    /// The message the first version sent itself for deadlines; now ignored (deadlines live in the row).
+    static let legacyTimerType = "SagaTimer"
 
     public init(
         stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1),
+        deadlines: SagaDeadlines = SagaDeadlines(),
         logger: Logger = Logger(label: "order-saga", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
-        self.stepDeadline = stepDeadline
-        self.compensationRetry = compensationRetry
+        self.configuration = OrderSaga.Configuration(stepDeadline: stepDeadline, compensationRetry: compensationRetry)
+        self.deadlines = deadlines
         self.logger = logger
     }
 
-    public func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
-        if message.type == Commands.SagaCreateOrder.commandType {
-            try self.start(try message.command(Commands.SagaCreateOrder.self).payload, in: &turn)
-            return
-        }
-        if message.type == SagaTimer.messageType {
-            let timer = try ShopJSON.decode(SagaTimer.self, from: message.payload)
-            guard var state = try Self.load(timer.sagaID, turn.connection) else { return }
-            try self.fire(timer, &state, in: &turn)
-            try Self.save(state, turn.connection)
-            return
-        }
-        guard ShopRoutes.events.contains(message.type), let sagaID = message.sagaID,
-            var state = try Self.load(sagaID, turn.connection)
-        else { return }  // an event of no saga of ours (or a finished one): nothing to do
-        try self.react(to: message, &state, in: &turn)
-        try Self.save(state, turn.connection)
-    }
-
-    // MARK: Transitions
-
-    private func start(_ command: Commands.SagaCreateOrder, in turn: inout Turn) throws {
-        let existing = try turn.connection.query("SELECT id FROM sagas WHERE order_id = $1", [command.orderID])
-        guard existing.count == 0 else { return }  // the same order asked for twice: one saga
-        var state = OrderSagaState(
-            sagaID: UUID().uuidString.lowercased(), orderID: command.orderID, userID: command.userID,
-            paymentMethodID: command.paymentMethodID, items: command.orderItems, paymentSum: 0, step: 0,
-            phase: .forward, status: .running, attempt: 0, compensationRetries: 0, timeline: [])
-        try turn.connection.query(
-            """
-            INSERT INTO sagas (id, order_id, current_step, status, payload, steps, compensating)
-            VALUES ($1, $2, 0, 'running', '{}'::jsonb, '[]'::jsonb, false)
-            """,
-            [state.sagaID, state.orderID]
-        )
-        try self.run(&state, in: &turn)
-        try Self.save(state, turn.connection)
-    }
-
-    private func react(to message: MailboxMessage, _ state: inout OrderSagaState, in turn: inout Turn) throws {
-        guard !state.isFinished else { return }
-        let step = Self.steps[state.step]
-        let answers = state.phase == .forward ? [step.success, step.failure] : [step.compensationSuccess, step.compensationFailure]
-        if answers.contains(message.type) {
-            // The step answered: its deadline timer is moot (the next step schedules its own below).
-            try turn.cancelScheduled(type: SagaTimer.messageType, sagaID: state.sagaID)
-        }
-        switch state.phase {
-        case .forward where message.type == step.success:
-            try Self.absorb(message, into: &state)
-            Self.finishEntry(&state, outcome: "completed")
-            state.step += 1
-            try self.run(&state, in: &turn)
-        case .forward where message.type == step.failure:
-            Self.finishEntry(&state, outcome: "failed", detail: Self.error(in: message))
-            try self.compensate(from: state.step - 1, &state, in: &turn)
-        case .compensate where message.type == step.compensationSuccess:
-            Self.finishEntry(&state, outcome: "completed")
-            try self.compensate(from: state.step - 1, &state, in: &turn)
-        case .compensate where message.type == step.compensationFailure:
-            Self.finishEntry(&state, outcome: "retrying", detail: Self.error(in: message))
-            state.compensationRetries += 1
-            try self.schedule(.init(sagaID: state.sagaID, step: state.step, phase: .compensate,
-                                    attempt: state.attempt, kind: "retry"), after: self.retryDelay(state), in: &turn)
-        default:
-            break  // late or duplicate: the saga has moved on
-        }
-    }
-
-    private func fire(_ timer: SagaTimer, _ state: inout OrderSagaState, in turn: inout Turn) throws {
-        guard !state.isFinished, timer.attempt == state.attempt, timer.step == state.step,
-            timer.phase == state.phase
-        else { return }  // the step answered in time
-        switch state.phase {
-        case .forward:
-            Self.finishEntry(&state, outcome: "timed_out")
-            // It may still have happened: compensate it as well.
-            try self.compensate(from: state.step, &state, in: &turn)
-        case .compensate:
-            if timer.kind == "deadline" { Self.finishEntry(&state, outcome: "timed_out") }
-            try self.send(&state, in: &turn)
-        }
-    }
-
-    /// Sends the current forward step's command, or completes the saga after the last.
-    private func run(_ state: inout OrderSagaState, in turn: inout Turn) throws {
-        guard state.step < Self.steps.count else {
-            state.status = .completed
-            self.logger.info("saga completed", metadata: ["saga_id": "\(state.sagaID)", "order_id": "\(state.orderID)"])
-            return
-        }
-        state.phase = .forward
-        state.status = .running
-        try self.send(&state, in: &turn)
-    }
-
-    /// Compensates steps `from`, `from - 1`, ... 0, skipping those without a compensation.
-    private func compensate(from step: Int, _ state: inout OrderSagaState, in turn: inout Turn) throws {
-        state.phase = .compensate
-        state.status = .compensating
-        state.compensationRetries = 0
-        var index = step
-        while index >= 0, Self.steps[index].compensation == nil {
-            state.timeline.append(.init(step: index, command: "–", outcome: "skipped", startedAt: Date(), finishedAt: Date()))
-            index -= 1
-        }
-        guard index >= 0 else {
-            state.step = -1
-            state.status = .compensated
-            self.logger.info("saga compensated", metadata: ["saga_id": "\(state.sagaID)", "order_id": "\(state.orderID)"])
-            return
-        }
-        state.step = index
-        try self.send(&state, in: &turn)
-    }
-
-    private func send(_ state: inout OrderSagaState, in turn: inout Turn) throws {
-        let step = Self.steps[state.step]
-        let items = state.items
-        let sagaID = state.sagaID
-        switch (state.phase, state.step) {
-        case (.forward, 0):
-            try turn.send(Commands.CreateOrder(orderID: state.orderID, userID: state.userID,
-                paymentMethodID: state.paymentMethodID,
-                orderItems: items.map { Item(productID: $0.productID, quantity: $0.quantity) }), sagaID: sagaID, to: step.service)
-        case (.forward, 1):
-            try turn.send(Commands.ValidateProducts(orderID: state.orderID, orderItems: items), sagaID: sagaID, to: step.service)
-        case (.forward, 2):
-            try turn.send(Commands.ReserveInventory(orderID: state.orderID, orderItems: items), sagaID: sagaID, to: step.service)
-        case (.forward, 3):
-            try turn.send(Commands.ProcessPayment(orderID: state.orderID, userID: state.userID,
-                paymentSum: state.paymentSum, paymentMethodID: state.paymentMethodID), sagaID: sagaID, to: step.service)
-        case (.forward, _):
-            try turn.send(Commands.CompleteOrder(orderID: state.orderID), sagaID: sagaID, to: step.service)
-        case (.compensate, 0):
-            try turn.send(Commands.CancelOrder(orderID: state.orderID), sagaID: sagaID, to: step.service)
-        case (.compensate, 2):
-            try turn.send(Commands.ReleaseInventory(orderID: state.orderID, orderItems: items), sagaID: sagaID, to: step.service)
-        case (.compensate, _):
-            try turn.send(Commands.RefundPayment(paymentID: state.paymentID ?? "", orderID: state.orderID),
-                          sagaID: sagaID, to: step.service)
-        }
-        state.attempt += 1
-        let command = state.phase == .forward ? step.command : step.compensation ?? step.command
-        state.timeline.append(.init(step: state.step, command: command, outcome: "running", startedAt: Date()))
-        try self.schedule(.init(sagaID: sagaID, step: state.step, phase: state.phase, attempt: state.attempt,
-                                kind: "deadline"), after: self.stepDeadline, in: &turn)
-    }
-
-    private func schedule(_ timer: SagaTimer, after delay: Duration, in turn: inout Turn) throws {
-        try turn.schedule(OutgoingMessage(type: SagaTimer.messageType, sagaID: timer.sagaID, payload: try ShopJSON.encode(timer)),
-                          after: delay)
-    }
-
-    private func retryDelay(_ state: OrderSagaState) -> Duration {
-        var delay = self.compensationRetry
-        for _ in 1..<max(state.compensationRetries, 1) where delay < self.stepDeadline { delay = delay * 2 }
-        return min(delay, self.stepDeadline)
-    }
-
-    // MARK: State
-
-    private static func absorb(_ message: MailboxMessage, into state: inout OrderSagaState) throws {
-        switch message.type {
-        case Events.ProductsValidated.eventType:
-            let validated = try message.event(Events.ProductsValidated.self).payload.orderItems
-            for index in state.items.indices {
-                if let known = validated.first(where: { $0.productID == state.items[index].productID }) {
-                    state.items[index].name = known.name
-                    state.items[index].price = known.price
-                }
+    public func handle(batch messages: [MailboxMessage], in turn: inout Turn) throws {
+        var creates: [Commands.SagaCreateOrder] = []
+        var events: [(sagaID: String, event: OrderSaga.Event)] = []
+        for message in messages {
+            switch message.type {
+            case Commands.SagaCreateOrder.commandType:
+                creates.append(try message.decode(Commands.SagaCreateOrder.self))
+            case Self.legacyTimerType:
+                continue
+            default:
+                // An event of no saga of ours is acknowledged and ignored.
+                guard let sagaID = message.sagaID, let event = try Self.event(in: message) else { continue }
+                events.append((sagaID, event))
             }
-            state.paymentSum = state.items.reduce(0) { $0 + ($1.price ?? 0) * ($1.quantity ?? 0) }
-        case Events.PaymentCompleted.eventType:
-            let paid = try message.event(Events.PaymentCompleted.self).payload
-            state.paymentID = paid.paymentID
-            state.paymentExternalID = paid.paymentExternalID
-            state.paymentSum = paid.paymentSum
-        default:
-            break
+        }
+        let now = Date()
+        try self.start(creates, now: now, in: &turn)
+        guard !events.isEmpty else { return }
+        var sagas = try SagaStore.load(Array(Set(events.map(\.sagaID))), connection: turn.connection)
+        for (sagaID, event) in events {
+            guard var saga = sagas[sagaID] else { continue }
+            let actions = OrderSaga.apply(.event(event), to: &saga.state, now: now, configuration: self.configuration)
+            try self.perform(actions, saga.state, in: &turn)
+            sagas[sagaID] = saga
+        }
+        try self.save(Array(sagas.values), now: now, in: &turn)
+    }
+
+    /// Runs the deadlines of `sagaIDs` (the sweep found them due) as one turn.
+    @available(*, noasync)
+    public func fireDeadlines(_ sagaIDs: [String], in turn: inout Turn) throws {
+        let now = Date()
+        var sagas = try SagaStore.load(sagaIDs, connection: turn.connection)
+        for (sagaID, var saga) in sagas {
+            let actions = OrderSaga.apply(.deadline, to: &saga.state, now: now, configuration: self.configuration)
+            try self.perform(actions, saga.state, in: &turn)
+            sagas[sagaID] = saga
+        }
+        try self.save(Array(sagas.values), now: now, in: &turn)
+    }
+
+    /// Reads every unfinished saga's deadline into memory; call before the service takes deliveries.
+    public func loadDeadlines(db: PostgresClient, logger: Logger) async {
+        await self.deadlines.load(client: db, logger: logger)
+    }
+
+    /// Runs due deadlines as turns of `mailbox` until cancelled.
+    public func sweepDeadlines(mailbox: Mailbox, logger: Logger) async {
+        await self.deadlines.sweep(logger: logger) { due in
+            try await mailbox.transaction { turn in try self.fireDeadlines(due, in: &turn) }
         }
     }
 
-    private static func finishEntry(_ state: inout OrderSagaState, outcome: String, detail: String? = nil) {
-        guard let last = state.timeline.indices.last, state.timeline[last].finishedAt == nil else { return }
-        state.timeline[last].outcome = outcome
-        state.timeline[last].finishedAt = Date()
-        state.timeline[last].detail = detail
+    // MARK: Steps
+
+    private func start(_ commands: [Commands.SagaCreateOrder], now: Date, in turn: inout Turn) throws {
+        guard !commands.isEmpty else { return }
+        var seen = Set<String>()
+        var started: [(OrderSagaState, [OrderSaga.Action])] = []
+        for command in commands where seen.insert(command.orderID).inserted {
+            started.append(OrderSaga.start(
+                sagaID: MessageID.make(), orderID: command.orderID, userID: command.userID,
+                paymentMethodID: command.paymentMethodID, items: command.orderItems, now: now, configuration: self.configuration))
+        }
+        // The same order asked for twice (even in two batches): one saga.
+        let inserted = try SagaStore.insert(started.map(\.0), connection: turn.connection)
+        var registered: [(String, Double?)] = []
+        for (state, actions) in started where inserted.contains(state.sagaID) {
+            try self.perform(actions, state, in: &turn)
+            registered.append((state.sagaID, state.deadline.map { $0.at.timeIntervalSince(now) }))
+        }
+        let deadlines = self.deadlines
+        let count = registered.count
+        turn.onCommit { [registered] in
+            deadlines.adjustUnfinished(by: count)
+            for (sagaID, remaining) in registered { deadlines.set(sagaID, remaining: remaining) }
+        }
     }
 
-    private static func error(in message: MailboxMessage) -> String? {
-        (try? JSONSerialization.jsonObject(with: Data(message.payload.utf8)) as? [String: Any])
-            .flatMap { $0["payload"] as? [String: Any] }?["error"] as? String
+    private func save(_ sagas: [SagaStore.Loaded], now: Date, in turn: inout Turn) throws {
+        try SagaStore.update(sagas, connection: turn.connection)
+        let deadlines = self.deadlines
+        let changes = sagas.map { saga in
+            (saga.state.sagaID, saga.state.deadline.map { $0.at.timeIntervalSince(now) }, !saga.original.isFinished && saga.state.isFinished)
+        }
+        turn.onCommit {
+            for (sagaID, remaining, finished) in changes {
+                deadlines.set(sagaID, remaining: remaining)
+                if finished { deadlines.adjustUnfinished(by: -1) }
+            }
+        }
     }
 
-    static func load(_ sagaID: String, _ connection: PostgresConnection) throws -> OrderSagaState? {
-        guard let row = try connection.query("SELECT payload::text AS p FROM sagas WHERE id = $1 FOR UPDATE", [sagaID]).first
-        else { return nil }
-        return try Self.decoder.decode(OrderSagaState.self, from: Data(try row.string("p").utf8))
+    /// Turns the machine's actions into messages.
+    private func perform(_ actions: [OrderSaga.Action], _ state: OrderSagaState, in turn: inout Turn) throws {
+        for action in actions {
+            switch action {
+            case .send(let command):
+                try Self.send(command, for: state, in: &turn)
+            case .finished(let status):
+                let level: Logger.Level = status == .completed ? .debug : .info
+                self.logger.log(level: level, "saga \(status.rawValue)", metadata: [
+                    "saga_id": "\(state.sagaID)", "order_id": "\(state.orderID)",
+                ])
+            }
+        }
     }
 
-    static func save(_ state: OrderSagaState, _ connection: PostgresConnection) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = .sortedKeys
-        try connection.query(
-            """
-            UPDATE sagas SET current_step = $2, status = $3, payload = $4::jsonb, steps = $5::jsonb,
-                compensating = $6, updated_at = now() WHERE id = $1
-            """,
-            [state.sagaID, state.step, state.status.rawValue, String(decoding: try encoder.encode(state), as: UTF8.self),
-             String(decoding: try encoder.encode(state.timeline), as: UTF8.self), state.phase == .compensate]
-        )
+    static func send(_ command: OrderSaga.Command, for state: OrderSagaState, in turn: inout Turn) throws {
+        let sagaID = state.sagaID
+        let orderID = state.orderID
+        let lines = state.items.map { Item(productID: $0.productID, quantity: $0.quantity) }
+        switch command {
+        case .createOrder:
+            try turn.send(Commands.CreateOrder(orderID: orderID, userID: state.userID, paymentMethodID: state.paymentMethodID,
+                                               orderItems: lines), sagaID: sagaID, to: "order")
+        case .validateProducts:
+            try turn.send(Commands.ValidateProducts(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "product")
+        case .reserveInventory:
+            try turn.send(Commands.ReserveInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
+        case .processPayment:
+            try turn.send(Commands.ProcessPayment(orderID: orderID, userID: state.userID, paymentSum: state.paymentSum,
+                                                  paymentMethodID: state.paymentMethodID), sagaID: sagaID, to: "payment")
+        case .completeOrder:
+            try turn.send(Commands.CompleteOrder(orderID: orderID), sagaID: sagaID, to: "order")
+        case .cancelOrder:
+            try turn.send(Commands.CancelOrder(orderID: orderID), sagaID: sagaID, to: "order")
+        case .releaseInventory:
+            try turn.send(Commands.ReleaseInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
+        case .refundPayment:
+            try turn.send(Commands.RefundPayment(paymentID: state.paymentID ?? "", orderID: orderID), sagaID: sagaID, to: "payment")
+        }
     }
 
-    static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
+    private static func paid(_ event: Events.PaymentCompleted) -> OrderSaga.Event {
+        .paymentCompleted(paymentID: event.paymentID, externalID: event.paymentExternalID, sum: event.paymentSum)
+    }
+
+    /// The saga event a message carries, if it is one.
+    static func event(in message: MailboxMessage) throws -> OrderSaga.Event? {
+        switch message.type {
+        case Events.OrderCreated.eventType: .orderCreated
+        case Events.ProductsValidated.eventType: .productsValidated(try message.decode(Events.ProductsValidated.self).orderItems)
+        case Events.ProductsValidationFailed.eventType:
+            .productsValidationFailed(error: try message.decode(Events.ProductsValidationFailed.self).error)
+        case Events.InventoryReserved.eventType: .inventoryReserved
+        case Events.InventoryReserveFailed.eventType:
+            .inventoryReserveFailed(error: try message.decode(Events.InventoryReserveFailed.self).error)
+        case Events.InventoryReleased.eventType: .inventoryReleased
+        case Events.InventoryReleaseFailed.eventType:
+            .inventoryReleaseFailed(error: try message.decode(Events.InventoryReleaseFailed.self).error)
+        case Events.PaymentCompleted.eventType: Self.paid(try message.decode(Events.PaymentCompleted.self))
+        case Events.PaymentFailed.eventType: .paymentFailed(error: try message.decode(Events.PaymentFailed.self).error)
+        case Events.PaymentRefunded.eventType: .paymentRefunded
+        case Events.PaymentRefundFailed.eventType:
+            .paymentRefundFailed(error: try message.decode(Events.PaymentRefundFailed.self).error)
+        case Events.OrderCompleted.eventType: .orderCompleted
+        case Events.OrderCancelled.eventType: .orderCancelled
+        default: nil
+        }
     }
 }

@@ -1,13 +1,16 @@
 import Foundation
 
-/// The persistent state of one order saga (stored as the `payload` of its `sagas` row).
-public struct OrderSagaState: Codable, Sendable, Equatable {
-    public enum Status: String, Codable, Sendable {
+/// The state of one order saga: what `OrderSaga` transitions read and write. Stored as columns of its `sagas`
+/// row (`SagaStore`); the timeline is stored as an append-only log (`SagaTimelineLog`).
+public struct OrderSagaState: Sendable, Equatable {
+    public enum Status: String, Codable, Sendable, CaseIterable {
         case running, compensating, completed, compensated
+
+        public var isFinished: Bool { self == .completed || self == .compensated }
     }
 
-    public enum Phase: String, Codable, Sendable {
-        case forward, compensate
+    public enum Phase: Int, Sendable {
+        case forward = 0, compensate = 1
     }
 
     /// One line of the timeline the gateway shows.
@@ -19,9 +22,33 @@ public struct OrderSagaState: Codable, Sendable, Equatable {
         public var finishedAt: Date?
         public var detail: String?
 
+        public init(step: Int, command: String, outcome: String, startedAt: Date, finishedAt: Date? = nil, detail: String? = nil) {
+            self.step = step
+            self.command = command
+            self.outcome = outcome
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+            self.detail = detail
+        }
+
         enum CodingKeys: String, CodingKey {
             case step, command, outcome, detail
             case startedAt = "started_at", finishedAt = "finished_at"
+        }
+    }
+
+    /// When the saga acts next without an answer: a step's deadline, or the retry of a failed compensation.
+    public struct Deadline: Sendable, Equatable {
+        public enum Kind: Int, Sendable {
+            case step = 0, retry = 1
+        }
+
+        public var at: Date
+        public var kind: Kind
+
+        public init(at: Date, kind: Kind) {
+            self.at = at
+            self.kind = kind
         }
     }
 
@@ -33,34 +60,40 @@ public struct OrderSagaState: Codable, Sendable, Equatable {
     public var paymentSum: Int
     public var paymentID: String?
     public var paymentExternalID: String?
-    /// The step being run (forward) or compensated; -1 / 5 when finished.
+    /// The step being run (forward) or compensated; -1 when compensated, `OrderSaga.steps.count` when completed.
     public var step: Int
     public var phase: Phase
     public var status: Status
-    /// Bumped on every command sent; a timer carries it, so only the latest one counts.
+    /// Commands sent so far.
     public var attempt: Int
-    /// Failed compensation attempts of the current step (for its retry backoff).
+    /// Failed attempts of the current compensation (for its retry backoff).
     public var compensationRetries: Int
+    /// Nil once finished.
+    public var deadline: Deadline?
     public var timeline: [TimelineEntry]
 
-    enum CodingKeys: String, CodingKey {
-        case sagaID = "saga_id", orderID = "order_id", userID = "user_id", paymentMethodID = "payment_method_id"
-        case items = "order_items", paymentSum = "payment_sum", paymentID = "payment_id"
-        case paymentExternalID = "payment_external_id", step = "current_step", phase, status, attempt
-        case compensationRetries = "compensation_retries", timeline
+    public init(
+        sagaID: String, orderID: String, userID: String, paymentMethodID: String, items: [Item], paymentSum: Int = 0,
+        paymentID: String? = nil, paymentExternalID: String? = nil, step: Int = 0, phase: Phase = .forward,
+        status: Status = .running, attempt: Int = 0, compensationRetries: Int = 0, deadline: Deadline? = nil,
+        timeline: [TimelineEntry] = []
+    ) {
+        self.sagaID = sagaID
+        self.orderID = orderID
+        self.userID = userID
+        self.paymentMethodID = paymentMethodID
+        self.items = items
+        self.paymentSum = paymentSum
+        self.paymentID = paymentID
+        self.paymentExternalID = paymentExternalID
+        self.step = step
+        self.phase = phase
+        self.status = status
+        self.attempt = attempt
+        self.compensationRetries = compensationRetries
+        self.deadline = deadline
+        self.timeline = timeline
     }
 
-    public var isFinished: Bool { self.status == .completed || self.status == .compensated }
-}
-
-/// The timer message a saga sends itself for a step's deadline or a compensation retry.
-struct SagaTimer: Codable, Sendable {
-    static let messageType = "SagaTimer"
-    var sagaID: String
-    var step: Int
-    var phase: OrderSagaState.Phase
-    var attempt: Int
-    var kind: String  // "deadline" or "retry"
-
-    enum CodingKeys: String, CodingKey { case sagaID = "saga_id", step, phase, attempt, kind }
+    public var isFinished: Bool { self.status.isFinished }
 }

@@ -1,6 +1,7 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @Suite struct MailboxDeliveryTests {
@@ -32,6 +33,33 @@ import Testing
             }
             #expect(try await f.balance(f.betaDB, "acct") == 7)
             #expect(try await f.applied(f.betaDB).count == 1)
+        }
+    }
+
+    @Test func aFailingMessageIsIsolatedAndTheRestOfItsBatchCommits() async throws {
+        try await withMailboxes { f in
+            f.beta.registerEndpoint()
+            var messages = (0..<20).map { index in
+                MailboxMessage(
+                    id: UUID().uuidString, type: "Credit", sagaID: nil,
+                    payload: #"{"account":"acct","amount":1,"note":"\#(index)"}"#, source: "alpha")
+            }
+            let poison = MailboxMessage(id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "alpha")
+            messages.insert(poison, at: 13)
+            let batch = DeliveryBatch(source: "alpha", destination: "beta", messages: messages)
+            let endpoint = try MailboxEndpoint.resolve(
+                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            let report = try await endpoint.deliver(batch)
+            #expect(report.failed.map(\.messageID) == [poison.id])
+            #expect(report.failed.first?.error.contains("poisoned message refused") == true)
+            #expect(report.accepted == 20)
+            #expect(try await f.balance(f.betaDB, "acct") == 20)
+            // The failed one left no inbox row: once the handler is fixed, the same batch applies just it.
+            f.switches.poison.store(false, ordering: .relaxed)
+            let again = try await endpoint.deliver(batch)
+            #expect(again.failed.isEmpty && again.accepted == 21 && again.duplicates == 20)
+            #expect(try await f.balance(f.betaDB, "acct") == 20)
+            #expect(try await f.applied(f.betaDB).filter { $0.note == "poison" }.count == 1)
         }
     }
 

@@ -38,7 +38,7 @@ struct Ledger: MailboxHandler {
     func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
         switch message.type {
         case "Credit", "Relay":
-            let credit = try JSONDecoder().decode(Credit.self, from: Data(message.payload.utf8))
+            let credit = try JSONDecoder().decode(Credit.self, from: Data(message.payload))
             if message.type == "Relay", let destination = credit.forwardTo {
                 var forwarded = credit
                 forwarded.forwardTo = nil

@@ -20,7 +20,8 @@ struct Invariants {
         return out
     }
 
-    /// Messages not delivered yet (due), timers not due, and dead letters, over every service's outbox.
+    /// Messages not delivered yet (due), delayed retries not due, and dead letters, over every service's outbox
+    /// (delivered rows are deleted when acknowledged).
     func queues() async throws -> (due: Int, scheduled: Int, dead: Int) {
         var totals = (due: 0, scheduled: 0, dead: 0)
         for service in self.urls.keys {
@@ -112,7 +113,7 @@ struct Invariants {
             accepted \(accepted.count): completed \(completed), cancelled \(cancelled), stuck \(stuck.count); \
             history agrees: \(disagree.isEmpty ? "yes" : "NO"); stock \(stock.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")) \
             (sold \(sold.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))); \
-            outbox: \(queues.due) undelivered, \(queues.scheduled) timers pending, \(queues.dead) dead letters
+            outbox: \(queues.due) undelivered, \(queues.scheduled) delayed, \(queues.dead) dead letters
             """
         return (violations, summary)
     }

@@ -30,11 +30,12 @@ import Testing
             let items = try ShopJSON.decode([Item].self, from: try history?.string("items") ?? "[]")
             #expect(items.map(\.name) == ["product-1", "product-2", "product-3"])
             #expect(items.map(\.price) == [10000, 20000, 30000])
-            let timeline = try await shop.query("order-saga", "SELECT jsonb_array_length(steps) AS n FROM sagas WHERE order_id = $1", [order])
-            #expect(try timeline.first?.int("n") == 5)
-            // Every step answered, so no deadline timer is left to fire later.
-            let timers = try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 0 AND not_before IS NOT NULL")
-            #expect(try timers.first?.int("n") == 0)
+            let timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            #expect(timeline.split(separator: "\n").filter { $0.hasPrefix("S\t") }.count == 5, "\(timeline)")
+            // Every step answered, so the finished saga has no deadline left to fire, and no timer message exists.
+            let deadlines = try await shop.query("order-saga", "SELECT count(*) AS n FROM sagas WHERE deadline_at IS NOT NULL")
+            #expect(try deadlines.first?.int("n") == 0)
+            #expect(try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE not_before IS NOT NULL").first?.int("n") == 0)
         }
     }
 
@@ -73,13 +74,13 @@ import Testing
         try await withShop(saga: saga, order: OrderHandler(ignoresCompleteOrder: true)) { shop in
             let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 2)])
             #expect(try await shop.waitForSaga(order: order) == "compensated")
-            let timeline = try await shop.query("order-saga", "SELECT steps::text AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            let timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
             #expect(
                 try await shop.query("payment", "SELECT status FROM payments WHERE order_id = $1", [order]).first?.string("status") == "refunded",
                 "\(timeline)")
             #expect(try await shop.stock("product-1") == 10000)
             #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "cancelled")
-            let outcomes = try await shop.query("order-saga", "SELECT steps::text AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            let outcomes = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
             #expect(outcomes.contains("timed_out"))
             #expect(outcomes.contains("RefundPayment"))
         }
@@ -177,7 +178,7 @@ import Testing
             shop.startService("inventory")
             #expect(try await shop.waitForSaga(order: order) == "compensated")
             #expect(try await shop.stock("product-3") == 30000)  // given back exactly once despite the resends
-            let timeline = try await shop.query("order-saga", "SELECT steps::text AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            let timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
             #expect(timeline.components(separatedBy: "ReleaseInventory").count > 2)  // sent more than once
         }
     }

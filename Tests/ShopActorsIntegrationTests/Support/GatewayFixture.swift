@@ -59,12 +59,16 @@ final class GatewayFixture: Sendable {
         return (("Authorization", "Bearer \(token)"), try #require(body["user_id"] as? String), email)
     }
 
-    /// How many orders the gateway accepted for `userID`, and how many SagaCreateOrder it queued for them.
+    /// How many orders the gateway accepted for `userID`, and how many sagas its SagaCreateOrder messages started
+    /// (counted once the gateway has delivered them all; delivered rows leave its outbox).
     func ordersOf(_ userID: String) async throws -> (orders: Int, queued: Int) {
         let orders = try await self.shop.query("gateway", "SELECT count(*) AS n FROM orders WHERE user_id = $1", [userID])
-        let queued = try await self.shop.query(
-            "gateway", "SELECT count(*) AS n FROM outbox WHERE message_type = 'SagaCreateOrder' AND payload->'payload'->>'user_id' = $1",
-            [userID])
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await self.shop.query("gateway", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int("n") > 0 {
+            guard ContinuousClock.now < deadline else { throw HTTPTestClientError("the gateway's outbox did not drain") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let queued = try await self.shop.query("order-saga", "SELECT count(*) AS n FROM sagas WHERE user_id = $1", [userID])
         return (try orders.first!.int("n"), try queued.first!.int("n"))
     }
 

@@ -61,7 +61,9 @@ final class ShopFixture: @unchecked Sendable {
         self.queryActors = [
             b.makeActor(path: ProductService.path) { ProductService(actorSystem: b, db: clients["product"]!) },
             a.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: a, db: clients["order-history"]!) },
-            a.makeActor(path: OrderSagaService.path) { OrderSagaService(actorSystem: a, db: clients["order-saga"]!) },
+            a.makeActor(path: OrderSagaService.path) {
+                OrderSagaService(actorSystem: a, db: clients["order-saga"]!, deadlines: saga.deadlines)
+            },
         ]
     }
 
@@ -78,7 +80,20 @@ final class ShopFixture: @unchecked Sendable {
             handler: self.handlers[service]!, logger: TestSettings.quietLogger)
         mailbox.registerEndpoint()
         self.mailboxes[service] = mailbox
-        self.runs[service] = Task { try await mailbox.run() }
+        guard let saga = self.handlers[service] as? OrderSagaHandler else {
+            self.runs[service] = Task { try await mailbox.run() }
+            return
+        }
+        // As the service host runs it: deadlines read first, then swept while the mailbox runs.
+        let db = self.clients[service]!
+        self.runs[service] = Task {
+            await saga.loadDeadlines(db: db, logger: TestSettings.quietLogger)
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { await saga.sweepDeadlines(mailbox: mailbox, logger: TestSettings.quietLogger) }
+                try await mailbox.run()
+                group.cancelAll()
+            }
+        }
     }
 
     /// Stops a service: its relays stop and it takes no deliveries until started again.
