@@ -36,7 +36,7 @@ public struct OutgoingMessage: Sendable, Equatable {
     public var sagaID: String?
     public var payload: [UInt8]
 
-    public init(id: String = MessageID.make(), type: String, sagaID: String? = nil, payload: [UInt8]) {
+    public init(id: String = OrderedUUID.make(), type: String, sagaID: String? = nil, payload: [UInt8]) {
         self.id = id
         self.type = type
         self.sagaID = sagaID
@@ -44,7 +44,7 @@ public struct OutgoingMessage: Sendable, Equatable {
     }
 
     /// A message whose payload is text (UTF-8).
-    public init(id: String = MessageID.make(), type: String, sagaID: String? = nil, payload: String) {
+    public init(id: String = OrderedUUID.make(), type: String, sagaID: String? = nil, payload: String) {
         self.init(id: id, type: type, sagaID: sagaID, payload: Array(payload.utf8))
     }
 }
@@ -88,9 +88,10 @@ public struct DeliveryReport: Codable, Sendable, Equatable {
     }
 }
 
-/// Message ids: UUIDs whose first 48 bits are the time in milliseconds (the layout of UUID version 7), so
-/// inbox keys written together sit together in the index instead of landing on random pages.
-public enum MessageID {
+/// UUIDs whose first 48 bits are the time in milliseconds (the layout of UUID version 7), for message ids and
+/// every other key minted under load: keys written together sit together in an index (the same few pages,
+/// no full-page image of a random page in the WAL) instead of landing on random pages.
+public enum OrderedUUID {
     public static func make() -> String {
         let millis = UInt64(Date().timeIntervalSince1970 * 1000)
         var bytes = [UInt8](repeating: 0, count: 16)

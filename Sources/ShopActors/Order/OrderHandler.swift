@@ -122,7 +122,7 @@ public struct OrderHandler: MailboxHandler {
                 INSERT INTO order_items (id, order_id, product_id, quantity)
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
                 """,
-                [PostgresArray(lines.map { _ in MessageID.make() }), PostgresArray(lines.map(\.0)),
+                [PostgresArray(lines.map { _ in OrderedUUID.make() }), PostgresArray(lines.map(\.0)),
                  PostgresArray(lines.map(\.1.productID)), PostgresIntArray(lines.map { $0.1.quantity ?? 0 })]
             )
         }

@@ -64,9 +64,9 @@ public struct PaymentHandler: MailboxHandler {
             RETURNING \(columns)
             """,
             [
-                PostgresArray(commands.map { _ in MessageID.make() }), PostgresArray(commands.map(\.command.orderID)),
+                PostgresArray(commands.map { _ in OrderedUUID.make() }), PostgresArray(commands.map(\.command.orderID)),
                 PostgresArray(commands.map(\.command.userID)), PostgresIntArray(commands.map(\.command.paymentSum)),
-                PostgresArray(failures.map { $0 == nil ? MessageID.make() : nil }),
+                PostgresArray(failures.map { $0 == nil ? OrderedUUID.make() : nil }),
                 PostgresArray(failures.map { $0 == nil ? "completed" : "failed" }), PostgresArray(commands.map(\.command.paymentMethodID)),
             ]
         )

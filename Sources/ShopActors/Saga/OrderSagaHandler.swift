@@ -90,7 +90,7 @@ public struct OrderSagaHandler: MailboxHandler {
         var started: [(OrderSagaState, [OrderSaga.Action])] = []
         for command in commands where seen.insert(command.orderID).inserted {
             started.append(OrderSaga.start(
-                sagaID: MessageID.make(), orderID: command.orderID, userID: command.userID,
+                sagaID: OrderedUUID.make(), orderID: command.orderID, userID: command.userID,
                 paymentMethodID: command.paymentMethodID, items: command.orderItems, now: now, configuration: self.configuration))
         }
         // The same order asked for twice (even in two batches): one saga.

@@ -36,7 +36,7 @@ final class ServiceHarness: Sendable {
     func deliver<C: ShopCommand>(_ command: C, sagaID: String = "saga-1") async throws -> [(type: String, json: [String: Any])] {
         let before = try await self.client.query("SELECT coalesce(max(id), 0) AS m FROM outbox").first!.int("m")
         let message = MailboxMessage(
-            id: MessageID.make(), type: C.commandType, sagaID: sagaID, payload: command.payloadBytes, source: "order-saga")
+            id: OrderedUUID.make(), type: C.commandType, sagaID: sagaID, payload: command.payloadBytes, source: "order-saga")
         let endpoint = try MailboxEndpoint.resolve(
             id: ActorID(node: self.system.node, path: MailboxEndpoint.path(for: self.service)), using: self.system)
         let report = try await endpoint.deliver(DeliveryBatch(source: "order-saga", destination: self.service, messages: [message]))
@@ -58,7 +58,7 @@ final class ServiceHarness: Sendable {
     /// Delivers one event (as a publishing service would) and returns the delivery report.
     @discardableResult
     func deliverEvent<E: ShopEvent>(_ event: E, sagaID: String = "saga-1") async throws -> DeliveryReport {
-        let message = MailboxMessage(id: MessageID.make(), type: E.eventType, sagaID: sagaID, payload: event.payloadBytes, source: "test")
+        let message = MailboxMessage(id: OrderedUUID.make(), type: E.eventType, sagaID: sagaID, payload: event.payloadBytes, source: "test")
         let endpoint = try MailboxEndpoint.resolve(
             id: ActorID(node: self.system.node, path: MailboxEndpoint.path(for: self.service)), using: self.system)
         return try await endpoint.deliver(DeliveryBatch(source: "test", destination: self.service, messages: [message]))

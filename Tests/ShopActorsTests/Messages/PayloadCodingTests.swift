@@ -86,8 +86,8 @@ import Testing
     }
 
     @Test func messageIDsAreTimeOrderedUUIDs() {
-        let first = MessageID.make()
-        let second = MessageID.make()
+        let first = OrderedUUID.make()
+        let second = OrderedUUID.make()
         #expect(UUID(uuidString: first) != nil)
         #expect(first.count == 36 && Array(first)[14] == "7")
         #expect(String(first.prefix(8)) <= String(second.prefix(8)))

@@ -31,7 +31,7 @@ extension Gateway {
         var request = request
         let order = try await request.decodeJSON(OrderRequest.self, limit: self.configuration.maxBodyBytes).validated()
         let (json, hash) = try order.canonical()
-        let orderID = UUID().uuidString.lowercased()
+        let orderID = OrderedUUID.make()  // time-ordered: new orders land together in every index
         let now = self.configuration.now()
         let placement = try await self.mailbox.transaction { turn -> Placement in
             let inserted = try turn.connection.query(
