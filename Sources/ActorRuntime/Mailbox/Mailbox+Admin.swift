@@ -103,6 +103,12 @@ extension Mailbox {
             service: self.service, pending: pending, scheduled: scheduled, oldestPendingSeconds: oldest, deadLetters: dead)
     }
 
+    /// Messages to `destination` not yet delivered (due or scheduled, not dead).
+    public func pendingCount(to destination: String) async throws -> Int {
+        try await self.client.query("SELECT count(*) AS n FROM outbox WHERE status = 0 AND destination = $1", [destination])
+            .first?.int("n") ?? 0
+    }
+
     func pruneLoop() async {
         while !Task.isCancelled {
             do {

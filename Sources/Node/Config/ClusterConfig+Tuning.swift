@@ -8,6 +8,8 @@ extension ClusterConfig {
         var maxBodyBytes = 64 * 1024
         var maxFailedLoginsPerEmail = 5
         var maxFailedLoginsPerClient = 50
+        var maxOrdersInFlight = GatewayConfiguration().maxOrdersInFlight
+        var retryAfterSeconds = 1
 
         func configuration(host: String, port: Int) -> GatewayConfiguration {
             var configuration = GatewayConfiguration()
@@ -18,6 +20,8 @@ extension ClusterConfig {
             configuration.maxBodyBytes = self.maxBodyBytes
             configuration.maxFailedLoginsPerEmail = self.maxFailedLoginsPerEmail
             configuration.maxFailedLoginsPerClient = self.maxFailedLoginsPerClient
+            configuration.maxOrdersInFlight = self.maxOrdersInFlight
+            configuration.retryAfter = .seconds(self.retryAfterSeconds)
             return configuration
         }
     }
@@ -49,6 +53,8 @@ extension ClusterConfig {
         if let value = try table.int("max_body_bytes", in: 1024...16_777_216) { gateway.maxBodyBytes = value }
         if let value = try table.int("max_failed_logins_per_email", in: 1...10_000) { gateway.maxFailedLoginsPerEmail = value }
         if let value = try table.int("max_failed_logins_per_client", in: 1...1_000_000) { gateway.maxFailedLoginsPerClient = value }
+        if let value = try table.int("max_orders_in_flight", in: 0...10_000_000) { gateway.maxOrdersInFlight = value }
+        if let value = try table.int("retry_after_seconds", in: 1...3600) { gateway.retryAfterSeconds = value }
         try table.finish()
         return gateway
     }

@@ -32,6 +32,12 @@ enum StatusTable {
         } else {
             out += "SAGAS  - (the saga service is not reachable)\n"
         }
+        if let admission = report.admission {
+            let limit = admission.limit > 0 ? "\(admission.limit)" : "none"
+            out += "ORDERS accepted \(admission.accepted) · shed \(admission.shed) · in flight \(admission.inFlight) (limit \(limit))\n"
+        } else {
+            out += "ORDERS - (the gateway is not reachable)\n"
+        }
         return out
     }
 

@@ -114,6 +114,14 @@ enum DashboardPage {
             tile.append(el("div", "n", report.sagas ? (counts[status] || 0) : "-"), el("div", "l", status));
             sagas.append(tile);
           }
+          const admission = report.admission;
+          for (const [label, value] of [["accepted", admission && admission.accepted], ["shed (503)", admission && admission.shed],
+                                        ["in flight", admission && `${admission.in_flight} / ${admission.limit || "∞"}`]]) {
+            const tile = el("div", "tile");
+            tile.append(el("div", label === "shed (503)" && value > 0 ? "n slow" : "n", admission ? value : "-"), el("div", "l", label));
+            tile.id = "admission-" + label.split(" ")[0];
+            sagas.append(tile);
+          }
           drawChart(state.saga_history || []);
         }
         function drawChart(samples) {

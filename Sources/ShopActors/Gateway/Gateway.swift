@@ -21,6 +21,8 @@ public final class Gateway: Service, Sendable {
     let hasher: PasswordHasher
     let limiter: LoginRateLimiter
     let metrics = GatewayMetrics()
+    let intake: OrderIntake
+    let admission: AdmissionControl
     let sagaHistory = SagaHistory()
     let logger: Logger
 
@@ -36,6 +38,8 @@ public final class Gateway: Service, Sendable {
         self.sessions = SessionStore(db: db, lifetime: configuration.sessionLifetime, now: configuration.now)
         self.hasher = PasswordHasher(cost: configuration.bcryptCost)
         self.limiter = LoginRateLimiter(window: configuration.loginWindow, now: configuration.now)
+        self.intake = OrderIntake(mailbox: mailbox, sessions: self.sessions)
+        self.admission = AdmissionControl(limit: configuration.maxOrdersInFlight)
         var logger = logger
         logger[metadataKey: "service"] = "gateway"
         self.logger = logger
@@ -61,6 +65,7 @@ public final class Gateway: Service, Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.pruneSessions() }
             group.addTask { await self.sampleSagas() }
+            group.addTask { await self.sampleInFlight() }
             try await app.run()
             group.cancelAll()
         }
@@ -86,14 +91,40 @@ public final class Gateway: Service, Sendable {
     /// Wraps a handler that needs a session: `Authorization: Bearer <token>` of a live session, else 401.
     func authenticated(_ handler: @escaping @Sendable (Request, Context, Session) async throws -> Response) -> Handler {
         { request, context in
-            guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-                throw GatewayError.unauthorized
-            }
-            let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
-            guard !token.isEmpty, token.utf8.count <= 256, let session = try await self.sessions.find(token: token) else {
+            guard let session = try await self.sessions.find(token: try Self.bearerToken(request)) else {
                 throw GatewayError.unauthorized
             }
             return try await handler(request, context, session)
+        }
+    }
+
+    /// The token of `Authorization: Bearer <token>`, or 401 when there is none of a plausible shape.
+    static func bearerToken(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw GatewayError.unauthorized
+        }
+        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
+        guard !token.isEmpty, token.utf8.count <= 256 else { throw GatewayError.unauthorized }
+        return token
+    }
+
+    /// Keeps the admission control's estimate of orders in flight fresh: unfinished sagas (asked of the saga
+    /// service, which counts them in memory) plus `SagaCreateOrder` messages still in the gateway's outbox.
+    private func sampleInFlight() async {
+        guard self.admission.limit > 0 else { return }
+        var sagas = 0
+        while !Task.isCancelled {
+            do {
+                let queued = try await self.mailbox.pendingCount(to: "order-saga")
+                // While the saga service cannot be asked, its last count stands (its backlog is not shrinking).
+                if let unfinished = try? await self.backends.call("order-saga", { try await self.backends.sagas().unfinished() }) {
+                    sagas = unfinished
+                }
+                self.admission.sample(inFlight: queued + sagas)
+            } catch {
+                self.logger.debug("in-flight sample failed", metadata: ["error": "\(error)"])
+            }
+            do { try await Task.sleep(for: self.configuration.admissionSampleInterval) } catch { return }
         }
     }
 

@@ -18,6 +18,13 @@ public struct GatewayConfiguration: Sendable {
     public var loginWindow: Duration = .seconds(300)
     /// Deadline of each read call to a backend service (products, history, sagas).
     public var readTimeout: Duration = .seconds(3)
+    /// Orders in flight (accepted, not yet completed or compensated) past which `POST /api/orders` answers 503
+    /// with `Retry-After`, so that accepted orders finish within their step deadlines; 0 never sheds.
+    public var maxOrdersInFlight = 2000
+    /// The `Retry-After` of a shed order.
+    public var retryAfter: Duration = .seconds(1)
+    /// How often the orders in flight are counted.
+    public var admissionSampleInterval: Duration = .milliseconds(200)
     /// The clock sessions and rate limits read; injectable so tests can expire a session.
     public var now: @Sendable () -> Date = { Date() }
 

@@ -10,6 +10,7 @@ final class GatewayMetrics: Sendable {
     private let factory: PrometheusMetricsFactory
     let ordersCreated: CoreMetrics.Counter
     let ordersReplayed: CoreMetrics.Counter
+    let ordersShed: CoreMetrics.Counter
 
     init() {
         var factory = PrometheusMetricsFactory(registry: self.registry)
@@ -20,6 +21,7 @@ final class GatewayMetrics: Sendable {
         self.factory = factory
         self.ordersCreated = CoreMetrics.Counter(label: "shop_orders_created_total", factory: factory)
         self.ordersReplayed = CoreMetrics.Counter(label: "shop_orders_idempotent_replays_total", factory: factory)
+        self.ordersShed = CoreMetrics.Counter(label: "shop_orders_shed_total", factory: factory)
     }
 
     func recordRequest(route: String, method: String, status: Int, duration: Duration) {
@@ -47,6 +49,10 @@ final class GatewayMetrics: Sendable {
                 CoreMetrics.Gauge(label: "shop_sagas", dimensions: [("status", status)], factory: self.factory)
                     .record(Double(counts[status] ?? 0))
             }
+        }
+        if let admission = report.admission {
+            CoreMetrics.Gauge(label: "shop_orders_in_flight", factory: self.factory).record(Double(admission.inFlight))
+            CoreMetrics.Gauge(label: "shop_orders_in_flight_limit", factory: self.factory).record(Double(admission.limit))
         }
         return self.registry.emitToString()
     }

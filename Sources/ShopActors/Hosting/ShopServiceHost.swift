@@ -60,7 +60,10 @@ public final class ShopServiceHost: Service, Sendable {
         self.saga = handler as? OrderSagaHandler
         self.db = db
         self.logger = logger
-        self.mailbox = Mailbox(configuration: configuration, client: db, system: system, handler: handler, logger: logger)
+        let mailbox = Mailbox(configuration: configuration, client: db, system: system, handler: handler, logger: logger)
+        self.mailbox = mailbox
+        let gateway = http.map { Gateway(configuration: $0, system: system, db: db, mailbox: mailbox, logger: logger) }
+        self.gateway = gateway
         switch service {
         case "product":
             self.queryActor = system.makeActor(path: ProductService.path) { ProductService(actorSystem: system, db: db) }
@@ -72,10 +75,10 @@ public final class ShopServiceHost: Service, Sendable {
                 OrderSagaService(actorSystem: system, db: db, deadlines: deadlines)
             }
         default:
-            self.queryActor = nil
+            self.queryActor = gateway.map { gateway in
+                system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, admission: gateway.admission) }
+            }
         }
-        let mailbox = self.mailbox
-        self.gateway = http.map { Gateway(configuration: $0, system: system, db: db, mailbox: mailbox, logger: logger) }
     }
 
     public func run() async throws {

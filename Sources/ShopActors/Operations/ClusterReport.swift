@@ -46,11 +46,13 @@ public struct ClusterReport: Codable, Sendable {
     public var services: [ServiceQueue]
     /// Sagas by status; nil when the saga service could not be asked.
     public var sagas: [String: Int]?
+    /// The gateway's admission control; nil when the gateway could not be asked.
+    public var admission: AdmissionReport?
 
     public var allUp: Bool { self.nodes.allSatisfy { $0.state == "up" } }
 
     enum CodingKeys: String, CodingKey {
-        case cluster, nodes, services, sagas
+        case cluster, nodes, services, sagas, admission
         case observedBy = "observed_by", generatedAt = "generated_at"
     }
 
@@ -109,9 +111,14 @@ public struct ClusterReport: Codable, Sendable {
             let id = ActorID(node: node, path: OrderSagaService.path)
             sagas = try? await ClusterSystem.withCallTimeout(timeout) { try await OrderSagaService.resolve(id: id, using: system).counts() }
         }
+        var admission: AdmissionReport?
+        if let (_, node) = placement.first(where: { $0.0 == "gateway" }), upNodes.contains(node) {
+            let id = ActorID(node: node, path: GatewayService.path)
+            admission = try? await ClusterSystem.withCallTimeout(timeout) { try await GatewayService.resolve(id: id, using: system).admission() }
+        }
         let order = Dictionary(uniqueKeysWithValues: placement.enumerated().map { ($1.0, $0) })
         return ClusterReport(
             cluster: status.cluster, observedBy: status.node, generatedAt: Date(), nodes: reportNodes,
-            services: queues.sorted { order[$0.service, default: 0] < order[$1.service, default: 0] }, sagas: sagas)
+            services: queues.sorted { order[$0.service, default: 0] < order[$1.service, default: 0] }, sagas: sagas, admission: admission)
     }
 }

@@ -34,6 +34,8 @@ import Testing
             #expect(allUp == 0)
             for name in ["edge", "orders", "stock"] { #expect(ProcessCluster.nodeState(report, name).state == "up", "\(name)") }
             #expect((report["sagas"] as? [String: Int])?["completed"] == 1)
+            let admission = report["admission"] as? [String: Int]
+            #expect(admission?["accepted"] == 1 && admission?["shed"] == 0 && admission?["limit"] == 2000, "\(String(describing: admission))")
             let before = ProcessCluster.nodeState(report, "stock").incarnation
 
             // SIGTERM: a clean exit, and the others see it gone.

@@ -61,6 +61,30 @@ struct SessionStore: Sendable {
         return session
     }
 
+    /// The users of the live sessions among `tokenHashes`, in the caller's transaction (the order intake checks
+    /// a whole group of requests with one statement). Refreshes `last_activity` as `find` does.
+    @available(*, noasync)
+    func users(tokenHashes: [String], now: Date, _ connection: PostgresConnection) throws -> [String: String] {
+        let rows = try connection.query(
+            """
+            SELECT token_hash, user_id, last_activity < $3 AS stale FROM sessions
+            WHERE token_hash = ANY($1::text[]) AND revoked_at IS NULL AND expires_at > $2
+            """,
+            [PostgresArray(Array(Set(tokenHashes))), now, now.addingTimeInterval(-60)])
+        var users: [String: String] = [:]
+        var stale: [String] = []
+        for row in rows.rows {
+            let hash = try row.string("token_hash")
+            users[hash] = try row.string("user_id")
+            if try row.bool("stale") { stale.append(hash) }
+        }
+        if !stale.isEmpty {
+            try connection.query(
+                "UPDATE sessions SET last_activity = $2 WHERE token_hash = ANY($1::text[])", [PostgresArray(stale), now])
+        }
+        return users
+    }
+
     func revoke(_ session: Session) async throws {
         try await self.db.query(
             "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL", [session.tokenHash, self.now()])

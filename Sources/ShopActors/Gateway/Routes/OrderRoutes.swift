@@ -7,9 +7,8 @@ import Logging
 
 extension Gateway {
     func addOrderRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
-        routes.append((.post, "/api/orders", self.authenticated { request, _, session in
-            try await self.createOrder(request, session)
-        }))
+        // Not wrapped in `authenticated`: the intake checks the session in the same transaction that records the order.
+        routes.append((.post, "/api/orders", { request, _ in try await self.createOrder(request) }))
         routes.append((.get, "/api/orders/{id}", self.authenticated { _, context, session in
             try await self.showOrder(context.parameters.get("id") ?? "", session)
         }))
@@ -18,55 +17,50 @@ extension Gateway {
         }))
     }
 
-    private enum Placement: Sendable {
-        case created
-        case existing(orderID: String, requestHash: String)
-    }
-
-    /// Validates, mints the order id, and in one transaction of the gateway's database records the order and
-    /// queues `SagaCreateOrder`: the answer is only given once the order is durably on its way, even if the
-    /// saga's node is down right now.
-    func createOrder(_ request: Request, _ session: Session) async throws -> Response {
-        let key = try Self.idempotencyKey(request)
-        var request = request
-        let order = try await request.decodeJSON(OrderRequest.self, limit: self.configuration.maxBodyBytes).validated()
-        let (json, hash) = try order.canonical()
-        let orderID = OrderedUUID.make()  // time-ordered: new orders land together in every index
-        let now = self.configuration.now()
-        let placement = try await self.mailbox.transaction { turn -> Placement in
-            let inserted = try turn.connection.query(
-                """
-                INSERT INTO orders (id, user_id, idempotency_key, request_hash, request, created_at)
-                VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-                ON CONFLICT (user_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                """,
-                [orderID, session.userID, key, hash, json, now]
-            ).affected
-            guard inserted == 1 else {
-                // Another request with this key committed first (a concurrent one waited for it on the index).
-                let row = try turn.connection.query(
-                    "SELECT id, request_hash FROM orders WHERE user_id = $1 AND idempotency_key = $2", [session.userID, key]
-                ).first
-                guard let row else { throw GatewayError(.conflict, "The Idempotency-Key is in use; retry") }
-                return .existing(orderID: try row.string("id"), requestHash: try row.string("request_hash"))
-            }
-            let command = Commands.SagaCreateOrder(
-                orderID: orderID, userID: session.userID, paymentMethodID: order.paymentMethodID,
-                orderItems: order.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) })
-            try turn.send(command, sagaID: nil, to: "order-saga")
-            return .created
+    /// Validates, mints the order id, and hands the order to the intake, which (with the other POSTs of its
+    /// group) checks the session, records the order and queues `SagaCreateOrder` in one transaction of the
+    /// gateway's database: the answer is only given once the order is durably on its way, even if the saga's
+    /// node is down right now. Past the in-flight limit the answer is 503 with `Retry-After`.
+    func createOrder(_ request: Request) async throws -> Response {
+        let token = try Self.bearerToken(request)
+        let key: String?
+        let order: OrderRequest
+        do {
+            key = try Self.idempotencyKey(request)
+            var request = request
+            order = try await request.decodeJSON(OrderRequest.self, limit: self.configuration.maxBodyBytes).validated()
+        } catch {
+            // Without a session the answer is 401 whatever the body, as before the group intake.
+            guard try await self.sessions.find(token: token) != nil else { throw GatewayError.unauthorized }
+            throw error
         }
-        switch placement {
-        case .created:
+        guard self.admission.admit() else {
+            self.metrics.ordersShed.increment()
+            var error = GatewayError(.serviceUnavailable, "Too many orders in flight; retry later")
+            error.headers[.retryAfter] = "\(max(1, Int(self.configuration.retryAfter.timeInterval.rounded(.up))))"
+            throw error
+        }
+        let (json, hash) = try order.canonical()
+        let submission = OrderIntake.Submission(
+            tokenHash: SessionStore.hash(token), idempotencyKey: key, requestHash: hash, requestJSON: json, order: order,
+            orderID: OrderedUUID.make(),  // time-ordered: new orders land together in every index
+            now: self.configuration.now())
+        switch try await self.intake.submit(submission) {
+        case .created(let orderID, let userID):
+            self.admission.accepted()
             self.metrics.ordersCreated.increment()
-            self.logger.info("order accepted", metadata: ["order_id": "\(orderID)", "user_id": "\(session.userID)"])
+            self.logger.debug("order accepted", metadata: ["order_id": "\(orderID)", "user_id": "\(userID)"])
             return Self.orderCreated(orderID)
-        case .existing(let existing, let existingHash):
+        case .existing(let existing, let existingHash, _):
             guard existingHash == hash else {
                 throw GatewayError(.unprocessableContent, "The Idempotency-Key was already used for a different order", parameter: "Idempotency-Key")
             }
             self.metrics.ordersReplayed.increment()
             return Self.orderCreated(existing)
+        case .unauthorized:
+            throw GatewayError.unauthorized
+        case .keyInUse:
+            throw GatewayError(.conflict, "The Idempotency-Key is in use; retry")
         }
     }
 
