@@ -8,12 +8,14 @@ import Synchronization
 /// - Sending: a turn (or `transaction`) inserts outgoing messages into `outbox` in the same transaction as its
 ///   state change. After the commit, the relay for each destination wakes.
 /// - Relaying: one relay per destination reads pending rows in id order, in batches, calls the destination's
-///   `MailboxEndpoint.deliver`, and marks rows delivered only after the destination committed them. An
+///   `MailboxEndpoint.deliver`, and deletes rows only after the destination committed them. An
 ///   unreachable destination is retried with capped backoff and jitter; nothing is dropped.
-/// - Receiving: one transaction per batch; each message inserts its id into `inbox` (a duplicate is acked
-///   without running the handler) and runs the handler under a savepoint. A handler that throws rolls back
-///   its message only; the committed prefix is acked and the rest is retried. After `maxAttempts` failures
-///   the message is a dead letter, visible and replayable.
+/// - Receiving: one turn at a time per service; batches that arrive during a turn are handled together by the
+///   next. A turn inserts all message ids into `inbox` with one statement (duplicates are acked without
+///   running the handler) and hands the new messages to the handler at once. If the handler throws, the
+///   turn is redone bisecting under savepoints until each failing message stands alone: the rest commits,
+///   the failing ones are retried with backoff, and after `maxAttempts` failures a message is a dead letter,
+///   visible and replayable.
 public final class Mailbox: Service, Sendable {
     public struct Configuration: Sendable {
         /// The service this mailbox belongs to.
@@ -66,6 +68,7 @@ public final class Mailbox: Service, Sendable {
     let handler: any MailboxHandler
     let log: Logger
     private let endpoint = Mutex<MailboxEndpoint?>(nil)
+    let receiving: ReceiveQueue
     let relays = Mutex<[String: WakeSignal]>([:])
     /// When delayed rows written by this process fall due, per destination (so an idle relay wakes for them).
     let dueTimes = Mutex<[String: [ContinuousClock.Instant]]>([:])
@@ -80,12 +83,13 @@ public final class Mailbox: Service, Sendable {
         logger: Logger = Logger(label: "mailbox")
     ) {
         self.configuration = configuration
+        self.receiving = ReceiveQueue(maxMessages: 4 * max(configuration.batchSize, 1))
         self.client = client
         var relayConfiguration = client.configuration
         relayConfiguration.poolSize = 2
         // The relays only acknowledge and count attempts: a commit lost in a crash means a redelivery, which the
         // receiver's inbox absorbs, so they need not wait for the disk.
-        relayConfiguration.sessionSetup = ["SET synchronous_commit = off"]
+        relayConfiguration.sessionSetup.append("SET synchronous_commit = off")
         self.relayClient = PostgresClient(configuration: relayConfiguration, logger: logger)
         self.system = system
         self.handler = handler
@@ -194,36 +198,80 @@ public final class Mailbox: Service, Sendable {
 
     // MARK: Receiving
 
-    /// Handles a delivered batch: see the type's documentation.
+    /// Handles a delivered batch: see the type's documentation. Batches that arrive while a turn runs are
+    /// handled together by the next one (`ReceiveQueue`); each still gets its own report.
     func receive(_ batch: DeliveryBatch) async throws -> DeliveryReport {
         guard batch.destination == self.service else {
             throw RuntimeError(.badCall, "batch for \(batch.destination) delivered to \(self.service)")
         }
+        return try await withCheckedThrowingContinuation { continuation in
+            if self.receiving.enqueue(.init(batch: batch, continuation: continuation)) {
+                Task { await self.receiveQueued() }
+            }
+        }
+    }
+
+    /// Runs turns until no delivery waits.
+    private func receiveQueued() async {
+        while let group = self.receiving.next() {
+            do {
+                let reports = try await self.receive(together: group.map(\.batch))
+                for (waiting, report) in zip(group, reports) { waiting.continuation.resume(returning: report) }
+            } catch {
+                for waiting in group { waiting.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// One turn for `batches`: their messages in arrival order, one report per batch.
+    private func receive(together batches: [DeliveryBatch]) async throws -> [DeliveryReport] {
+        let messages = batches.count == 1 ? batches[0].messages : batches.flatMap(\.messages)
         let handler = self.handler
         let service = self.service
         let routes = self.configuration.routes
-        let outcome: (DeliveryReport, AfterCommit)
+        let outcome: Outcome
         do {
             outcome = try await self.client.transaction { connection in
-                try Self.receiveAll(batch, handler: handler, connection: connection, service: service, routes: routes)
+                try Self.receiveAll(messages, handler: handler, connection: connection, service: service, routes: routes)
             }
         } catch is HandlerFailure {
-            // Some handler threw: redo the batch, isolating the failing messages under savepoints.
+            // Some handler threw: redo the turn, isolating the failing messages under savepoints.
             outcome = try await self.client.transaction { connection in
-                try Self.receiveIsolating(batch, handler: handler, connection: connection, service: service, routes: routes)
+                try Self.receiveIsolating(messages, handler: handler, connection: connection, service: service, routes: routes)
             }
         }
-        let (report, after) = outcome
-        self.committed(after)
-        let types = Dictionary(batch.messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        for failure in report.failed {
+        self.committed(outcome.after)
+        let types = Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        for failure in outcome.failed {
             let message = types[failure.messageID]
             self.log.warning("handler failed", metadata: [
                 "message_id": "\(failure.messageID)", "message_type": "\(message?.type ?? "-")",
                 "saga_id": "\(message?.sagaID ?? "-")", "error": "\(failure.error)",
             ])
         }
-        return report
+        // A message is new for the first batch that carried it; a copy in a later batch is its duplicate.
+        let failures = Dictionary(outcome.failed.map { ($0.messageID, $0) }, uniquingKeysWith: { first, _ in first })
+        var claimed = Set<String>()
+        return batches.map { batch in
+            var duplicates = 0
+            var failed: [DeliveryReport.Failure] = []
+            for message in batch.messages {
+                guard outcome.fresh.contains(message.id), claimed.insert(message.id).inserted else {
+                    duplicates += 1
+                    continue
+                }
+                if let failure = failures[message.id] { failed.append(failure) }
+            }
+            return DeliveryReport(accepted: batch.messages.count - failed.count, duplicates: duplicates, failed: failed)
+        }
+    }
+
+    /// What a receiving turn did: the ids it saw for the first time, the messages whose handler failed (rolled
+    /// back alone), and what to do after the commit.
+    private struct Outcome: Sendable {
+        var fresh: Set<String>
+        var failed: [DeliveryReport.Failure]
+        var after: AfterCommit
     }
 
     private struct HandlerFailure: Error {}
@@ -248,16 +296,16 @@ public final class Mailbox: Service, Sendable {
         return messages.filter { fresh.contains($0.id) && seen.insert($0.id).inserted }
     }
 
-    /// The common case: one inbox insert and one handler call for the whole batch, in one transaction.
+    /// The common case: one inbox insert and one handler call for all the messages, in one transaction.
     @available(*, noasync)
     private static func receiveAll(
-        _ batch: DeliveryBatch,
+        _ messages: [MailboxMessage],
         handler: any MailboxHandler,
         connection: PostgresConnection,
         service: String,
         routes: MessageRoutes
-    ) throws -> (DeliveryReport, AfterCommit) {
-        let fresh = try Self.recordInInbox(batch.messages, connection: connection)
+    ) throws -> Outcome {
+        let fresh = try Self.recordInInbox(messages, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         if !fresh.isEmpty {
             do {
@@ -269,30 +317,27 @@ public final class Mailbox: Service, Sendable {
             }
             try turn.flush()
         }
-        let report = DeliveryReport(accepted: batch.messages.count, duplicates: batch.messages.count - fresh.count)
-        return (report, AfterCommit(turn))
+        return Outcome(fresh: Set(fresh.map(\.id)), failed: [], after: AfterCommit(turn))
     }
 
-    /// After a handler threw: the batch again, bisected under savepoints until every failing message stands
-    /// alone. The others commit; the failing ones leave the inbox again so that a retry handles them.
+    /// After a handler threw: the messages again, bisected under savepoints until every failing message
+    /// stands alone. The others commit; the failing ones leave the inbox again so that a retry handles them.
     @available(*, noasync)
     private static func receiveIsolating(
-        _ batch: DeliveryBatch,
+        _ messages: [MailboxMessage],
         handler: any MailboxHandler,
         connection: PostgresConnection,
         service: String,
         routes: MessageRoutes
-    ) throws -> (DeliveryReport, AfterCommit) {
-        let fresh = try Self.recordInInbox(batch.messages, connection: connection)
+    ) throws -> Outcome {
+        let fresh = try Self.recordInInbox(messages, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         var failed: [DeliveryReport.Failure] = []
         try Self.apply(fresh[...], handler: handler, turn: &turn, failed: &failed)
         if !failed.isEmpty {
             try connection.query("DELETE FROM inbox WHERE message_id = ANY($1::text[])", [PostgresArray(failed.map(\.messageID))])
         }
-        let report = DeliveryReport(
-            accepted: batch.messages.count - failed.count, duplicates: batch.messages.count - fresh.count, failed: failed)
-        return (report, AfterCommit(turn))
+        return Outcome(fresh: Set(fresh.map(\.id)), failed: failed, after: AfterCommit(turn))
     }
 
     @available(*, noasync)

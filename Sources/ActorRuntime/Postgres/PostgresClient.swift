@@ -18,7 +18,12 @@ public final class PostgresClient: Sendable {
         public var connectTimeoutSeconds: Int = 5
         /// SQL run once on every new connection: session settings (`SET synchronous_commit = off` for a pool
         /// whose commits may be lost in a crash, such as a relay's acknowledgements). Never values.
-        public var sessionSetup: [String] = []
+        ///
+        /// The default plans every execution of a cached statement for its values: a generic plan made while a
+        /// table was still empty (a service's first seconds) is a sequential scan, and Postgres keeps it as the
+        /// table grows. Measured in `bench orders`: order history's `id = ANY($1)` load took 127 ms per batch
+        /// at 25k rows with the generic plan, 0.7 ms with a custom one.
+        public var sessionSetup: [String] = ["SET plan_cache_mode = force_custom_plan"]
 
         public init(url: String) {
             self.url = url
