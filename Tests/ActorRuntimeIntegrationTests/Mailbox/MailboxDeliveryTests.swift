@@ -63,6 +63,40 @@ import Testing
         }
     }
 
+    @Test func concurrentDeliveriesFromManySendersEachGetTheirOwnReport() async throws {
+        try await withMailboxes { f in
+            f.beta.registerEndpoint()
+            let endpoint = try MailboxEndpoint.resolve(
+                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            // Seven senders' batches at once (they share turns while one runs); one carries a poison message,
+            // and an eighth repeats the first's messages.
+            var batches = (0..<7).map { sender in
+                DeliveryBatch(source: "s\(sender)", destination: "beta", messages: (0..<10).map { index in
+                    MailboxMessage(
+                        id: UUID().uuidString, type: "Credit", sagaID: nil,
+                        payload: #"{"account":"acct","amount":1,"note":"\#(sender)-\#(index)"}"#, source: "s\(sender)")
+                })
+            }
+            let poison = MailboxMessage(id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "s3")
+            batches[3].messages.insert(poison, at: 4)
+            batches.append(DeliveryBatch(source: "s0", destination: "beta", messages: batches[0].messages))
+            let reports = try await withThrowingTaskGroup(of: (Int, DeliveryReport).self) { group in
+                for (index, batch) in batches.enumerated() {
+                    group.addTask { (index, try await endpoint.deliver(batch)) }
+                }
+                return try await group.reduce(into: [Int: DeliveryReport]()) { $0[$1.0] = $1.1 }
+            }
+            for index in [1, 2, 4, 5, 6] { #expect(reports[index] == DeliveryReport(accepted: 10, duplicates: 0), "\(index)") }
+            #expect(reports[3]?.failed.map(\.messageID) == [poison.id])
+            #expect(reports[3]?.accepted == 10 && reports[3]?.duplicates == 0)
+            // Whichever of the two copies came first was new; the other was all duplicates.
+            #expect(reports[0]?.accepted == 10 && reports[7]?.accepted == 10)
+            #expect((reports[0]?.duplicates ?? 0) + (reports[7]?.duplicates ?? 0) == 10)
+            #expect(try await f.balance(f.betaDB, "acct") == 70)
+            #expect(Set(try await f.applied(f.betaDB).compactMap(\.note)).count == 70)
+        }
+    }
+
     @Test func deliveringEveryBatchTwiceChangesNothing() async throws {
         try await withMailboxes(tune: { $0.deliverTwice = true }) { f in
             f.start(f.alpha)
