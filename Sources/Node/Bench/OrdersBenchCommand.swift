@@ -92,6 +92,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         }
         defer { listener?.stop() }
         let cpuBefore = (cluster?.cpu(), ProcessCPU.ownSeconds())
+        load.begin()
         let interval: Duration? = self.rate.map { .nanoseconds(Int64(1e9 * Double(self.concurrency) / $0)) }
         let deadline = ContinuousClock.now + .nanoseconds(Int64(self.seconds * 1e9))
         self.progress("posting orders for \(self.seconds) s at " + (self.rate.map { "\(Int($0))/s" } ?? "full speed") + " from \(self.concurrency) clients")

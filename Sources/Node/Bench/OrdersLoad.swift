@@ -34,7 +34,13 @@ final class OrdersLoad: Sendable {
     private let failures = Mutex<(http: Int, lastError: String?)>((0, nil))
     /// POSTs answered 503 (admission control shed them): not failures, not orders.
     let shedCount = Atomic<Int>(0)
-    let startedAt = ContinuousClock.now
+    private let started = Mutex(ContinuousClock.now)
+    /// When posting began (`begin()`): latencies and the throughput window count from here.
+    var startedAt: ContinuousClock.Instant { self.started.withLock { $0 } }
+
+    func begin() {
+        self.started.withLock { $0 = .now }
+    }
     let postingDone = Atomic<Bool>(false)
     let port: Int
     let host: String
