@@ -204,10 +204,17 @@ public final class Mailbox: Service, Sendable {
         guard batch.destination == self.service else {
             throw RuntimeError(.badCall, "batch for \(batch.destination) delivered to \(self.service)")
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            if self.receiving.enqueue(.init(batch: batch, continuation: continuation)) {
-                Task { await self.receiveQueued() }
+        let id = self.receiving.nextID()
+        // A caller that gives up (its delivery call timed out) takes its batch back if no turn has it yet, so
+        // that the sender's retry is the only copy that runs.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if self.receiving.enqueue(.init(id: id, batch: batch, continuation: continuation)) {
+                    Task { await self.receiveQueued() }
+                }
             }
+        } onCancel: {
+            self.receiving.cancel(id)?.continuation.resume(throwing: CancellationError())
         }
     }
 
@@ -217,8 +224,22 @@ public final class Mailbox: Service, Sendable {
             do {
                 let reports = try await self.receive(together: group.map(\.batch))
                 for (waiting, report) in zip(group, reports) { waiting.continuation.resume(returning: report) }
-            } catch {
+            } catch let error as PostgresError where error.isTransient {
                 for waiting in group { waiting.continuation.resume(throwing: error) }
+            } catch {
+                guard group.count > 1 else {
+                    group[0].continuation.resume(throwing: error)
+                    continue
+                }
+                // Something other than a handler failed for the group (a write, the commit): each batch again
+                // in its own turn, so that one sender's problem stays that sender's.
+                for waiting in group {
+                    do {
+                        waiting.continuation.resume(returning: try await self.receive(together: [waiting.batch])[0])
+                    } catch {
+                        waiting.continuation.resume(throwing: error)
+                    }
+                }
             }
         }
     }
@@ -249,18 +270,23 @@ public final class Mailbox: Service, Sendable {
                 "saga_id": "\(message?.sagaID ?? "-")", "error": "\(failure.error)",
             ])
         }
-        // A message is new for the first batch that carried it; a copy in a later batch is its duplicate.
+        // A message is new for the first batch that carried it; a copy in a later batch is its duplicate. A
+        // failed message is reported failed in every batch that carried it: it left the inbox again, so no
+        // copy may be acknowledged.
         let failures = Dictionary(outcome.failed.map { ($0.messageID, $0) }, uniquingKeysWith: { first, _ in first })
         var claimed = Set<String>()
         return batches.map { batch in
             var duplicates = 0
             var failed: [DeliveryReport.Failure] = []
             for message in batch.messages {
+                if let failure = failures[message.id] {
+                    failed.append(failure)
+                    continue
+                }
                 guard outcome.fresh.contains(message.id), claimed.insert(message.id).inserted else {
                     duplicates += 1
                     continue
                 }
-                if let failure = failures[message.id] { failed.append(failure) }
             }
             return DeliveryReport(accepted: batch.messages.count - failed.count, duplicates: duplicates, failed: failed)
         }
@@ -310,12 +336,12 @@ public final class Mailbox: Service, Sendable {
         if !fresh.isEmpty {
             do {
                 try handler.handle(batch: fresh, in: &turn)
+                try turn.flush()
             } catch let error as PostgresError where error.isTransient {
                 throw error
             } catch {
                 throw HandlerFailure()
             }
-            try turn.flush()
         }
         return Outcome(fresh: Set(fresh.map(\.id)), failed: [], after: AfterCommit(turn))
     }

@@ -6,6 +6,7 @@ import Synchronization
 /// company; it starts a turn at once.
 final class ReceiveQueue: Sendable {
     struct Waiting: Sendable {
+        var id: UInt64
         var batch: DeliveryBatch
         var continuation: CheckedContinuation<DeliveryReport, any Error>
     }
@@ -13,6 +14,7 @@ final class ReceiveQueue: Sendable {
     private struct State {
         var waiting: [Waiting] = []
         var running = false
+        var lastID: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -23,6 +25,14 @@ final class ReceiveQueue: Sendable {
         self.maxMessages = maxMessages
     }
 
+    /// A ticket for `enqueue` (and `cancel`).
+    func nextID() -> UInt64 {
+        self.state.withLock { state in
+            state.lastID += 1
+            return state.lastID
+        }
+    }
+
     /// Queues a delivery; true when nothing is running, so the caller must start the turns.
     func enqueue(_ waiting: Waiting) -> Bool {
         self.state.withLock { state in
@@ -30,6 +40,15 @@ final class ReceiveQueue: Sendable {
             guard !state.running else { return false }
             state.running = true
             return true
+        }
+    }
+
+    /// Takes back a delivery whose caller gave up (its call timed out), if no turn has taken it yet; a taken
+    /// one runs to the end (its effects may already be committing).
+    func cancel(_ id: UInt64) -> Waiting? {
+        self.state.withLock { state in
+            guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiting.remove(at: index)
         }
     }
 

@@ -84,7 +84,7 @@ final class BenchCluster: Sendable {
                 """
         }
         toml += "[postgres.urls]\n" + urls.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"\n" }.joined()
-        toml += "\n[mailbox]\nbatch_size = \(options.batchSize)\n" + extraConfig
+        toml += "\n[mailbox]\nbatch_size = \(options.batchSize)\n[payment]\nshared_demo_methods = true\n" + extraConfig
         try FileManager.default.createDirectory(atPath: Self.directory, withIntermediateDirectories: true)
         let configPath = Self.directory + "/cluster.conf"
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)

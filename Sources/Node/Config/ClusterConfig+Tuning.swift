@@ -26,7 +26,7 @@ extension ClusterConfig {
         }
     }
 
-    /// `[mailbox]` and `[saga]`.
+    /// `[mailbox]`, `[saga]` and `[payment]`.
     static func options(_ root: inout TOMLReader) throws -> ServiceOptions {
         var options = ServiceOptions()
         if var mailbox = try root.table("mailbox") {
@@ -41,6 +41,10 @@ extension ClusterConfig {
             if let value = try saga.int("step_deadline_seconds", in: 1...86_400) { options.sagaStepDeadline = .seconds(value) }
             if let value = try saga.int("compensation_retry_ms", in: 10...600_000) { options.sagaCompensationRetry = .milliseconds(value) }
             try saga.finish()
+        }
+        if var payment = try root.table("payment") {
+            if let value = try payment.bool("shared_demo_methods") { options.sharedDemoMethods = value }
+            try payment.finish()
         }
         return options
     }

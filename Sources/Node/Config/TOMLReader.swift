@@ -36,6 +36,12 @@ struct TOMLReader {
         return int
     }
 
+    mutating func bool(_ name: String) throws -> Bool? {
+        guard let value = self.value(name) else { return nil }
+        guard let bool = value.bool else { throw ConfigError(self.key(name), "must be true or false") }
+        return bool
+    }
+
     mutating func strings(_ name: String) throws -> [String]? {
         guard let value = self.value(name) else { return nil }
         guard let array = value.array else { throw ConfigError(self.key(name), "must be an array of strings") }

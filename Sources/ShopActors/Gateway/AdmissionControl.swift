@@ -15,15 +15,21 @@ public struct AdmissionReport: Codable, Sendable, Equatable {
 
 /// Sheds new orders while too many are in flight, so that accepted orders still finish within their step
 /// deadlines instead of queueing until the saga compensates them. "In flight" is sampled a few times a second
-/// (unfinished sagas, plus `SagaCreateOrder` messages still in the gateway's outbox) and counts the orders
-/// accepted since the sample, so a burst cannot overshoot the limit between samples.
+/// (unfinished sagas, plus `SagaCreateOrder` messages still in the gateway's outbox), plus the orders
+/// accepted since the sample and those admitted and still being recorded, so a burst cannot overshoot the
+/// limit between samples.
 final class AdmissionControl: Sendable {
     private struct State {
         var sampled = 0
+        /// Orders recorded since the sample being read began (it may not see them).
         var acceptedSinceSample = 0
+        /// Admitted and not yet recorded (their group has not committed).
+        var admitted = 0
         var accepted = 0
         var shed = 0
         var samples = 0
+
+        var inFlight: Int { self.sampled + self.acceptedSinceSample + self.admitted }
     }
 
     let limit: Int
@@ -33,28 +39,39 @@ final class AdmissionControl: Sendable {
         self.limit = limit
     }
 
-    /// Whether one more order may be accepted now; counts it as shed when not.
+    /// Whether one more order may be accepted now. When it is, the order counts as in flight until `settle`.
     func admit() -> Bool {
         self.state.withLock { state in
-            guard self.limit > 0, state.sampled + state.acceptedSinceSample >= self.limit else { return true }
+            guard self.limit > 0, state.inFlight >= self.limit else {
+                state.admitted += 1
+                return true
+            }
             state.shed += 1
             return false
         }
     }
 
-    /// An order was recorded (after `admit`, once its group committed).
-    func accepted() {
+    /// An admitted order was recorded (`accepted`), or not (a replay, an error, a refused session).
+    func settle(accepted: Bool) {
         self.state.withLock { state in
+            state.admitted -= 1
+            guard accepted else { return }
             state.accepted += 1
             state.acceptedSinceSample += 1
         }
     }
 
-    /// A fresh estimate of the orders in flight, taken now: it already counts what was accepted before it.
-    func sample(inFlight: Int) {
+    /// Call before reading a sample's counts; pass the result to `sample(inFlight:since:)`.
+    func beginSample() -> Int {
+        self.state.withLock { $0.acceptedSinceSample }
+    }
+
+    /// A fresh estimate of the orders in flight: it counts what was accepted before `mark` was taken, not
+    /// what was accepted while it was being read.
+    func sample(inFlight: Int, since mark: Int) {
         self.state.withLock { state in
             state.sampled = inFlight
-            state.acceptedSinceSample = 0
+            state.acceptedSinceSample -= min(mark, state.acceptedSinceSample)
             state.samples += 1
         }
     }
@@ -64,7 +81,7 @@ final class AdmissionControl: Sendable {
 
     var report: AdmissionReport {
         self.state.withLock { state in
-            AdmissionReport(accepted: state.accepted, shed: state.shed, inFlight: state.sampled + state.acceptedSinceSample, limit: self.limit)
+            AdmissionReport(accepted: state.accepted, shed: state.shed, inFlight: state.inFlight, limit: self.limit)
         }
     }
 }

@@ -23,6 +23,10 @@ struct Backends: Sendable {
         try OrderSagaService.resolve(id: try self.id("order-saga", OrderSagaService.path), using: self.system)
     }
 
+    func payments() throws -> PaymentService {
+        try PaymentService.resolve(id: try self.id("payment", PaymentService.path), using: self.system)
+    }
+
     private func id(_ service: String, _ path: String) throws -> ActorID {
         guard let node = self.directory[service] else {
             throw GatewayError(.serviceUnavailable, "The \(service) service is not placed on any node")

@@ -78,6 +78,7 @@ public final class Gateway: Service, Sendable {
         self.addAuthRoutes(to: &routes)
         self.addCatalogRoutes(to: &routes)
         self.addOrderRoutes(to: &routes)
+        self.addPaymentMethodRoutes(to: &routes)
         self.addOperationsRoutes(to: &routes)
         self.addDashboardRoutes(to: &routes)
         for (method, path, _) in routes { table.add(method, path) }
@@ -115,12 +116,13 @@ public final class Gateway: Service, Sendable {
         var sagas = 0
         while !Task.isCancelled {
             do {
+                let mark = self.admission.beginSample()
                 let queued = try await self.mailbox.pendingCount(to: "order-saga")
                 // While the saga service cannot be asked, its last count stands (its backlog is not shrinking).
                 if let unfinished = try? await self.backends.call("order-saga", { try await self.backends.sagas().unfinished() }) {
                     sagas = unfinished
                 }
-                self.admission.sample(inFlight: queued + sagas)
+                self.admission.sample(inFlight: queued + sagas, since: mark)
             } catch {
                 self.logger.debug("in-flight sample failed", metadata: ["error": "\(error)"])
             }

@@ -18,6 +18,10 @@ public struct ServiceOptions: Sendable, Equatable {
     /// First wait before a failed compensation is retried (it then backs off).
     public var sagaCompensationRetry: Duration = .seconds(1)
 
+    /// Whether the original's seed payment methods (`method-1`, `method-2`, `method-fail`) pay for every
+    /// user (cluster.conf `[payment] shared_demo_methods`). Off unless configured; the shipped file turns it on.
+    public var sharedDemoMethods = false
+
     /// Fault-injection switches for tests (never for production): every batch delivered twice, or in reverse.
     public var deliverTwice = false
     public var deliverReordered = false

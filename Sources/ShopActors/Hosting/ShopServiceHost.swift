@@ -23,7 +23,7 @@ public final class ShopServiceHost: Service, Sendable {
         return switch service {
         case "product": ProductHandler()
         case "inventory": InventoryHandler()
-        case "payment": PaymentHandler()
+        case "payment": PaymentHandler(sharedDemoMethods: options.sharedDemoMethods)
         case "order": OrderHandler()
         case "order-saga": OrderSagaHandler(
             stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry, logger: logger)
@@ -69,6 +69,11 @@ public final class ShopServiceHost: Service, Sendable {
             self.queryActor = system.makeActor(path: ProductService.path) { ProductService(actorSystem: system, db: db) }
         case "order-history":
             self.queryActor = system.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: system, db: db) }
+        case "payment":
+            let shared = options.sharedDemoMethods
+            self.queryActor = system.makeActor(path: PaymentService.path) {
+                PaymentService(actorSystem: system, db: db, sharedDemoMethods: shared)
+            }
         case "order-saga":
             let deadlines = self.saga?.deadlines
             self.queryActor = system.makeActor(path: OrderSagaService.path) {

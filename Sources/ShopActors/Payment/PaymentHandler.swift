@@ -4,10 +4,19 @@ import Foundation
 /// The payment service's mailbox: `ProcessPayment`, `RefundPayment`, handled set-wise.
 ///
 /// Seed bugs fixed: an unknown payment method fails the payment (`PaymentFailed`) instead of stalling the
-/// saga; `external_id` is stored; `RefundPayment` is implemented. `method-fail` still fails on purpose.
-/// One payment per order (a unique index): a repeated `ProcessPayment` reports the first outcome again.
+/// saga; `external_id` is stored; `RefundPayment` is implemented. A method of gateway `fail` (the seed's
+/// `method-fail`) still fails on purpose. One payment per order (a unique index): a repeated
+/// `ProcessPayment` reports the first outcome again.
+///
+/// A method pays only for its owner's orders. Another user's method fails exactly as an unknown one (same
+/// error text), so the outcome does not reveal that it exists. Shared demo methods (the seed's) pay for
+/// everyone only while `sharedDemoMethods` is on.
 public struct PaymentHandler: MailboxHandler {
-    public init() {}
+    let sharedDemoMethods: Bool
+
+    public init(sharedDemoMethods: Bool = false) {
+        self.sharedDemoMethods = sharedDemoMethods
+    }
 
     enum Work {
         case process(Commands.ProcessPayment)
@@ -42,18 +51,22 @@ public struct PaymentHandler: MailboxHandler {
     private func process(_ commands: [(sagaID: String, command: Commands.ProcessPayment)], in turn: inout Turn) throws {
         guard !commands.isEmpty else { return }
         let connection = turn.connection
-        var methods: [String: (gateway: String, type: String)] = [:]
+        var methods: [String: Method] = [:]
         for row in try connection.query(
-            "SELECT id, gateway, payment_type FROM methods WHERE id = ANY($1::text[])",
+            "SELECT id, user_id, shared, gateway, payment_type FROM methods WHERE id = ANY($1::text[])",
             [PostgresArray(Array(Set(commands.map(\.command.paymentMethodID))))]
         ).rows {
-            methods[try row.string("id")] = (try row.string("gateway"), try row.string("payment_type"))
+            methods[try row.string("id")] = Method(
+                owner: try row.string("user_id"), shared: try row.bool("shared"), gateway: try row.string("gateway"),
+                type: try row.string("payment_type"))
         }
         let failures: [String?] = commands.map { _, command in
-            if methods[command.paymentMethodID] == nil { "unknown payment method \(command.paymentMethodID)" }
-            else if command.paymentMethodID == "method-fail" { "payment declined by gateway fail" }
-            else if command.paymentSum < 0 { "payment sum must not be negative" }
-            else { nil }
+            guard let method = methods[command.paymentMethodID], self.usable(method, by: command.userID) else {
+                return "unknown payment method \(command.paymentMethodID)"
+            }
+            if method.gateway == "fail" { return "payment declined by gateway fail" }
+            if command.paymentSum < 0 { return "payment sum must not be negative" }
+            return nil
         }
         let columns = "id, order_id, amount, external_id, status, method_id"
         let inserted = try connection.query(
@@ -104,6 +117,18 @@ public struct PaymentHandler: MailboxHandler {
                     sagaID: sagaID)
             }
         }
+    }
+
+    struct Method {
+        var owner: String
+        var shared: Bool
+        var gateway: String
+        var type: String
+    }
+
+    /// Whether `userID` may pay with `method`: their own, or a shared demo method while those are on.
+    func usable(_ method: Method, by userID: String) -> Bool {
+        method.shared ? self.sharedDemoMethods : method.owner == userID
     }
 
     private func refund(_ commands: [(sagaID: String, command: Commands.RefundPayment)], in turn: inout Turn) throws {

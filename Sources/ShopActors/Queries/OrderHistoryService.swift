@@ -67,8 +67,9 @@ public distributed actor OrderHistoryService {
         self.db = db
     }
 
-    /// A user's orders, newest first, filtered, with the total count (served by the (user, created_at) and
-    /// (user, status, created_at) indexes).
+    /// A user's orders, newest first, filtered, with the total count (served by the (user, created_at, id)
+    /// index; a status filter is checked on the user's rows, since an index on `status` would make every
+    /// history update a non-HOT one: see migration 0004).
     public distributed func orders(_ query: OrderQuery) async throws -> OrderPage {
         let (offset, limit) = try query.page.validated()
         if let status = query.status, !Self.statuses.contains(status) {

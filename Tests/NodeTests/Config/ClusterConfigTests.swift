@@ -26,9 +26,18 @@ import Testing
         #expect(config.node(named: "orders")?.services == ["order", "order-saga", "order-history"])
         #expect(config.node(named: "stock")?.services == ["product", "inventory", "payment"])
         #expect(config.usesDevelopmentSecret)
-        // The shipped file spells out the defaults.
-        #expect(config.options == ServiceOptions())
+        // The shipped file spells out the defaults, and turns the shared demo payment methods on.
+        var expected = ServiceOptions()
+        expected.sharedDemoMethods = true
+        #expect(config.options == expected)
         #expect(config.gateway == ClusterConfig.Gateway())
+    }
+
+    @Test func sharedDemoPaymentMethodsAreOffUnlessConfigured() throws {
+        #expect(try ClusterConfig.parse(Self.valid).options.sharedDemoMethods == false)
+        #expect(try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_demo_methods = true\n").options.sharedDemoMethods)
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_demo_methods = \"yes\"\n") }
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_methods = true\n") }
     }
 
     @Test func readsMailboxSagaAndGatewaySettings() throws {

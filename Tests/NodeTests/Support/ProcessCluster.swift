@@ -43,7 +43,8 @@ final class ProcessCluster: @unchecked Sendable {
 
                 """
         }
-        text += (extraConfig.isEmpty ? "[saga]\nstep_deadline_seconds = 30\n" : extraConfig + "\n") + "[postgres.urls]\n"
+        text += (extraConfig.isEmpty ? "[saga]\nstep_deadline_seconds = 30\n" : extraConfig + "\n")
+            + "[payment]\nshared_demo_methods = true\n" + "[postgres.urls]\n"
         for service in Self.placement.flatMap(\.1) {
             let url: String
             if let server {

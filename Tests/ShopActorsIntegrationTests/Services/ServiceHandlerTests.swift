@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func paymentsCompleteFailAndRefund() async throws {
-        let payment = try await ServiceHarness("payment", handler: PaymentHandler())
+        let payment = try await ServiceHarness("payment", handler: PaymentHandler(sharedDemoMethods: true))
         let paid = try await payment.deliver(Commands.ProcessPayment(
             orderID: "o-1", userID: "u-1", paymentSum: 1_460_000, paymentMethodID: "method-1"))
         #expect(paid.map(\.type) == ["PaymentCompleted"])

@@ -15,8 +15,10 @@ final class GatewayFixture: Sendable {
     private let clock = MovableClock()
     private let run: Task<Void, any Error>
 
-    init(configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil) async throws {
-        self.shop = try await ShopFixture()
+    init(
+        configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil, sharedDemoMethods: Bool = true
+    ) async throws {
+        self.shop = try await ShopFixture(sharedDemoMethods: sharedDemoMethods)
         let clock = self.clock
         var configuration = GatewayConfiguration()
         configuration.port = 0
@@ -81,10 +83,10 @@ final class GatewayFixture: Sendable {
 
 /// Runs `body` against a gateway of its own (for tests that move the clock or tighten limits).
 func withGateway(
-    configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil,
+    configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil, sharedDemoMethods: Bool = true,
     _ body: (GatewayFixture, HTTPTestClient) async throws -> Void
 ) async throws {
-    let fixture = try await GatewayFixture(configure: configure, logs: logs)
+    let fixture = try await GatewayFixture(configure: configure, logs: logs, sharedDemoMethods: sharedDemoMethods)
     let client = try await fixture.client()
     do {
         try await body(fixture, client)

@@ -34,6 +34,7 @@ final class ShopFixture: @unchecked Sendable {
     init(
         saga: OrderSagaHandler = OrderSagaHandler(),
         order: OrderHandler = OrderHandler(),
+        sharedDemoMethods: Bool = true,
         tune: @escaping @Sendable (inout Mailbox.Configuration) -> Void = { _ in }
     ) async throws {
         self.a = ClusterSystem(settings: TestSettings.cluster("a"))
@@ -46,7 +47,7 @@ final class ShopFixture: @unchecked Sendable {
         self.tune = tune
         let handlers: [String: any MailboxHandler] = [
             "gateway": NoMessages(), "order": order, "order-saga": saga, "order-history": OrderHistoryHandler(),
-            "product": ProductHandler(), "inventory": InventoryHandler(), "payment": PaymentHandler(),
+            "product": ProductHandler(), "inventory": InventoryHandler(), "payment": PaymentHandler(sharedDemoMethods: sharedDemoMethods),
         ]
         self.handlers = handlers
         for service in Self.placement.keys {
@@ -60,6 +61,7 @@ final class ShopFixture: @unchecked Sendable {
         let clients = self.clients
         self.queryActors = [
             b.makeActor(path: ProductService.path) { ProductService(actorSystem: b, db: clients["product"]!) },
+            b.makeActor(path: PaymentService.path) { PaymentService(actorSystem: b, db: clients["payment"]!, sharedDemoMethods: sharedDemoMethods) },
             a.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: a, db: clients["order-history"]!) },
             a.makeActor(path: OrderSagaService.path) {
                 OrderSagaService(actorSystem: a, db: clients["order-saga"]!, deadlines: saga.deadlines)

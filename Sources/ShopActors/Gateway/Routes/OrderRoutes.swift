@@ -40,6 +40,8 @@ extension Gateway {
             error.headers[.retryAfter] = "\(max(1, Int(self.configuration.retryAfter.timeInterval.rounded(.up))))"
             throw error
         }
+        var recorded = false
+        defer { self.admission.settle(accepted: recorded) }
         let (json, hash) = try order.canonical()
         let submission = OrderIntake.Submission(
             tokenHash: SessionStore.hash(token), idempotencyKey: key, requestHash: hash, requestJSON: json, order: order,
@@ -47,7 +49,7 @@ extension Gateway {
             now: self.configuration.now())
         switch try await self.intake.submit(submission) {
         case .created(let orderID, let userID):
-            self.admission.accepted()
+            recorded = true
             self.metrics.ordersCreated.increment()
             self.logger.debug("order accepted", metadata: ["order_id": "\(orderID)", "user_id": "\(userID)"])
             return Self.orderCreated(orderID)
