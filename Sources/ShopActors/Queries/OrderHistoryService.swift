@@ -33,20 +33,30 @@ public struct OrderQuery: Codable, Sendable, Equatable {
     public var from: Date?
     public var to: Date?
     public var page: PageRequest
+    /// Continue after this order (keyset pagination); `page.page` is then ignored.
+    public var cursor: OrderCursor?
 
-    public init(userID: String, status: String? = nil, from: Date? = nil, to: Date? = nil, page: PageRequest = PageRequest()) {
+    public init(
+        userID: String, status: String? = nil, from: Date? = nil, to: Date? = nil, page: PageRequest = PageRequest(),
+        cursor: OrderCursor? = nil
+    ) {
         self.userID = userID
         self.status = status
         self.from = from
         self.to = to
         self.page = page
+        self.cursor = cursor
     }
 }
 
-/// One page of orders and how many match in all.
+/// One page of orders, where the next one starts, and how many match in all.
 public struct OrderPage: Codable, Sendable, Equatable {
     public var orders: [HistoryOrder]
-    public var total: Int
+    /// Counted only for `page`/`limit` requests: a cursor walk skips it (counting costs as much as all the
+    /// user's orders, on every page).
+    public var total: Int?
+    /// Set when more orders follow.
+    public var nextCursor: OrderCursor?
 }
 
 /// The order-history service's request/reply face, at `/service/order-history`.
@@ -67,9 +77,11 @@ public distributed actor OrderHistoryService {
         self.db = db
     }
 
-    /// A user's orders, newest first, filtered, with the total count (served by the (user, created_at, id)
-    /// index; a status filter is checked on the user's rows, since an index on `status` would make every
-    /// history update a non-HOT one: see migration 0004).
+    /// A user's orders, newest first, filtered. Served by the (user_id, created_at, id) index: a cursor
+    /// continues from its position (keyset); `page`/`limit` skips rows in the index alone (an index-only
+    /// scan that reads no skipped row), except with a `status` filter, which needs each row (an index on
+    /// `status` would make every history update a non-HOT one: see migration 0004). The total is counted
+    /// for `page`/`limit` requests only.
     public distributed func orders(_ query: OrderQuery) async throws -> OrderPage {
         let (offset, limit) = try query.page.validated()
         if let status = query.status, !Self.statuses.contains(status) {
@@ -82,11 +94,39 @@ public distributed actor OrderHistoryService {
             AND ($4::timestamptz IS NULL OR created_at < $4::timestamptz AT TIME ZONE 'UTC')
             """
         let parameters: [(any PostgresBindable)?] = [query.userID, query.status, query.from, query.to]
-        let rows = try await self.db.query(
-            "SELECT \(Self.columns) FROM order_history WHERE \(filter) ORDER BY created_at DESC, id DESC OFFSET $5 LIMIT $6",
-            parameters + [offset, limit])
-        let total = try await self.db.query("SELECT count(*) AS n FROM order_history WHERE \(filter)", parameters)
-        return OrderPage(orders: try rows.rows.map(Self.order), total: try total.first?.int("n") ?? 0)
+        let rows: PostgresRows
+        if let cursor = query.cursor {
+            rows = try await self.db.query(
+                """
+                SELECT \(Self.columns), created_at::text AS position FROM order_history
+                WHERE \(filter) AND (created_at, id) < ($5::timestamp, $6::text)
+                ORDER BY created_at DESC, id DESC LIMIT $7
+                """,
+                parameters + [cursor.createdAt, cursor.id, limit + 1])
+        } else {
+            // The page's ids from the index (skipped entries are never fetched from the table), then its rows.
+            rows = try await self.db.query(
+                """
+                WITH page AS (
+                    SELECT id, created_at AS page_at FROM order_history WHERE \(filter)
+                    ORDER BY created_at DESC, id DESC OFFSET $5 LIMIT $6
+                )
+                SELECT \(Self.columns), h.created_at::text AS position FROM page JOIN order_history h USING (id)
+                ORDER BY page_at DESC, id DESC
+                """,
+                parameters + [offset, limit + 1])
+        }
+        var orders = try rows.rows.map(Self.order)
+        var next: OrderCursor?
+        if orders.count > limit {
+            orders.removeLast()
+            next = OrderCursor(createdAt: try rows.rows[limit - 1].string("position"), id: orders[limit - 1].id)
+        }
+        var total: Int?
+        if query.cursor == nil {
+            total = try await self.db.query("SELECT count(*) AS n FROM order_history WHERE \(filter)", parameters).first?.int("n") ?? 0
+        }
+        return OrderPage(orders: orders, total: total, nextCursor: next)
     }
 
     /// One order, only if it belongs to `userID` (someone else's order is simply not found).

@@ -48,6 +48,7 @@ import Testing
                 ("/api/my-orders?status=shipped", "status"), ("/api/my-orders?from=yesterday", "from"),
                 ("/api/my-orders?from=2025-02-01&to=2025-01-01", "from"), ("/api/categories?page=x", "page"),
                 ("/api/products?page=1", "category_id"), ("/api/products?category_id=cat-1&limit=1.5", "limit"),
+                ("/api/my-orders?cursor=abc", "cursor"), ("/api/my-orders?cursor=x'%3B%20DROP%20TABLE%20order_history", "cursor"),
             ]
             for (path, parameter) in cases {
                 let response = try await http.request(.GET, path, headers: [auth])
@@ -55,6 +56,51 @@ import Testing
                 #expect(response.header("Content-Type") == "application/json")
                 #expect(try response.json()["parameter"] as? String == parameter, "\(path): \(response.text)")
             }
+        }
+    }
+
+    @Test func aCursorWalksEveryOrderOnceInTheSameOrderAsPages() async throws {
+        try await withSharedGateway { gateway, http in
+            let (auth, userID, _) = try await gateway.newUser(http)
+            // 25 orders straight into order history (the read model), some with equal created_at.
+            try await gateway.shop.query(
+                "order-history",
+                """
+                INSERT INTO order_history (id, user_id, order_items, payment_method_id, status, created_at, updated_at)
+                SELECT 'walk-' || lpad(g::text, 3, '0'), $1, '[]', 'method-1',
+                    CASE WHEN g % 5 = 0 THEN 'order_cancelled' ELSE 'order_completed' END,
+                    timestamp '2026-01-01' + (g / 2) * interval '1 second', now()
+                FROM generate_series(1, 25) g
+                """, [userID])
+            var walked: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let path = "/api/my-orders?limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let page = try await http.request(.GET, path, headers: [auth]).json()
+                walked += (page["orders"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                // The total is counted on the first request only.
+                #expect((page["total"] as? Int) == (cursor == nil ? 25 : nil))
+                cursor = page["next_cursor"] as? String
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(pages == 3)
+            #expect(walked.count == 25 && Set(walked).count == 25)
+            var paged: [String] = []
+            for number in 1...3 {
+                let page = try await http.request(.GET, "/api/my-orders?limit=10&page=\(number)", headers: [auth]).json()
+                paged += (page["orders"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                #expect((page["next_cursor"] as? String != nil) == (number < 3))
+            }
+            #expect(walked == paged)
+            #expect(walked.first == "walk-025" && walked.last == "walk-001")
+            // A status filter walks only the matching orders.
+            let first = try await http.request(.GET, "/api/my-orders?limit=3&status=order_cancelled", headers: [auth]).json()
+            let next = try #require(first["next_cursor"] as? String)
+            let second = try await http.request(.GET, "/api/my-orders?limit=3&status=order_cancelled&cursor=\(next)", headers: [auth]).json()
+            let cancelled = ((first["orders"] as? [[String: Any]] ?? []) + (second["orders"] as? [[String: Any]] ?? [])).compactMap { $0["id"] as? String }
+            #expect(cancelled == ["walk-025", "walk-020", "walk-015", "walk-010", "walk-005"])
+            #expect(second["next_cursor"] == nil)
         }
     }
 }

@@ -117,23 +117,34 @@ extension Gateway {
         let from = try parameters.date("from")
         let to = try parameters.date("to")
         if let from, let to, from > to { throw GatewayError.badParameter("from", "must not be after to") }
-        let query = OrderQuery(userID: session.userID, status: status, from: from, to: to, page: page)
+        var cursor: OrderCursor?
+        if let token = parameters.string("cursor") {
+            guard let parsed = OrderCursor(token: token) else {
+                throw GatewayError.badParameter("cursor", "is not a next_cursor this server returned")
+            }
+            cursor = parsed
+        }
+        let query = OrderQuery(userID: session.userID, status: status, from: from, to: to, page: page, cursor: cursor)
         let result = try await self.backends.call("order-history") { try await self.backends.history().orders(query) }
-        return JSONResponse.make(MyOrders(orders: result.orders.isEmpty ? nil : result.orders, success: true, total: result.total))
+        return JSONResponse.make(MyOrders(
+            orders: result.orders.isEmpty ? nil : result.orders, success: true, total: result.total, nextCursor: result.nextCursor?.token))
     }
 
     struct MyOrders: Encodable {
         var orders: [HistoryOrder]?
         var success: Bool
-        var total: Int
+        /// Absent on a cursor's pages (see `OrderPage.total`).
+        var total: Int?
+        var nextCursor: String?
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(self.orders, forKey: .orders)  // null, not absent, as the original
             try container.encode(self.success, forKey: .success)
-            try container.encode(self.total, forKey: .total)
+            try container.encodeIfPresent(self.total, forKey: .total)
+            try container.encodeIfPresent(self.nextCursor, forKey: .nextCursor)
         }
-        enum CodingKeys: String, CodingKey { case orders, success, total }
+        enum CodingKeys: String, CodingKey { case orders, success, total, nextCursor = "next_cursor" }
     }
 }
 
