@@ -17,6 +17,8 @@ final class BenchCluster: Sendable {
     /// The server's `postgres` database as superuser: counters and `pg_stat_statements`.
     let admin: PostgresClient
     let historyURL: String
+    /// Each service's database URL.
+    let urls: [String: String]
     let nodePID: Int32
     private let process: Process
     static let databaseNames = ClusterConfig.knownServices.map { "bench_\(EmbeddedPostgres.databaseName(for: $0))" }
@@ -26,13 +28,14 @@ final class BenchCluster: Sendable {
     static let finalChannel = "bench_final"
 
     private init(
-        httpPort: Int, server: EmbeddedPostgres, startedServer: Bool, admin: PostgresClient, historyURL: String, process: Process
+        httpPort: Int, server: EmbeddedPostgres, startedServer: Bool, admin: PostgresClient, urls: [String: String], process: Process
     ) {
         self.httpPort = httpPort
         self.server = server
         self.startedServer = startedServer
         self.admin = admin
-        self.historyURL = historyURL
+        self.historyURL = urls["order-history"]!
+        self.urls = urls
         self.process = process
         self.nodePID = process.processIdentifier
     }
@@ -100,7 +103,7 @@ final class BenchCluster: Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let cluster = BenchCluster(
-            httpPort: httpPort, server: server, startedServer: started, admin: admin, historyURL: urls["order-history"]!,
+            httpPort: httpPort, server: server, startedServer: started, admin: admin, urls: urls,
             process: process)
         do {
             try await cluster.waitForHealth(logPath: logPath)

@@ -27,6 +27,9 @@ public struct OrderHistoryHandler: MailboxHandler {
     }
 
     struct Row {
+        var userID: String
+        /// The status as loaded: the counts move from it to `status` when the row is saved.
+        var loadedStatus: String
         var itemsJSON: String
         var paymentID: String?
         var paymentExternalID: String?
@@ -95,7 +98,17 @@ public struct OrderHistoryHandler: MailboxHandler {
             try Self.apply(change, to: &row)
             rows[orderID] = row
         }
-        try Self.save(rows.filter(\.value.changed), connection)
+        let changed = rows.filter(\.value.changed)
+        try Self.save(changed, connection)
+        // Per user and status: +1 for each order created here, and each status change moves one.
+        var counts: [String: [String: Int]] = [:]
+        let createdUsers = Dictionary(creates.map { ($0.orderID, $0.userID) }, uniquingKeysWith: { first, _ in first })
+        for id in created { if let user = createdUsers[id] { counts[user, default: [:]]["order_created", default: 0] += 1 } }
+        for row in changed.values where row.status != row.loadedStatus {
+            counts[row.userID, default: [:]][row.loadedStatus, default: 0] -= 1
+            counts[row.userID, default: [:]][row.status, default: 0] += 1
+        }
+        try Self.count(counts, connection)
         if !park.isEmpty {
             let payloads = Packed(park.map(\.0.payload))
             try connection.query(
@@ -190,19 +203,35 @@ public struct OrderHistoryHandler: MailboxHandler {
         var rows: [String: Row] = [:]
         for row in try connection.query(
             """
-            SELECT id, order_items::text AS items, payment_id, payment_external_id, payment_sum, payment_type, payment_gateway,
+            SELECT id, user_id, order_items::text AS items, payment_id, payment_external_id, payment_sum, payment_type, payment_gateway,
                 payment_status, status
             FROM order_history WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE
             """,
             [PostgresArray(ids)]
         ).rows {
+            let status = try row.string("status")
             rows[try row.string("id")] = Row(
-                itemsJSON: try row.string("items"), paymentID: try row.optionalString("payment_id"),
+                userID: try row.string("user_id"), loadedStatus: status, itemsJSON: try row.string("items"), paymentID: try row.optionalString("payment_id"),
                 paymentExternalID: try row.optionalString("payment_external_id"), paymentSum: try row.optionalInt("payment_sum"),
                 paymentType: try row.optionalString("payment_type"), paymentGateway: try row.optionalString("payment_gateway"),
-                paymentStatus: try row.optionalString("payment_status"), status: try row.string("status"))
+                paymentStatus: try row.optionalString("payment_status"), status: status)
         }
         return rows
+    }
+
+    /// Adds `counts` (user → status → change) to `order_counts` with one statement, in key order (so that two
+    /// turns never wait on each other in a cycle).
+    private static func count(_ counts: [String: [String: Int]], _ connection: PostgresConnection) throws {
+        let changes = counts.flatMap { user, statuses in statuses.filter { $0.value != 0 }.map { (user, $0.key, $0.value) } }
+            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        guard !changes.isEmpty else { return }
+        try connection.query(
+            """
+            INSERT INTO order_counts (user_id, status, n)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+            ON CONFLICT (user_id, status) DO UPDATE SET n = order_counts.n + EXCLUDED.n
+            """,
+            [PostgresArray(changes.map(\.0)), PostgresArray(changes.map(\.1)), PostgresIntArray(changes.map(\.2))])
     }
 
     private static func save(_ rows: [String: Row], _ connection: PostgresConnection) throws {

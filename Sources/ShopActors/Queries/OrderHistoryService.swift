@@ -80,8 +80,8 @@ public distributed actor OrderHistoryService {
     /// A user's orders, newest first, filtered. Served by the (user_id, created_at, id) index: a cursor
     /// continues from its position (keyset); `page`/`limit` skips rows in the index alone (an index-only
     /// scan that reads no skipped row), except with a `status` filter, which needs each row (an index on
-    /// `status` would make every history update a non-HOT one: see migration 0004). The total is counted
-    /// for `page`/`limit` requests only.
+    /// `status` would make every history update a non-HOT one: see migration 0004). The total, for
+    /// `page`/`limit` requests only, is read from `order_counts`, or counted when a date range is given.
     public distributed func orders(_ query: OrderQuery) async throws -> OrderPage {
         let (offset, limit) = try query.page.validated()
         if let status = query.status, !Self.statuses.contains(status) {
@@ -123,7 +123,14 @@ public distributed actor OrderHistoryService {
             next = OrderCursor(createdAt: try rows.rows[limit - 1].string("position"), id: orders[limit - 1].id)
         }
         var total: Int?
-        if query.cursor == nil {
+        if query.cursor == nil, query.from == nil, query.to == nil {
+            // Kept per user and status by the handler's turns.
+            total = try await self.db.query(
+                "SELECT coalesce(sum(n), 0)::bigint AS n FROM order_counts WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)",
+                [query.userID, query.status]
+            ).first?.int("n") ?? 0
+        } else if query.cursor == nil {
+            // A date range: counted over the user's rows in it.
             total = try await self.db.query("SELECT count(*) AS n FROM order_history WHERE \(filter)", parameters).first?.int("n") ?? 0
         }
         return OrderPage(orders: orders, total: total, nextCursor: next)

@@ -73,6 +73,16 @@ struct Invariants {
         }
         if !disagree.isEmpty { violations.append("\(disagree.count) orders where history disagrees, e.g. \(disagree.prefix(3).map { "\($0): \(orders[$0] ?? "-") vs \(history[$0] ?? "-")" })") }
 
+        // History's per-user counts (the `total` of a page) match its rows.
+        let miscounted = try await self.client("order-history").query(
+            """
+            SELECT count(*) AS n FROM (SELECT user_id, status, count(*) AS n FROM order_history GROUP BY 1, 2) AS actual
+            FULL JOIN (SELECT * FROM order_counts WHERE n <> 0) AS kept USING (user_id, status)
+            WHERE actual.n IS DISTINCT FROM kept.n
+            """
+        ).first?.int("n") ?? 0
+        if miscounted > 0 { violations.append("\(miscounted) (user, status) counts in order history disagree with its rows") }
+
         // Stock: initial − units of completed orders = current, never negative.
         let orderDB = self.client("order")
         let sold = try await orderDB.query(

@@ -72,6 +72,11 @@ import Testing
                     timestamp '2026-01-01' + (g / 2) * interval '1 second', now()
                 FROM generate_series(1, 25) g
                 """, [userID])
+            // ...and their counts, as the handler's turns would have kept them.
+            try await gateway.shop.query(
+                "order-history",
+                "INSERT INTO order_counts SELECT user_id, status, count(*) FROM order_history WHERE user_id = $1 GROUP BY 1, 2",
+                [userID])
             var walked: [String] = []
             var cursor: String?
             var pages = 0
