@@ -1,13 +1,24 @@
 import NIOCore
 
+extension String {
+    /// The longest prefix of at most `maxBytes` UTF-8 bytes that ends on a character boundary.
+    func wirePrefix(maxBytes: Int) -> String {
+        guard self.utf8.count > maxBytes else { return self }
+        var end = self.utf8.index(self.utf8.startIndex, offsetBy: maxBytes)
+        while end > self.startIndex, self.utf8[end] & 0xC0 == 0x80 { end = self.utf8.index(before: end) }
+        return String(self[..<end])
+    }
+}
+
 // Primitive field codecs of the wire: every read is bounds-checked and throws `WireError` instead of trapping.
 extension ByteBuffer {
+    /// Writes a string of at most 65,535 UTF-8 bytes; a longer one is cut there (at a character boundary).
+    /// Names on the wire are far shorter; only text that echoes input (an error naming a hostile recipient)
+    /// could be longer, and encoding it must never trap.
     mutating func writeWireString(_ string: String) {
-        let start = self.writerIndex
-        self.writeInteger(UInt16(0))
-        let count = self.writeString(string)
-        precondition(count <= Int(UInt16.max), "wire strings are at most 65535 bytes")
-        self.setInteger(UInt16(count), at: start)
+        let text = string.wirePrefix(maxBytes: Int(UInt16.max))
+        self.writeInteger(UInt16(text.utf8.count))
+        self.writeString(text)
     }
 
     mutating func readWireString(_ field: StaticString) throws -> String {

@@ -35,10 +35,21 @@ extension Wire {
             for argument in self.arguments { buffer.writeWireBlob(argument) }
         }
 
+        static let maxRecipientBytes = 1024
+        static let maxTargetBytes = 4096
+
         static func decode(from buffer: inout ByteBuffer) throws -> Call {
             let callID = try buffer.readWireInteger("callID", as: UInt64.self)
             let recipient = try buffer.readWireString("recipient")
             let target = try buffer.readWireString("target")
+            // Real paths and mangled method names are far shorter; anything longer is an attack, and a
+            // protocol error closes the connection.
+            guard recipient.utf8.count <= Call.maxRecipientBytes else {
+                throw WireError.malformed("recipient of \(recipient.utf8.count) bytes (at most \(Call.maxRecipientBytes))")
+            }
+            guard target.utf8.count <= Call.maxTargetBytes else {
+                throw WireError.malformed("target of \(target.utf8.count) bytes (at most \(Call.maxTargetBytes))")
+            }
             let genericCount = try buffer.readWireInteger("genericCount", as: UInt8.self)
             var generics: [String] = []
             for _ in 0..<genericCount { generics.append(try buffer.readWireString("genericSubstitution")) }
@@ -83,9 +94,10 @@ extension Wire {
                 buffer.writeInteger(UInt8(1))
             case .error(let error):
                 buffer.writeInteger(UInt8(2))
-                buffer.writeWireString(error.code)
-                buffer.writeWireString(error.message)
-                buffer.writeWireString(error.errorType)
+                // Bounded: an error's text may quote what a caller sent (a recipient of 65,000 bytes).
+                buffer.writeWireString(error.code.wirePrefix(maxBytes: 128))
+                buffer.writeWireString(error.message.wirePrefix(maxBytes: 4096))
+                buffer.writeWireString(error.errorType.wirePrefix(maxBytes: 512))
             }
         }
 

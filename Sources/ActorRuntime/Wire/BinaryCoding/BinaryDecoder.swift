@@ -232,7 +232,7 @@ struct _BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
     private func entry(at index: Int) throws -> (key: ByteBuffer, value: ByteBuffer, next: Int) {
         var reader = self.body
         reader.moveReaderIndex(to: index)
-        guard let length = reader.readVarint(), let key = reader.readSlice(length: Int(length)),
+        guard let length = reader.readVarint(), length <= UInt64(reader.readableBytes), let key = reader.readSlice(length: Int(length)),
             let value = reader.readBinaryValue()
         else { throw self.decoder.corrupted("malformed keyed container") }
         return (key, value, reader.readerIndex)
