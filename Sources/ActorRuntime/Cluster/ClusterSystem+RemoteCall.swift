@@ -107,13 +107,17 @@ extension ClusterSystem {
         }
         var decoder = ClusterInvocationDecoder(serialization: self.serialization, call: call)
         let handler = ClusterResultHandler(reply: reply, serialization: self.serialization)
+        // The methods read who is calling (`ClusterSystem.allow`) from the task.
+        let caller = CallerIdentity(node: connection.peer.node, role: connection.peer.role)
         do {
-            try await self.executeDistributedTarget(
-                on: actor,
-                target: RemoteCallTarget(call.target),
-                invocationDecoder: &decoder,
-                handler: handler
-            )
+            try await ClusterSystem.$caller.withValue(caller) {
+                try await self.executeDistributedTarget(
+                    on: actor,
+                    target: RemoteCallTarget(call.target),
+                    invocationDecoder: &decoder,
+                    handler: handler
+                )
+            }
         } catch {
             // Dispatch failed before the method ran (unknown method, undecodable arguments).
             self.log.debug("could not dispatch call: \(error)", metadata: ["actor.path": "\(call.recipient)"])

@@ -16,10 +16,13 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible, CustomDebu
             case notRunning = "not_running"
             case handshakeFailed = "handshake_failed"
             case bindFailed = "bind_failed"
+            case notPermitted = "not_permitted"
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
+        /// The caller's role (from its handshake) may not call this method, or not with these arguments.
+        public static let notPermitted = Code(.notPermitted)
         /// No actor with that id is registered on its node.
         public static let unknownActor = Code(.unknownActor)
         /// The id names a node that is not in the cluster.

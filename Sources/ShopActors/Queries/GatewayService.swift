@@ -15,6 +15,7 @@ public distributed actor GatewayService {
 
     /// Orders accepted, shed and in flight, and the limit.
     public distributed func admission() async throws -> AdmissionReport {
-        self.control.report
+        try ClusterSystem.allow([.member, .client], "admission")
+        return self.control.report
     }
 }

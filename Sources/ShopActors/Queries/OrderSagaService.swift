@@ -28,6 +28,7 @@ public distributed actor OrderSagaService {
 
     /// The saga of an order, with its timeline; `nil` until the saga has started.
     public distributed func saga(orderID: String) async throws -> SagaView? {
+        try ClusterSystem.allow([.member], "saga")
         guard let state = try await SagaStore.find(orderID: orderID, client: self.db) else { return nil }
         return SagaView(sagaID: state.sagaID, orderID: state.orderID, status: state.status.rawValue, timeline: state.timeline)
     }
@@ -35,12 +36,14 @@ public distributed actor OrderSagaService {
     /// Sagas not yet completed or compensated, from memory (cheap enough to ask several times a second, for
     /// the gateway's admission control).
     public distributed func unfinished() async throws -> Int {
+        try ClusterSystem.allow([.member, .client], "unfinished")
         guard let deadlines = self.deadlines else { throw RuntimeError(.badCall, "this saga service does not count") }
         return deadlines.unfinished
     }
 
     /// Sagas by status, for `node status`.
     public distributed func counts() async throws -> [String: Int] {
+        try ClusterSystem.allow([.member, .client], "counts")
         var counts: [String: Int] = [:]
         for row in try await self.db.query("SELECT status, count(*) AS n FROM sagas GROUP BY status").rows {
             counts[try row.string("status")] = try row.int("n")

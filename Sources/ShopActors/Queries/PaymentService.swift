@@ -32,7 +32,8 @@ public distributed actor PaymentService {
 
     /// The user's own methods, oldest first, then the shared demo methods while those are on.
     public distributed func methods(userID: String) async throws -> [PaymentMethodView] {
-        try await self.db.query(
+        try ClusterSystem.allow([.member], "methods")
+        return try await self.db.query(
             """
             SELECT id, payment_type, gateway, shared FROM methods
             WHERE (user_id = $1 AND NOT shared) OR (shared AND $2)
@@ -50,6 +51,7 @@ public distributed actor PaymentService {
     /// its new id. The caller has checked the fields; a user at `maxMethodsPerUser` gets a `QueryError`
     /// naming `payment_methods`.
     public distributed func addMethod(userID: String, paymentType: String, gateway: String, tokenSHA256: String) async throws -> String {
+        try ClusterSystem.allow([.member], "addMethod")
         let id = "pm-" + OrderedUUID.make()
         // One statement: the count and the insert cannot race with a concurrent add past the limit by much
         // more than the concurrency, and the limit is a guard against abuse, not an invariant.
@@ -70,6 +72,7 @@ public distributed actor PaymentService {
     /// Deletes one of `userID`'s own methods; false when there is none with that id (someone else's, a shared
     /// one, or unknown: the caller cannot tell which). Payments already made keep their record.
     public distributed func deleteMethod(userID: String, id: String) async throws -> Bool {
-        try await self.db.query("DELETE FROM methods WHERE id = $1 AND user_id = $2 AND NOT shared", [id, userID]).affected == 1
+        try ClusterSystem.allow([.member], "deleteMethod")
+        return try await self.db.query("DELETE FROM methods WHERE id = $1 AND user_id = $2 AND NOT shared", [id, userID]).affected == 1
     }
 }

@@ -35,6 +35,7 @@ public distributed actor ProductService {
 
     /// Categories, newest first.
     public distributed func categories(_ page: PageRequest) async throws -> [Category] {
+        try ClusterSystem.allow([.member], "categories")
         let (offset, limit) = try page.validated()
         return try await self.db.query(
             "SELECT id, name, \(GoTime.sql("created_at")) AS created FROM categories ORDER BY created_at DESC, id OFFSET $1 LIMIT $2",
@@ -44,6 +45,7 @@ public distributed actor ProductService {
 
     /// Products of one category, newest first.
     public distributed func products(categoryID: String, _ page: PageRequest) async throws -> [Product] {
+        try ClusterSystem.allow([.member], "products")
         let (offset, limit) = try page.validated()
         guard !categoryID.isEmpty else { throw QueryError("category_id", "is required") }
         return try await self.db.query(

@@ -71,18 +71,18 @@ import Testing
             // Seven senders' batches at once (they share turns while one runs); one carries a poison message,
             // an eighth repeats the first's messages and a ninth the poisoned one's.
             var batches = (0..<7).map { sender in
-                DeliveryBatch(source: "s\(sender)", destination: "beta", messages: (0..<10).map { index in
+                DeliveryBatch(source: "alpha", destination: "beta", messages: (0..<10).map { index in
                     MailboxMessage(
                         id: UUID().uuidString, type: "Credit", sagaID: nil,
-                        payload: #"{"account":"acct","amount":1,"note":"\#(sender)-\#(index)"}"#, source: "s\(sender)")
+                        payload: #"{"account":"acct","amount":1,"note":"\#(sender)-\#(index)"}"#, source: "alpha")
                 })
             }
-            let poison = MailboxMessage(id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "s3")
+            let poison = MailboxMessage(id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "alpha")
             batches[3].messages.insert(poison, at: 4)
-            batches.append(DeliveryBatch(source: "s0", destination: "beta", messages: batches[0].messages))
+            batches.append(DeliveryBatch(source: "alpha", destination: "beta", messages: batches[0].messages))
             // A resend of the poisoned batch (as after a timed-out call): the failure must be reported to both
             // copies, or one copy's "duplicate" would acknowledge a message that never took effect.
-            batches.append(DeliveryBatch(source: "s3", destination: "beta", messages: batches[3].messages))
+            batches.append(DeliveryBatch(source: "alpha", destination: "beta", messages: batches[3].messages))
             let reports = try await withThrowingTaskGroup(of: (Int, DeliveryReport).self) { group in
                 for (index, batch) in batches.enumerated() {
                     // A generous deadline: the poison batch's bisection re-runs handlers, slow on a loaded machine.
@@ -100,6 +100,44 @@ import Testing
             #expect((reports[3]?.duplicates ?? 0) + (reports[8]?.duplicates ?? 0) == 10)
             #expect(try await f.balance(f.betaDB, "acct") == 70)
             #expect(Set(try await f.applied(f.betaDB).compactMap(\.note)).count == 70)
+        }
+    }
+
+    @Test func onlyTheNodeHostingABatchsSourceMayDeliverItAndClientsMayOnlyRead() async throws {
+        try await withMailboxes { f in
+            f.beta.registerEndpoint()
+            let credit = { (source: String) in
+                DeliveryBatch(source: source, destination: "beta", messages: [
+                    MailboxMessage(
+                        id: UUID().uuidString, type: "Credit", sagaID: nil, payload: #"{"account":"forged","amount":1000}"#,
+                        source: source),
+                ])
+            }
+            let fromA = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            // Node a hosts alpha, not beta: a batch in beta's name (or with a message claiming it) is refused.
+            await #expect(throws: RuntimeError.self) { try await fromA.deliver(credit("beta")) }
+            var mixed = credit("alpha")
+            mixed.messages[0].source = "beta"
+            await #expect(throws: RuntimeError.self) { try await fromA.deliver(mixed) }
+            #expect(try await fromA.deliver(credit("alpha")).accepted == 1)
+
+            // An operator client (it proved the secret) may read and replay, never deliver.
+            var settings = TestSettings.cluster("operator")
+            settings.role = .client
+            let client = ClusterSystem(settings: settings)
+            try await client.start()
+            client.addPeer(f.b.boundAddress!)
+            try await client.waitForMembers(["b"])
+            let fromClient = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: client)
+            do {
+                _ = try await fromClient.deliver(credit("alpha"))
+                Issue.record("a client delivered a batch")
+            } catch let error as RuntimeError {
+                #expect(error.remote?.code == "not_permitted", "\(error)")
+            }
+            #expect(try await fromClient.stats().service == "beta")
+            await client.shutdown()
+            #expect(try await f.balance(f.betaDB, "forged") == 1000)
         }
     }
 
