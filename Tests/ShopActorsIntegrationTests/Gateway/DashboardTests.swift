@@ -33,6 +33,9 @@ import Testing
             #expect(self.cards(dom) == ["a": "up", "b": "up"], "\(dom.prefix(2000))")
             #expect(dom.contains("2 of 2 nodes up"))
             for service in ["gateway", "order-saga", "payment"] { #expect(dom.contains(">\(service)<"), "\(service)") }
+            // The gateway's admission control: orders accepted, shed and in flight against the limit.
+            for tile in ["admission-accepted", "admission-shed", "admission-in"] { #expect(dom.contains("id=\"\(tile)\""), "\(tile)") }
+            #expect(dom.contains("/ 2000"), "\(dom.prefix(3000))")
 
             await gateway.shop.b.shutdown()
             try await gateway.shop.a.waitForMembers(["b"], toBe: .down, timeout: .seconds(10))

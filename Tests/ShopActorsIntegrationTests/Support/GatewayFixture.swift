@@ -12,6 +12,8 @@ final class GatewayFixture: Sendable {
     let shop: ShopFixture
     let gateway: Gateway
     let port: Int
+    /// The gateway's query actor, as its node hosts it (the dashboard and `node status` ask it).
+    let gatewayActor: GatewayService
     private let clock = MovableClock()
     private let run: Task<Void, any Error>
 
@@ -29,6 +31,8 @@ final class GatewayFixture: Sendable {
             configuration: configuration, system: self.shop.a, db: self.shop.clients["gateway"]!,
             mailbox: self.shop.mailboxes["gateway"]!, logger: logs?.logger() ?? TestSettings.quietLogger)
         self.gateway = gateway
+        let system = self.shop.a
+        self.gatewayActor = system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, admission: gateway.admission) }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         self.run = Task { try await gateway.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()
