@@ -3,10 +3,14 @@ import NIOCore
 
 /// The handshake of a cluster connection as a pure state machine.
 ///
-/// Dialer → `hello`; acceptor checks magic, version, cluster and node name and answers `challenge` with its
-/// HMAC-SHA256 proof of the secret over both nonces; the dialer checks it and answers `proof`; the acceptor
-/// checks that and answers `welcome`. Either side answers a failed check with `reject` and closes. The
-/// secret itself never travels, and each proof is bound to its role, so one cannot be reflected as the other.
+/// Dialer → `hello` (its nonce); acceptor checks magic, version, cluster and node name and answers
+/// `challenge` (its nonce, no proof); the dialer answers `proof`, an HMAC-SHA256 of the secret over both
+/// nonces; the acceptor checks it and answers `welcome` with its own proof, which the dialer checks before
+/// serving the connection. Either side answers a failed check with `reject` and closes.
+///
+/// The secret never travels, each proof is bound to its role (so one cannot be reflected as the other), and
+/// the acceptor, which anyone can reach, proves nothing until the dialer has: a stranger who connects gets
+/// no HMAC to guess the secret from offline. A dialer only reaches addresses it was configured with.
 public struct Handshake {
     public static let nonceSize = 32
     public static let proofSize = 32
@@ -66,7 +70,7 @@ public struct Handshake {
 
     private enum State {
         case dialerSentHello(target: String, nonce: [UInt8])
-        case dialerSentProof(PeerIdentity)
+        case dialerSentProof(PeerIdentity, expected: [UInt8])
         case acceptorWaitingHello(nonce: [UInt8])
         case acceptorSentChallenge(Wire.Hello, nonce: [UInt8])
         case established
@@ -127,8 +131,11 @@ public struct Handshake {
                 return self.checkChallenge(try Wire.Challenge.decode(from: &body), target: target, nonce: nonce)
             case (.acceptorSentChallenge(let hello, let nonce), .proof):
                 return self.checkProof(try Wire.Proof.decode(from: &body), hello: hello, nonce: nonce)
-            case (.dialerSentProof(let peer), .welcome):
-                guard body.readableBytes == 0 else { throw WireError.malformed("welcome has a body") }
+            case (.dialerSentProof(let peer, let expected), .welcome):
+                let welcome = try Wire.Welcome.decode(from: &body)
+                guard Self.constantTimeEquals(expected, welcome.proof) else {
+                    return self.refuse(.badSecret, "node '\(peer.node)' failed to prove the cluster secret")
+                }
                 self.state = .established
                 return .establish(send: nil, peer)
             default:
@@ -169,22 +176,12 @@ public struct Handshake {
         case .client:
             guard me.acceptClients else { return self.refuse(.clientsRefused, "node \(me.node) accepts no clients") }
         }
-        let proof = Self.proof(
-            label: "accept",
-            secret: me.secret,
-            cluster: me.cluster,
-            dialer: hello.node,
-            acceptor: me.node,
-            dialerNonce: hello.nonce,
-            acceptorNonce: nonce
-        )
         let challenge = Wire.Challenge(
             cluster: me.cluster,
             node: me.node,
             incarnation: me.incarnation,
             startedAtMillis: me.startedAtMillis,
-            nonce: nonce,
-            proof: proof
+            nonce: nonce
         )
         self.state = .acceptorSentChallenge(hello, nonce: nonce)
         return .send(.challenge(challenge))
@@ -208,18 +205,14 @@ public struct Handshake {
                 label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, acceptor: challenge.node,
                 dialerNonce: nonce, acceptorNonce: challenge.nonce)
         }
-        guard Self.constantTimeEquals(proof("accept"), challenge.proof) else {
-            return self.refuse(.badSecret, "node '\(challenge.node)' failed to prove the cluster secret")
-        }
-        let mine = proof("dial")
         let peer = PeerIdentity(
             node: challenge.node,
             role: .member,
             incarnation: challenge.incarnation,
             startedAtMillis: challenge.startedAtMillis
         )
-        self.state = .dialerSentProof(peer)
-        return .send(.proof(Wire.Proof(proof: mine)))
+        self.state = .dialerSentProof(peer, expected: proof("accept"))
+        return .send(.proof(Wire.Proof(proof: proof("dial"))))
     }
 
     private mutating func checkProof(_ proof: Wire.Proof, hello: Wire.Hello, nonce: [UInt8]) -> Action {
@@ -236,6 +229,16 @@ public struct Handshake {
         guard Self.constantTimeEquals(expected, proof.proof) else {
             return self.refuse(.badSecret, "node '\(hello.node)' failed to prove the cluster secret")
         }
+        // Only now, to a peer that proved the secret, this side's own proof.
+        let mine = Self.proof(
+            label: "accept",
+            secret: me.secret,
+            cluster: me.cluster,
+            dialer: hello.node,
+            acceptor: me.node,
+            dialerNonce: hello.nonce,
+            acceptorNonce: nonce
+        )
         self.state = .established
         let peer = PeerIdentity(
             node: hello.node,
@@ -243,7 +246,7 @@ public struct Handshake {
             incarnation: hello.incarnation,
             startedAtMillis: hello.startedAtMillis
         )
-        return .establish(send: .welcome, peer)
+        return .establish(send: .welcome(Wire.Welcome(proof: mine)), peer)
     }
 
     static func proof(

@@ -63,7 +63,8 @@ extension Wire {
         }
     }
 
-    /// The accepting side's answer: who it is, its nonce, and its proof of the secret.
+    /// The accepting side's answer: who it is and its nonce. No proof: the acceptor proves the secret only
+    /// after the dialer has (in `Welcome`), so a stranger who connects learns nothing to guess it from.
     public struct Challenge: Sendable, Equatable {
         public var version: UInt16 = Wire.protocolVersion
         public var cluster: String
@@ -71,7 +72,6 @@ extension Wire {
         public var incarnation: UInt64
         public var startedAtMillis: Int64
         public var nonce: [UInt8]
-        public var proof: [UInt8]
 
         func encode(into buffer: inout ByteBuffer) {
             buffer.writeInteger(self.version)
@@ -80,7 +80,6 @@ extension Wire {
             buffer.writeInteger(self.incarnation)
             buffer.writeInteger(self.startedAtMillis)
             buffer.writeBytes(self.nonce)
-            buffer.writeBytes(self.proof)
         }
 
         static func decode(from buffer: inout ByteBuffer) throws -> Challenge {
@@ -90,8 +89,7 @@ extension Wire {
                 node: try buffer.readWireString("node"),
                 incarnation: try buffer.readWireInteger("incarnation"),
                 startedAtMillis: try buffer.readWireInteger("startedAtMillis"),
-                nonce: try buffer.readWireBytes("nonce", count: Handshake.nonceSize),
-                proof: try buffer.readWireBytes("proof", count: Handshake.proofSize)
+                nonce: try buffer.readWireBytes("nonce", count: Handshake.nonceSize)
             )
             try buffer.expectFullyRead("challenge")
             return challenge
@@ -110,6 +108,22 @@ extension Wire {
             let proof = Proof(proof: try buffer.readWireBytes("proof", count: Handshake.proofSize))
             try buffer.expectFullyRead("proof")
             return proof
+        }
+    }
+
+    /// The acceptor's answer to a valid proof: its own proof of the secret, which the dialer checks before
+    /// it serves the connection.
+    public struct Welcome: Sendable, Equatable {
+        public var proof: [UInt8]
+
+        func encode(into buffer: inout ByteBuffer) {
+            buffer.writeBytes(self.proof)
+        }
+
+        static func decode(from buffer: inout ByteBuffer) throws -> Welcome {
+            let welcome = Welcome(proof: try buffer.readWireBytes("proof", count: Handshake.proofSize))
+            try buffer.expectFullyRead("welcome")
+            return welcome
         }
     }
 

@@ -6,7 +6,8 @@ import NIOCore
 /// flags byte, the kind byte and the body. Flag bit 0 means the body is zlib-deflated.
 public enum Wire {
     /// The protocol version this build speaks. A peer with another version is refused during the handshake.
-    public static let protocolVersion: UInt16 = 1
+    /// 2: the acceptor proves the secret last (in `welcome`), after the dialer.
+    public static let protocolVersion: UInt16 = 2
 
     /// The first four bytes of every hello: "SACT" (Swift actor cluster transport).
     public static let magic: UInt32 = 0x5341_4354

@@ -100,6 +100,7 @@ struct ClusterConfig: Equatable {
         guard !nodes.isEmpty else { throw ConfigError("nodes", "at least one node is required") }
 
         try Self.checkPlacement(nodes)
+        try Self.checkSecret(secret, nodes: nodes)
         return ClusterConfig(cluster: cluster, secret: secret, nodes: nodes, postgres: postgres, options: options, gateway: gateway)
     }
 
@@ -149,6 +150,23 @@ struct ClusterConfig: Equatable {
         case (nil, nil):
             throw ConfigError("secret", "is required (or secret_env, the name of a variable holding it)")
         }
+    }
+
+    /// Off this machine, the secret is all that keeps strangers out: the shipped development secret is refused,
+    /// and a secret must have at least 32 bytes (`node secret` prints one).
+    private static func checkSecret(_ secret: String, nodes: [Node]) throws {
+        guard let exposed = nodes.first(where: { !Self.isLoopback($0.host) }) else { return }
+        let key = "nodes.\(exposed.name).address"
+        guard secret != Self.developmentSecret else {
+            throw ConfigError("secret", "the development secret may not be used when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for a new one")
+        }
+        guard secret.utf8.count >= 32 else {
+            throw ConfigError("secret", "must be at least 32 bytes when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for one")
+        }
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     private static func checkPlacement(_ nodes: [Node]) throws {

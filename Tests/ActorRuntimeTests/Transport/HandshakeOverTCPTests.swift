@@ -41,7 +41,7 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
         return out
     }
 
-    static func hello(cluster: String = "shop", node: String = "a", target: String = "b", version: UInt16 = 1)
+    static func hello(cluster: String = "shop", node: String = "a", target: String = "b", version: UInt16 = Wire.protocolVersion)
         -> Wire.Hello
     {
         var hello = Wire.Hello(
@@ -86,7 +86,7 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
             switch name {
             case "wrong secret": bytes = Self.frames(.hello(Self.hello()), forgedProof, Self.bump)
             case "wrong cluster": bytes = Self.frames(.hello(Self.hello(cluster: "other")), forgedProof, Self.bump)
-            case "wrong version": bytes = Self.frames(.hello(Self.hello(version: 2)), forgedProof, Self.bump)
+            case "wrong version": bytes = Self.frames(.hello(Self.hello(version: 99)), forgedProof, Self.bump)
             case "unknown node": bytes = Self.frames(.hello(Self.hello(node: "mallory")), forgedProof, Self.bump)
             default:
                 var garbage = Self.frames(Wire.Frame(kind: .hello, body: ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n")))

@@ -72,18 +72,39 @@ import Testing
     }
 
     @Test func wrongSecretIsRefusedByTheDialerAndTheAcceptor() {
-        // The acceptor proves first, so a dialer with another secret refuses it ...
-        let (d, _) = Self.run(dialer: Self.config("a", secret: "other"), acceptor: Self.config("b"))
-        #expect(d == .reject(Wire.Reject(.badSecret, "node 'b' failed to prove the cluster secret")))
-        // ... and an acceptor never establishes with a dialer whose proof is wrong.
-        let (_, hello) = Handshake.dialer(Self.config("a"), target: "b")
+        // The dialer proves first, so an acceptor refuses a dialer with another secret ...
+        let (_, a) = Self.run(dialer: Self.config("a", secret: "other"), acceptor: Self.config("b"))
+        #expect(a == .reject(Wire.Reject(.badSecret, "node 'a' failed to prove the cluster secret")))
+        // ... and a dialer never serves an acceptor whose welcome carries a wrong proof.
+        var (dialer, hello) = Handshake.dialer(Self.config("a"), target: "b")
         var acceptor = Handshake.acceptor(Self.config("b"))
-        guard case .send = acceptor.received(hello) else {
+        guard case .send(let challenge) = acceptor.received(hello), case .send = dialer.received(challenge) else {
+            Issue.record("expected a challenge and a proof")
+            return
+        }
+        let forged = Wire.Frame.welcome(Wire.Welcome(proof: [UInt8](repeating: 0, count: 32)))
+        #expect(dialer.received(forged) == .reject(Wire.Reject(.badSecret, "node 'b' failed to prove the cluster secret")))
+    }
+
+    @Test func anAcceptorProvesNothingToAPeerThatHasNotProvenItself() throws {
+        // A stranger connects and says hello: the challenge holds no proof, only who and a nonce.
+        let (_, hello) = Handshake.dialer(Self.config("a", secret: "guess"), target: "b")
+        var acceptor = Handshake.acceptor(Self.config("b"))
+        guard case .send(let frame) = acceptor.received(hello), frame.kind == .challenge else {
             Issue.record("expected a challenge")
             return
         }
-        let forged = Wire.Frame.proof(Wire.Proof(proof: [UInt8](repeating: 0, count: 32)))
-        #expect(acceptor.received(forged) == .reject(Wire.Reject(.badSecret, "node 'a' failed to prove the cluster secret")))
+        var body = frame.body
+        let challenge = try Wire.Challenge.decode(from: &body)
+        #expect(frame.body.readableBytes == 2 + (2 + 4) + (2 + 1) + 8 + 8 + Handshake.nonceSize)  // version, "shop", "b", ids, nonce
+        #expect(challenge.node == "b")
+        // A wrong proof gets a reject and nothing else.
+        let forged = Wire.Frame.proof(Wire.Proof(proof: [UInt8](repeating: 7, count: 32)))
+        guard case .reject(let reject) = acceptor.received(forged) else {
+            Issue.record("a wrong proof was not refused")
+            return
+        }
+        #expect(reject.code == .badSecret)
     }
 
     @Test func wrongClusterUnknownNodeAndWrongTargetAreRefused() {
@@ -127,7 +148,8 @@ import Testing
             return
         }
         #expect(peer.role == .client)
-        let (bad, _) = Self.run(
+        // A client with a wrong secret is refused by the node (the client proves first).
+        let (_, bad) = Self.run(
             dialer: Self.config("status-tool", secret: "nope", role: .client),
             acceptor: Self.config("b"),
             target: ""

@@ -33,6 +33,33 @@ import Testing
         #expect(config.gateway == ClusterConfig.Gateway())
     }
 
+    @Test func beyondLoopbackTheDevelopmentSecretAndShortSecretsAreRefused() throws {
+        let exposed = { (secret: String) in
+            """
+            cluster = "shop"
+            secret = "\(secret)"
+            [nodes.a]
+            address = "10.0.0.5:7001"
+            services = ["gateway", "product", "inventory", "payment", "order", "order-saga", "order-history"]
+            http = "127.0.0.1:8081"
+            """
+        }
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(exposed(ClusterConfig.developmentSecret)) }
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(exposed("0123456789abcdef0123456789abcde")) }  // 31 bytes
+        #expect(try ClusterConfig.parse(exposed("0123456789abcdef0123456789abcdef")).nodes.count == 1)
+        // On loopback the development secret still starts (with a warning), as the shipped file does.
+        #expect(try ClusterConfig.parse(Self.valid.replacingOccurrences(of: "0123456789abcdef0123", with: ClusterConfig.developmentSecret)).usesDevelopmentSecret)
+    }
+
+    @Test func nodeSecretMakesThirtyTwoRandomBytesThatAnExposedClusterAccepts() throws {
+        let (one, two) = (SecretCommand.make(), SecretCommand.make())
+        #expect(Data(base64Encoded: one)?.count == 32)
+        #expect(one != two)
+        let config = Self.valid.replacingOccurrences(of: "0123456789abcdef0123", with: one)
+            .replacingOccurrences(of: "127.0.0.1:7001", with: "10.0.0.5:7001")
+        #expect(try ClusterConfig.parse(config).secret == one)
+    }
+
     @Test func sharedDemoPaymentMethodsAreOffUnlessConfigured() throws {
         #expect(try ClusterConfig.parse(Self.valid).options.sharedDemoMethods == false)
         #expect(try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_demo_methods = true\n").options.sharedDemoMethods)
