@@ -87,7 +87,12 @@ final class BenchCluster: Sendable {
                 """
         }
         toml += "[postgres.urls]\n" + urls.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"\n" }.joined()
-        toml += "\n[mailbox]\nbatch_size = \(options.batchSize)\n[payment]\nshared_demo_methods = true\n" + extraConfig
+        toml += "\n[mailbox]\nbatch_size = \(options.batchSize)\n[payment]\nshared_demo_methods = true\n"
+        // The load generator registers all its users from one address.
+        let registrations = "max_registrations_per_client = 1000000\n"
+        toml += extraConfig.contains("[gateway]")
+            ? extraConfig.replacingOccurrences(of: "[gateway]\n", with: "[gateway]\n" + registrations)
+            : extraConfig + "\n[gateway]\n" + registrations
         try FileManager.default.createDirectory(atPath: Self.directory, withIntermediateDirectories: true)
         let configPath = Self.directory + "/cluster.conf"
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)

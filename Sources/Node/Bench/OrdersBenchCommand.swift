@@ -37,7 +37,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Print this many of the statements that took the most server time.") var statements = 0
     @Flag(help: "Skip the 5 s commit baseline before the load.") var skipBaseline = false
-    @Option(help: "Extra lines appended to the generated cluster.conf (e.g. \"[admission]\\nmax_in_flight = 4000\").")
+    @Option(help: "Extra lines appended to the generated cluster.conf (e.g. \"[gateway]\\nmax_orders_in_flight = 4000\").")
     var extraConfig: String = ""
 
     func run() async throws {

@@ -8,6 +8,8 @@ extension ClusterConfig {
         var maxBodyBytes = 64 * 1024
         var maxFailedLoginsPerEmail = 5
         var maxFailedLoginsPerClient = 50
+        var maxRegistrationsPerClient = GatewayConfiguration().maxRegistrationsPerClient
+        var trustedProxies: [String] = []
         var maxOrdersInFlight = GatewayConfiguration().maxOrdersInFlight
         var retryAfterSeconds = 1
 
@@ -20,6 +22,8 @@ extension ClusterConfig {
             configuration.maxBodyBytes = self.maxBodyBytes
             configuration.maxFailedLoginsPerEmail = self.maxFailedLoginsPerEmail
             configuration.maxFailedLoginsPerClient = self.maxFailedLoginsPerClient
+            configuration.maxRegistrationsPerClient = self.maxRegistrationsPerClient
+            configuration.trustedProxies = Set(self.trustedProxies)
             configuration.maxOrdersInFlight = self.maxOrdersInFlight
             configuration.retryAfter = .seconds(self.retryAfterSeconds)
             return configuration
@@ -57,6 +61,13 @@ extension ClusterConfig {
         if let value = try table.int("max_body_bytes", in: 1024...16_777_216) { gateway.maxBodyBytes = value }
         if let value = try table.int("max_failed_logins_per_email", in: 1...10_000) { gateway.maxFailedLoginsPerEmail = value }
         if let value = try table.int("max_failed_logins_per_client", in: 1...1_000_000) { gateway.maxFailedLoginsPerClient = value }
+        if let value = try table.int("max_registrations_per_client", in: 1...10_000_000) { gateway.maxRegistrationsPerClient = value }
+        if let value = try table.strings("trusted_proxies") {
+            guard value.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 64 && !$0.contains(",") }) else {
+                throw ConfigError(table.key("trusted_proxies"), "must be a list of IP addresses")
+            }
+            gateway.trustedProxies = value
+        }
         if let value = try table.int("max_orders_in_flight", in: 0...10_000_000) { gateway.maxOrdersInFlight = value }
         if let value = try table.int("retry_after_seconds", in: 1...3600) { gateway.retryAfterSeconds = value }
         try table.finish()

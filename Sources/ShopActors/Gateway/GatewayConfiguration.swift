@@ -16,6 +16,10 @@ public struct GatewayConfiguration: Sendable {
     public var maxFailedLoginsPerEmail = 5
     public var maxFailedLoginsPerClient = 50
     public var loginWindow: Duration = .seconds(300)
+    /// Registrations allowed per client address within `loginWindow`; then 429.
+    public var maxRegistrationsPerClient = 30
+    /// Peers whose `X-Forwarded-For` names the client (a load balancer in front); nobody else's is read.
+    public var trustedProxies: Set<String> = []
     /// Deadline of each read call to a backend service (products, history, sagas).
     public var readTimeout: Duration = .seconds(3)
     /// Orders in flight (accepted, not yet completed or compensated) past which `POST /api/orders` answers 503

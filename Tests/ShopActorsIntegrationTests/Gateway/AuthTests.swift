@@ -121,6 +121,69 @@ import Testing
         }
     }
 
+    @Test func aParallelBurstGetsNoMoreGuessesThanTheLimit() async throws {
+        try await withGateway(configure: { $0.maxFailedLoginsPerEmail = 3 }) { gateway, http in
+            let (_, _, email) = try await gateway.newUser(http)
+            let port = gateway.port
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        let client = try await HTTPTestClient(port: port)
+                        defer { Task { await client.close() } }
+                        return try await client.request(.POST, "/auth/login", json: #"{"email":"\#(email)","password":"wrong-password"}"#).status
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            // Each attempt is counted before bcrypt runs: only three guesses were checked.
+            #expect(statuses.filter { $0 == 401 }.count == 3, "\(statuses)")
+            #expect(statuses.filter { $0 == 429 }.count == 9, "\(statuses)")
+        }
+    }
+
+    @Test func guessesFromAnotherClientCannotLockTheOwnerOut() async throws {
+        try await withGateway(configure: { $0.trustedProxies = ["127.0.0.1"] }) { gateway, http in
+            let (_, _, email) = try await gateway.newUser(http)
+            let attacker = ("X-Forwarded-For", "203.0.113.9")
+            for _ in 0..<5 {
+                #expect(try await http.request(.POST, "/auth/login", headers: [attacker], json: #"{"email":"\#(email)","password":"nope-nope"}"#).status == 401)
+            }
+            #expect(try await http.request(.POST, "/auth/login", headers: [attacker], json: #"{"email":"\#(email)","password":"password"}"#).status == 429)
+            // The owner, elsewhere (behind the same trusted proxy), logs in.
+            let owner = ("X-Forwarded-For", "198.51.100.7, 127.0.0.1")
+            #expect(try await http.request(.POST, "/auth/login", headers: [owner], json: #"{"email":"\#(email)","password":"password"}"#).status == 200)
+        }
+    }
+
+    @Test func forwardedForIsIgnoredUnlessTheSocketPeerIsATrustedProxy() async throws {
+        try await withGateway(configure: { $0.maxFailedLoginsPerClient = 3 }) { gateway, http in
+            // Every request claims another address; none is believed, so all count against 127.0.0.1.
+            for index in 0..<3 {
+                let spoofed = ("X-Forwarded-For", "192.0.2.\(index)")
+                let response = try await http.request(
+                    .POST, "/auth/login", headers: [spoofed], json: #"{"email":"g\#(index)@example.com","password":"password"}"#)
+                #expect(response.status == 401)
+            }
+            let spoofed = ("X-Forwarded-For", "192.0.2.200")
+            let limited = try await http.request(.POST, "/auth/login", headers: [spoofed], json: #"{"email":"g9@example.com","password":"password"}"#)
+            #expect(limited.status == 429)
+        }
+    }
+
+    @Test func registrationsAreRateLimitedPerClient() async throws {
+        try await withGateway(configure: { $0.maxRegistrationsPerClient = 2 }) { gateway, http in
+            for index in 0..<2 {
+                let body = #"{"name":"user1","email":"reg\#(index)-\#(UUID().uuidString.prefix(6))@example.com","password":"password"}"#
+                #expect(try await http.request(.POST, "/auth/register", json: body).status == 200)
+            }
+            let third = try await http.request(.POST, "/auth/register", json: #"{"name":"user1","email":"reg3@example.com","password":"password"}"#)
+            #expect(third.status == 429)
+            #expect(Int(third.header("Retry-After") ?? "") ?? 0 > 0)
+            let stored = try await gateway.shop.query("gateway", "SELECT count(*) AS n FROM users WHERE email = 'reg3@example.com'")
+            #expect(try stored.first!.int("n") == 0)
+        }
+    }
+
     @Test func passwordsAreStoredAsBcryptHashes() async throws {
         try await withSharedGateway { gateway, http in
             let (_, userID, _) = try await gateway.newUser(http)

@@ -1,13 +1,16 @@
 import Foundation
 import Synchronization
 
-/// Counts failed logins per key (an email, a client address) in fixed windows; a key over its limit is
-/// refused (429) until its window ends. Successful logins are not counted, so many users behind one address
-/// can log in; a success clears the email's count.
+/// Counts attempts per key (an email at a client address, a client address, a registering client) in fixed
+/// windows; a key over its limit is refused (429) until its window ends.
+///
+/// An attempt is counted before its password is checked (`begin`), so a parallel burst gets no more guesses
+/// than a sequential one; a successful login gives its attempt back (`succeeded`), so many users behind one
+/// address can log in.
 final class LoginRateLimiter: Sendable {
     private struct Window {
         var start: Date
-        var failures: Int
+        var count: Int
     }
 
     private let windows = Mutex<[String: Window]>([:])
@@ -19,31 +22,38 @@ final class LoginRateLimiter: Sendable {
         self.now = now
     }
 
-    /// Seconds until `key` may try again, or nil if it may try now.
-    func retryAfter(_ key: String, limit: Int) -> Int? {
+    /// Counts one attempt against every key if none is at its limit; otherwise counts nothing and returns the
+    /// seconds until the latest of the full keys frees up.
+    func begin(_ keys: [(key: String, limit: Int)]) -> Int? {
         let now = self.now()
-        return self.windows.withLock { windows in
-            guard let entry = windows[key], now.timeIntervalSince(entry.start) < self.window, entry.failures >= limit
-            else { return nil }
-            return max(1, Int((self.window - now.timeIntervalSince(entry.start)).rounded(.up)))
-        }
-    }
-
-    func recordFailure(_ key: String) {
-        let now = self.now()
-        self.windows.withLock { windows in
+        return self.windows.withLock { windows -> Int? in
             if windows.count > 100_000 {
                 windows = windows.filter { now.timeIntervalSince($0.value.start) < self.window }
             }
-            if let entry = windows[key], now.timeIntervalSince(entry.start) < self.window {
-                windows[key]!.failures = entry.failures + 1
-            } else {
-                windows[key] = Window(start: now, failures: 1)
+            var wait: Int?
+            for (key, limit) in keys {
+                guard let entry = windows[key], now.timeIntervalSince(entry.start) < self.window, entry.count >= limit else {
+                    continue
+                }
+                wait = max(wait ?? 0, max(1, Int((self.window - now.timeIntervalSince(entry.start)).rounded(.up))))
             }
+            if wait != nil { return wait }
+            for (key, _) in keys {
+                if let entry = windows[key], now.timeIntervalSince(entry.start) < self.window {
+                    windows[key]!.count = entry.count + 1
+                } else {
+                    windows[key] = Window(start: now, count: 1)
+                }
+            }
+            return nil
         }
     }
 
-    func reset(_ key: String) {
-        _ = self.windows.withLock { $0.removeValue(forKey: key) }
+    /// The attempt succeeded: `clear` keys start over, `refund` keys get the attempt back.
+    func succeeded(clear: [String], refund: [String]) {
+        self.windows.withLock { windows in
+            for key in clear { windows[key] = nil }
+            for key in refund where windows[key] != nil { windows[key]!.count = max(0, windows[key]!.count - 1) }
+        }
     }
 }

@@ -16,7 +16,7 @@ extension Gateway {
     }
 
     func addAuthRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
-        routes.append((.post, "/auth/register", { request, _ in try await self.register(request) }))
+        routes.append((.post, "/auth/register", { request, context in try await self.register(request, context) }))
         routes.append((.post, "/auth/login", { request, context in try await self.login(request, context) }))
         routes.append((.post, "/auth/logout", self.authenticated { _, _, session in
             try await self.sessions.revoke(session)
@@ -30,12 +30,17 @@ extension Gateway {
         }))
     }
 
-    func register(_ request: Request) async throws -> Response {
+    func register(_ request: Request, _ context: Context) async throws -> Response {
         var request = request
         let body = try await request.decodeJSON(RegisterRequest.self, limit: self.configuration.maxBodyBytes)
         let name = try Credentials.checkName(body.name)
         let email = try Credentials.normalisedEmail(body.email)
         try Credentials.checkPassword(body.password)
+        // Per client: each registration costs a bcrypt hash and a row.
+        let client = self.clientAddress(request, context)
+        if let wait = self.limiter.begin([("register:\(client)", self.configuration.maxRegistrationsPerClient)]) {
+            throw Self.tooMany("Too many registrations from this address; try again in \(wait) s", wait: wait)
+        }
         // Checked before hashing so a taken email costs no bcrypt; the unique index still decides races.
         guard try await !self.users.exists(email: email) else { throw GatewayError(.conflict, "User already exists") }
         let user = User(
@@ -51,27 +56,45 @@ extension Gateway {
         let body = try await request.decodeJSON(LoginRequest.self, limit: self.configuration.maxBodyBytes)
         // A malformed email cannot belong to anyone: the same answer as a wrong password.
         guard let email = try? Credentials.normalisedEmail(body.email) else { throw GatewayError.invalidCredentials }
-        let emailKey = "email:\(email)"
-        let clientKey = "client:\(context.clientAddress)"
-        if let wait = self.limiter.retryAfter(emailKey, limit: self.configuration.maxFailedLoginsPerEmail)
-            ?? self.limiter.retryAfter(clientKey, limit: self.configuration.maxFailedLoginsPerClient)
-        {
-            var error = GatewayError(.tooManyRequests, "Too many failed login attempts; try again in \(wait) s")
-            error.headers[.retryAfter] = "\(wait)"
-            throw error
+        let client = self.clientAddress(request, context)
+        // The email's limit is per client address: guesses from elsewhere cannot lock its owner out. The
+        // attempt is counted before bcrypt runs, so a parallel burst gets no more guesses than the limit.
+        let emailKey = "email:\(email)@\(client)"
+        let clientKey = "client:\(client)"
+        if let wait = self.limiter.begin([
+            (emailKey, self.configuration.maxFailedLoginsPerEmail), (clientKey, self.configuration.maxFailedLoginsPerClient),
+        ]) {
+            throw Self.tooMany("Too many failed login attempts; try again in \(wait) s", wait: wait)
         }
         let user = try await self.users.find(email: email)
         guard try await self.hasher.verify(body.password, hash: user?.passwordHash), let user else {
-            self.limiter.recordFailure(emailKey)
-            self.limiter.recordFailure(clientKey)
             throw GatewayError.invalidCredentials
         }
-        self.limiter.reset(emailKey)
+        self.limiter.succeeded(clear: [emailKey], refund: [clientKey])
         let (token, _) = try await self.sessions.create(
-            userID: user.id, ipAddress: context.clientAddress, userAgent: request.headers[.userAgent] ?? "")
+            userID: user.id, ipAddress: client, userAgent: request.headers[.userAgent] ?? "")
         self.logger.info("user logged in", metadata: ["user_id": "\(user.id)"])
         return JSONResponse.make(
             ["success": true, "message": "Login successful", "user_id": user.id, "session_id": token] as OrderedJSON)
+    }
+}
+
+extension Gateway {
+    static func tooMany(_ message: String, wait: Int) -> GatewayError {
+        var error = GatewayError(.tooManyRequests, message)
+        error.headers[.retryAfter] = "\(wait)"
+        return error
+    }
+
+    /// The client's address: the socket's peer, or, when that peer is a configured trusted proxy, the
+    /// nearest address in `X-Forwarded-For` that is not one of them (anyone else can write that header).
+    func clientAddress(_ request: Request, _ context: Context) -> String {
+        let trusted = self.configuration.trustedProxies
+        guard trusted.contains(context.clientAddress), let header = request.headers[HTTPField.Name("X-Forwarded-For")!] else {
+            return context.clientAddress
+        }
+        let hops = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return hops.last(where: { !trusted.contains($0) }).map { String($0.prefix(64)) } ?? context.clientAddress
     }
 }
 
