@@ -13,6 +13,7 @@ enum NodeFactory {
             settings.port = node.port
             settings.peers = config.nodes.filter { $0.name != node.name }.map(\.address)
             settings.logger = logger
+            config.transport.apply(to: &settings)
             return ClusterSystem(settings: settings)
         }
     }

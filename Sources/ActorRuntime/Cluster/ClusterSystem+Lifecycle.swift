@@ -132,10 +132,19 @@ extension ClusterSystem {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Strangers get a bounded number of handshakes in progress, and nothing more.
+                    let pending = self.pendingHandshakes.add(1, ordering: .relaxed).newValue
+                    guard pending <= self.settings.maxPendingHandshakes else {
+                        self.pendingHandshakes.subtract(1, ordering: .relaxed)
+                        self.log.warning(
+                            "refusing connection from \(channel.remoteAddress.map { "\($0)" } ?? "?"): \(pending - 1) handshakes already in progress (max_pending_handshakes)")
+                        throw RuntimeError(.handshakeFailed, "too many handshakes in progress")
+                    }
                     let handler = ConnectionHandler(
                         system: self,
                         handshake: self.handshakeConfiguration,
-                        logger: self.log
+                        logger: self.log,
+                        onHandshakeEnded: { self.pendingHandshakes.subtract(1, ordering: .relaxed) }
                     )
                     try self.addCodecHandlers(to: channel, then: handler)
                 }
@@ -151,8 +160,9 @@ extension ClusterSystem {
         self.openChannels.withLock { $0[key] = channel }
         channel.closeFuture.whenComplete { _ in self.openChannels.withLock { $0[key] = nil } }
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ByteToMessageHandler(FrameDecoder(limits: self.settings.limits, stats: self.transportStats)))
-        try sync.addHandler(MessageToByteHandler(FrameEncoder(limits: self.settings.limits, stats: self.transportStats)))
+        let trust = handler.trust
+        try sync.addHandler(ByteToMessageHandler(FrameDecoder(limits: self.settings.limits, stats: self.transportStats, trust: trust)))
+        try sync.addHandler(MessageToByteHandler(FrameEncoder(limits: self.settings.limits, stats: self.transportStats, trust: trust)))
         try sync.addHandler(handler)
     }
 

@@ -73,6 +73,11 @@ extension ClusterSystem {
         public var connectTimeout: Duration = .seconds(2)
         /// Time allowed for a handshake to complete. Defaults to 5 s.
         public var handshakeTimeout: Duration = .seconds(5)
+        /// Accepted connections still in their handshake at once; more are closed on arrival. Defaults to 64.
+        public var maxPendingHandshakes = 64
+        /// Bytes of frames queued for one peer that is not reading; past it, new calls to it fail at once
+        /// and replies are dropped (their callers time out). Defaults to 64 MiB.
+        public var maxOutboundBytes = 64 << 20
         /// How long shutdown waits for in-flight inbound calls to finish. Defaults to 10 s.
         public var shutdownGracePeriod: Duration = .seconds(10)
         /// Whether clients (`node status`) may connect. Defaults to `true`.

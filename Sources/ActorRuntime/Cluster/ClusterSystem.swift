@@ -38,6 +38,8 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
     private let nextActorNumber = Atomic<UInt64>(0)
 
     let inFlightCalls = Atomic<Int>(0)
+    /// Accepted connections that have not completed their handshake (capped by `maxPendingHandshakes`).
+    let pendingHandshakes = Atomic<Int>(0)
     /// Every open connection, including those still in their handshake, so that shutdown closes them all.
     let openChannels = Mutex<[ObjectIdentifier: any Channel]>([:])
     let controlCommands: AsyncStream<ControlCommand>

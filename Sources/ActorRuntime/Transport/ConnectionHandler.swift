@@ -23,14 +23,24 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var established: EventLoopPromise<PeerConnection>?
     private var handshakeTimer: Scheduled<Void>?
     private var log: Logger
+    /// Shared with this channel's frame codecs: set once the peer is proven.
+    let trust = ConnectionTrust()
+    /// Called once when the handshake ends, however it ends (the accepting side's pending count).
+    private var onHandshakeEnded: (() -> Void)?
 
     /// Accepting side.
-    init(system: ClusterSystem, handshake: Handshake.Configuration, logger: Logger) {
+    init(system: ClusterSystem, handshake: Handshake.Configuration, logger: Logger, onHandshakeEnded: (() -> Void)? = nil) {
         self.system = system
         self.mode = .handshaking(Handshake.acceptor(handshake))
         self.helloToSend = nil
         self.established = nil
         self.log = logger
+        self.onHandshakeEnded = onHandshakeEnded
+    }
+
+    private func handshakeEnded() {
+        self.onHandshakeEnded?()
+        self.onHandshakeEnded = nil
     }
 
     /// Dialing side.
@@ -86,9 +96,11 @@ final class ConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(Self.wrapOutboundOut([frame]), promise: nil)
         case .establish(let frame, let peer):
             self.handshakeTimer?.cancel()
+            self.handshakeEnded()
             if let frame { context.writeAndFlush(Self.wrapOutboundOut([frame]), promise: nil) }
+            self.trust.established = true
             self.log[metadataKey: "peer"] = "\(peer.node)"
-            let connection = PeerConnection(channel: context.channel, peer: peer)
+            let connection = PeerConnection(channel: context.channel, peer: peer, maxOutboundBytes: self.system.settings.maxOutboundBytes)
             connection.startDeadlineSweep()
             self.mode = .established(connection)
             self.log.debug("connection established", metadata: ["incarnation": "\(peer.incarnation)"])
@@ -96,6 +108,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.settle(.success(connection))
         case .reject(let reject):
             self.log.warning("refusing connection: \(reject)")
+            self.handshakeEnded()
             self.mode = .closed
             self.settle(.failure(RuntimeError(.handshakeFailed, "refused the peer: \(reject)")))
             let channel = context.channel
@@ -104,6 +117,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         case .rejected(let reject):
             self.log.warning("peer refused the connection: \(reject)")
+            self.handshakeEnded()
             self.mode = .closed
             self.settle(.failure(RuntimeError(.handshakeFailed, "the peer refused us: \(reject)")))
             context.close(promise: nil)
@@ -144,6 +158,12 @@ final class ConnectionHandler: ChannelInboundHandler {
         promise.completeWith(result)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Frames held while the peer was not reading go out once the socket takes bytes again.
+        if context.channel.isWritable, case .established(let connection) = self.mode { connection.drainIfWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch error {
         case let error as WireError:
@@ -158,6 +178,7 @@ final class ConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         self.handshakeTimer?.cancel()
+        self.handshakeEnded()
         switch self.mode {
         case .established(let connection):
             self.system.connectionClosed(connection)

@@ -32,6 +32,8 @@ final class PeerConnection: Sendable {
         /// A lower bound of the pending deadlines: the sweep skips its scan until then.
         var earliestDeadline = UInt64.max
         var outbound: [Wire.Frame] = []
+        /// Body bytes in `outbound`.
+        var outboundBytes = 0
         var flushScheduled = false
         /// Once set, new calls fail with it at once and nothing more is written.
         var closedError: RuntimeError?
@@ -41,7 +43,11 @@ final class PeerConnection: Sendable {
     /// per call.
     static let deadlineSweepInterval = TimeAmount.milliseconds(5)
 
-    init(channel: any Channel, peer: Handshake.PeerIdentity) {
+    /// Most body bytes queued for a peer that does not read.
+    let maxOutboundBytes: Int
+
+    init(channel: any Channel, peer: Handshake.PeerIdentity, maxOutboundBytes: Int = 64 << 20) {
+        self.maxOutboundBytes = maxOutboundBytes
         self.channel = channel
         self.peer = peer
         self.executor = EventLoopTaskExecutor(channel.eventLoop)
@@ -83,28 +89,49 @@ final class PeerConnection: Sendable {
     // MARK: Outbound
 
     /// Queues a frame; the first frame queued in a tick schedules one flush for all of them.
-    func send(_ frame: Wire.Frame) {
-        let scheduleFlush = self.state.withLock { state -> Bool in
-            guard state.closedError == nil else { return false }
+    ///
+    /// - Returns: false when the frame was not queued: the connection is closed, or the peer has stopped
+    ///   reading and `maxOutboundBytes` are already waiting for it.
+    @discardableResult
+    func send(_ frame: Wire.Frame) -> Bool {
+        let (queued, scheduleFlush) = self.state.withLock { state -> (Bool, Bool) in
+            guard state.closedError == nil else { return (false, false) }
+            guard state.outboundBytes + frame.body.readableBytes <= self.maxOutboundBytes || state.outbound.isEmpty else {
+                return (false, false)
+            }
             state.outbound.append(frame)
-            guard !state.flushScheduled else { return false }
+            state.outboundBytes += frame.body.readableBytes
+            guard !state.flushScheduled else { return (true, false) }
             state.flushScheduled = true
-            return true
+            return (true, true)
         }
         if scheduleFlush {
             self.channel.eventLoop.execute { self.drain() }
         }
+        return queued
     }
 
+    /// Writes what is queued, unless the socket is full: then it waits for `drainIfWritable` (the channel's
+    /// writability change), so the queue, not NIO's buffers, holds the backlog, and its cap applies.
     private func drain() {
+        guard self.channel.isWritable else {
+            self.state.withLock { $0.flushScheduled = false }
+            return
+        }
         let frames = self.state.withLock { state -> [Wire.Frame] in
             state.flushScheduled = false
+            state.outboundBytes = 0
             defer { state.outbound = [] }
             return state.outbound
         }
         guard !frames.isEmpty else { return }
         // One batch: serialised into one buffer and one write by FrameEncoder.
         self.channel.writeAndFlush(frames, promise: nil)
+    }
+
+    /// On the event loop, when the channel became writable again.
+    func drainIfWritable() {
+        self.drain()
     }
 
     // MARK: Calls
@@ -133,7 +160,10 @@ final class PeerConnection: Sendable {
                     continuation.resume(throwing: refused)
                     return
                 }
-                self.send(.call(call))
+                if !self.send(.call(call)) {
+                    self.resolve(callID, with: .failure(RuntimeError.peerUnreachable(
+                        self.peer.node, "\(self.maxOutboundBytes) bytes are already waiting for it to read")))
+                }
             }
         } onCancel: {
             self.resolve(callID, with: .failure(CancellationError()))

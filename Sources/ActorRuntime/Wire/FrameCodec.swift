@@ -1,17 +1,26 @@
 import NIOCore
 
+/// Whether a connection's peer has completed the handshake: set by `ConnectionHandler`, read by the frame
+/// codecs of the same channel (all on its event loop). Until then frames are small and never compressed.
+final class ConnectionTrust {
+    var established = false
+}
+
 /// Turns inbound bytes into `Wire.Frame`s. Any violation is thrown, which closes the connection.
 final class FrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = Wire.Frame
-    private let parser: Wire.FrameParser
+    private var parser: Wire.FrameParser
     private let stats: TransportStats
+    private let trust: ConnectionTrust
 
-    init(limits: Wire.Limits, stats: TransportStats) {
-        self.parser = Wire.FrameParser(limits: limits)
+    init(limits: Wire.Limits, stats: TransportStats, trust: ConnectionTrust) {
+        self.parser = Wire.FrameParser(limits: limits, trusted: false)
         self.stats = stats
+        self.trust = trust
     }
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        self.parser.trusted = self.trust.established
         let before = buffer.readableBytes
         guard let frame = try self.parser.next(from: &buffer) else { return .needMoreData }
         self.stats.received(bytes: before - buffer.readableBytes)
@@ -27,18 +36,21 @@ final class FrameDecoder: ByteToMessageDecoder {
 }
 
 /// Serialises outbound batches of `Wire.Frame`s into one buffer each (one `write` per batch), deflating large
-/// bodies.
+/// bodies once the peer is proven.
 final class FrameEncoder: MessageToByteEncoder {
     typealias OutboundIn = [Wire.Frame]
-    private let serializer: Wire.FrameSerializer
+    private var serializer: Wire.FrameSerializer
     private let stats: TransportStats
+    private let trust: ConnectionTrust
 
-    init(limits: Wire.Limits, stats: TransportStats) {
-        self.serializer = Wire.FrameSerializer(limits: limits)
+    init(limits: Wire.Limits, stats: TransportStats, trust: ConnectionTrust) {
+        self.serializer = Wire.FrameSerializer(limits: limits, trusted: false)
         self.stats = stats
+        self.trust = trust
     }
 
     func encode(data: [Wire.Frame], out: inout ByteBuffer) throws {
+        self.serializer.trusted = self.trust.established
         for frame in data {
             let before = out.writerIndex
             let deflated = self.serializer.write(frame, into: &out)

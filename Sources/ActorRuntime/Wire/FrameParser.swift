@@ -7,9 +7,13 @@ extension Wire {
     public struct FrameParser {
         public let limits: Limits
         private let inflater = ZlibInflater()
+        /// Whether the peer has completed the handshake; until then frames are capped at
+        /// `maxHandshakeFrameLength` and may not be compressed.
+        public var trusted: Bool
 
-        public init(limits: Limits = Limits()) {
+        public init(limits: Limits = Limits(), trusted: Bool = true) {
             self.limits = limits
+            self.trusted = trusted
         }
 
         /// Reads the next complete frame from `buffer`.
@@ -23,6 +27,10 @@ extension Wire {
             }
             guard Int(length) <= self.limits.maxFrameLength else {
                 throw WireError(.frameTooLarge, "frame length \(length) exceeds \(self.limits.maxFrameLength)")
+            }
+            guard self.trusted || Int(length) <= self.limits.maxHandshakeFrameLength else {
+                throw WireError(
+                    .beforeHandshake, "frame length \(length) exceeds \(self.limits.maxHandshakeFrameLength) before the handshake")
             }
             guard buffer.readableBytes >= 4 + Int(length) else { return nil }
 
@@ -38,6 +46,7 @@ extension Wire {
                 throw WireError(.unknownKind, "unknown frame kind \(kind.rawValue)")
             }
             if flags.contains(.deflated) {
+                guard self.trusted else { throw WireError(.beforeHandshake, "compressed frame before the handshake") }
                 body = try self.inflater.inflate(
                     body,
                     limit: self.limits.maxInflatedLength,
@@ -52,9 +61,12 @@ extension Wire {
     public struct FrameSerializer {
         public let limits: Limits
         private let deflater = ZlibDeflater()
+        /// Nothing is compressed until the peer has completed the handshake.
+        public var trusted: Bool
 
-        public init(limits: Limits = Limits()) {
+        public init(limits: Limits = Limits(), trusted: Bool = true) {
             self.limits = limits
+            self.trusted = trusted
         }
 
         /// Appends `frame` to `out`.
@@ -68,7 +80,7 @@ extension Wire {
             out.writeInteger(UInt8(0))
             out.writeInteger(frame.kind.rawValue)
             var deflated = false
-            if frame.body.readableBytes >= self.limits.compressionThreshold {
+            if self.trusted, frame.body.readableBytes >= self.limits.compressionThreshold {
                 deflated = self.deflater.deflate(frame.body, into: &out)
             }
             if deflated {

@@ -77,6 +77,9 @@ extension Wire {
         /// Bodies of at least this many bytes are deflated, and sent so only if that makes them smaller.
         /// Defaults to 1 KiB.
         public var compressionThreshold: Int = 1024
+        /// Largest frame accepted before the handshake completes (a hello is under 300 bytes). Defaults to
+        /// 4 KiB; compressed frames are refused then too.
+        public var maxHandshakeFrameLength: Int = 4096
 
         public init() {}
     }

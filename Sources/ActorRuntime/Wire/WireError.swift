@@ -2,7 +2,7 @@
 public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String { case frameTooShort, frameTooLarge, unknownFlags, unknownKind, inflateFailed,
-            inflatedTooLarge, malformedBody }
+            inflatedTooLarge, malformedBody, beforeHandshake }
         private let base: Base
         public static let frameTooShort = Code(base: .frameTooShort)
         public static let frameTooLarge = Code(base: .frameTooLarge)
@@ -11,6 +11,8 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let inflateFailed = Code(base: .inflateFailed)
         public static let inflatedTooLarge = Code(base: .inflatedTooLarge)
         public static let malformedBody = Code(base: .malformedBody)
+        /// Something only a proven peer may send (a large or compressed frame) arrived before the handshake.
+        public static let beforeHandshake = Code(base: .beforeHandshake)
         public var description: String { self.base.rawValue }
     }
 

@@ -5,20 +5,28 @@ import NIOCore
 final class ZlibDeflater {
     private var stream = z_stream()
     private let level: Int32
+    /// zlib's state (about 256 KiB for deflate) is allocated on first use, not per socket up front.
+    private var started = false
 
     init(level: Int32 = 1) {
-        self.level = level
         // Level 1 (Z_BEST_SPEED): the wire values latency over the last few percent of ratio.
-        let rc = czlib_deflateInit(&self.stream, level)
-        precondition(rc == Z_OK, "zlib deflateInit failed: \(rc)")
+        self.level = level
     }
 
-    deinit { deflateEnd(&self.stream) }
+    deinit { if self.started { deflateEnd(&self.stream) } }
+
+    private func start() {
+        guard !self.started else { return }
+        let rc = czlib_deflateInit(&self.stream, self.level)
+        precondition(rc == Z_OK, "zlib deflateInit failed: \(rc)")
+        self.started = true
+    }
 
     /// Appends the deflated form of `input` to `output` when that is smaller than `input`.
     ///
     /// - Returns: `true` if `output` now holds the deflated bytes, `false` (with `output` unchanged) otherwise.
     func deflate(_ input: ByteBuffer, into output: inout ByteBuffer) -> Bool {
+        self.start()
         deflateReset(&self.stream)
         let bound = Int(deflateBound(&self.stream, UInt(input.readableBytes)))
         let start = output.writerIndex
@@ -47,19 +55,26 @@ final class ZlibDeflater {
 /// A reusable zlib inflate stream that refuses to produce more than a fixed number of bytes.
 final class ZlibInflater {
     private var stream = z_stream()
+    /// Allocated on first use (a stranger who never gets past the handshake never costs one).
+    private var started = false
 
-    init() {
+    init() {}
+
+    deinit { if self.started { inflateEnd(&self.stream) } }
+
+    private func start() {
+        guard !self.started else { return }
         let rc = czlib_inflateInit(&self.stream)
         precondition(rc == Z_OK, "zlib inflateInit failed: \(rc)")
+        self.started = true
     }
-
-    deinit { inflateEnd(&self.stream) }
 
     /// Inflates a complete zlib stream.
     ///
     /// - Throws: `WireError` with `.inflatedTooLarge` once the output would pass `limit` (a compression bomb
     ///   stops there, without allocating the rest), or `.inflateFailed` for corrupt or truncated input.
     func inflate(_ input: ByteBuffer, limit: Int, allocator: ByteBufferAllocator) throws -> ByteBuffer {
+        self.start()
         inflateReset(&self.stream)
         defer {
             self.stream.next_in = nil

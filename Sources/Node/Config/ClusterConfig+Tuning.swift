@@ -1,3 +1,4 @@
+import ActorRuntime
 import ShopActors
 
 extension ClusterConfig {
@@ -28,6 +29,29 @@ extension ClusterConfig {
             configuration.retryAfter = .seconds(self.retryAfterSeconds)
             return configuration
         }
+    }
+
+    /// `[transport]`: what a connection may cost before and after its handshake.
+    struct Transport: Equatable {
+        var maxPendingHandshakes = 64
+        var handshakeFrameBytes = 4096
+        var maxOutboundMiB = 64
+
+        func apply(to settings: inout ClusterSystem.Settings) {
+            settings.maxPendingHandshakes = self.maxPendingHandshakes
+            settings.limits.maxHandshakeFrameLength = self.handshakeFrameBytes
+            settings.maxOutboundBytes = self.maxOutboundMiB << 20
+        }
+    }
+
+    static func transport(_ root: inout TOMLReader) throws -> Transport {
+        var transport = Transport()
+        guard var table = try root.table("transport") else { return transport }
+        if let value = try table.int("max_pending_handshakes", in: 1...100_000) { transport.maxPendingHandshakes = value }
+        if let value = try table.int("handshake_frame_bytes", in: 512...65_536) { transport.handshakeFrameBytes = value }
+        if let value = try table.int("max_outbound_mib", in: 1...4096) { transport.maxOutboundMiB = value }
+        try table.finish()
+        return transport
     }
 
     /// `[mailbox]`, `[saga]` and `[payment]`.

@@ -45,6 +45,7 @@ struct ClusterConfig: Equatable {
     var postgres = Postgres()
     var options = ServiceOptions()
     var gateway = Gateway()
+    var transport = Transport()
 
     var usesDevelopmentSecret: Bool { self.secret == Self.developmentSecret }
 
@@ -96,12 +97,14 @@ struct ClusterConfig: Equatable {
         let postgres = try Self.postgres(&root)
         let options = try Self.options(&root)
         let gateway = try Self.gateway(&root)
+        let transport = try Self.transport(&root)
         try root.finish()
         guard !nodes.isEmpty else { throw ConfigError("nodes", "at least one node is required") }
 
         try Self.checkPlacement(nodes)
         try Self.checkSecret(secret, nodes: nodes)
-        return ClusterConfig(cluster: cluster, secret: secret, nodes: nodes, postgres: postgres, options: options, gateway: gateway)
+        return ClusterConfig(
+            cluster: cluster, secret: secret, nodes: nodes, postgres: postgres, options: options, gateway: gateway, transport: transport)
     }
 
     private static func postgres(_ root: inout TOMLReader) throws -> Postgres {

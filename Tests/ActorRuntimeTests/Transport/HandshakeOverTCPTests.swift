@@ -2,6 +2,7 @@ import Crypto
 import Distributed
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 
 @testable import ActorRuntime
@@ -148,6 +149,45 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
         await #expect(throws: RuntimeError.self) { try await remote.bump() }
         #expect(await probe.whenLocal { $0.calls } == 0)
         await rogue.shutdown()
+        await b.shutdown()
+    }
+}
+
+@Suite struct PendingHandshakeLimitTests {
+    /// An idle TCP connection to `address`.
+    func connect(_ address: NodeAddress) async throws -> any Channel {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: address.host, port: address.port).get()
+    }
+
+    @Test func strangersGetABoundedNumberOfHandshakesAndMembersStillJoin() async throws {
+        var settings = TestCluster.settings("b")
+        settings.maxPendingHandshakes = 2
+        settings.handshakeTimeout = .seconds(30)
+        let b = ClusterSystem(settings: settings)
+        try await b.start()
+        let address = b.boundAddress!
+        let idle = [try await self.connect(address), try await self.connect(address)]
+        let deadline = ContinuousClock.now + .seconds(5)
+        while b.pendingHandshakes.load(ordering: .relaxed) < 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(b.pendingHandshakes.load(ordering: .relaxed) == 2)
+        // A third stranger is closed at once (not after the 30 s handshake timeout).
+        let third = try await self.connect(address)
+        let closedBy = ContinuousClock.now + .seconds(3)
+        while third.isActive, ContinuousClock.now < closedBy { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(!third.isActive)
+        #expect(idle.allSatisfy { $0.isActive })
+        for channel in idle { try await channel.close() }
+        // Once they are gone, a member joins as usual.
+        let a = ClusterSystem(settings: TestCluster.settings("a"))
+        try await a.start()
+        a.addPeer(address)
+        b.addPeer(a.boundAddress!)
+        try await a.waitForMembers(["b"], timeout: .seconds(10))
+        #expect(b.pendingHandshakes.load(ordering: .relaxed) == 0)
+        await a.shutdown()
         await b.shutdown()
     }
 }

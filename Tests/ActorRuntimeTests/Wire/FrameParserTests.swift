@@ -41,8 +41,27 @@ import Testing
         // NIO's verifier feeds the input whole, byte by byte and in every split, and checks the output.
         try ByteToMessageDecoderVerifier.verifyDecoder(
             inputOutputPairs: pairs,
-            decoderFactory: { FrameDecoder(limits: Wire.Limits(), stats: TransportStats()) }
+            decoderFactory: {
+                let trust = ConnectionTrust()
+                trust.established = true  // after the handshake: large and deflated frames are fine
+                return FrameDecoder(limits: Wire.Limits(), stats: TransportStats(), trust: trust)
+            }
         )
+    }
+
+    @Test func beforeTheHandshakeFramesAreSmallAndNeverCompressed() throws {
+        var big = ByteBuffer()
+        Wire.FrameSerializer().write(Wire.Frame(kind: .hello, body: ByteBuffer(repeating: 1, count: 5000)), into: &big)
+        #expect(throws: WireError.self) { _ = try Wire.FrameParser(trusted: false).next(from: &big) }
+        // 3000 repetitive bytes deflate to a small frame: still refused before trust, accepted after.
+        var deflated = ByteBuffer()
+        #expect(Wire.FrameSerializer().write(Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 7, count: 3000)), into: &deflated))
+        var copy = deflated
+        #expect(throws: WireError.self) { _ = try Wire.FrameParser(trusted: false).next(from: &copy) }
+        #expect(try Wire.FrameParser(trusted: true).next(from: &deflated)?.body.readableBytes == 3000)
+        // And nothing is compressed for a peer that is not yet trusted.
+        var plain = ByteBuffer()
+        #expect(!Wire.FrameSerializer(trusted: false).write(Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 7, count: 3000)), into: &plain))
     }
 
     @Test func rejectsLengthOverTheCapBeforeBuffering() throws {

@@ -1,3 +1,4 @@
+import ActorRuntime
 import Foundation
 import ShopActors
 import Testing
@@ -31,6 +32,15 @@ import Testing
         expected.sharedDemoMethods = true
         #expect(config.options == expected)
         #expect(config.gateway == ClusterConfig.Gateway())
+        #expect(config.transport == ClusterConfig.Transport())
+    }
+
+    @Test func readsTransportLimits() throws {
+        let config = try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 8\nhandshake_frame_bytes = 1024\nmax_outbound_mib = 16\n")
+        var settings = ClusterSystem.Settings(node: "a", secret: "0123456789abcdef0123")
+        config.transport.apply(to: &settings)
+        #expect(settings.maxPendingHandshakes == 8 && settings.limits.maxHandshakeFrameLength == 1024 && settings.maxOutboundBytes == 16 << 20)
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 0\n") }
     }
 
     @Test func beyondLoopbackTheDevelopmentSecretAndShortSecretsAreRefused() throws {
