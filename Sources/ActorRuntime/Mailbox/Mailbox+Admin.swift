@@ -12,6 +12,31 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     public var createdAt: Date
 }
 
+/// What `replay` did: how many dead letters went back in the queue, and which were refused and why.
+public struct ReplayReport: Codable, Sendable, Equatable {
+    public struct Refusal: Codable, Sendable, Equatable {
+        public var outboxID: Int64
+        public var messageID: String
+        public var type: String
+        public var reason: String
+
+        public init(outboxID: Int64, messageID: String, type: String, reason: String) {
+            self.outboxID = outboxID
+            self.messageID = messageID
+            self.type = type
+            self.reason = reason
+        }
+    }
+
+    public var replayed: Int
+    public var refused: [Refusal]
+
+    public init(replayed: Int, refused: [Refusal]) {
+        self.replayed = replayed
+        self.refused = refused
+    }
+}
+
 /// Queue depths of one service's mailbox, for `node status`.
 public struct MailboxStats: Codable, Sendable, Equatable {
     public var service: String
@@ -50,18 +75,43 @@ extension Mailbox {
     ///
     /// - Returns: how many were replayed.
     @discardableResult
-    public func replay(ids: [Int64]? = nil) async throws -> Int {
+    public func replay(ids: [Int64]? = nil) async throws -> ReplayReport {
         let list = ids.map { "{\($0.map(String.init).joined(separator: ","))}" }
-        let rows = try await self.client.query(
-            """
-            UPDATE outbox SET status = 0, attempts = 0, not_before = NULL
-            WHERE status = 2 AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
-            RETURNING destination
-            """,
-            [list]
-        )
-        self.wake(Set(try rows.rows.map { try $0.string("destination") }))
-        return rows.count
+        let handler = self.handler
+        let (report, destinations) = try await self.client.transaction { connection -> (ReplayReport, Set<String>) in
+            let candidates = try connection.query(
+                """
+                SELECT id, message_id, message_type, saga_id, destination FROM outbox
+                WHERE status = 2 AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[])) ORDER BY id FOR UPDATE
+                """,
+                [list]
+            ).rows.map { row in
+                ReplayCandidate(
+                    outboxID: Int64(try row.int("id")), messageID: try row.string("message_id"), type: try row.string("message_type"),
+                    sagaID: try row.optionalString("saga_id"), destination: try row.string("destination"))
+            }
+            // The sending service decides what may go again (a finished saga's commands may not).
+            let refusals = try handler.refuseReplay(candidates, connection: connection)
+            let allowed = candidates.filter { refusals[$0.outboxID] == nil }
+            if !allowed.isEmpty {
+                try connection.query(
+                    "UPDATE outbox SET status = 0, attempts = 0, not_before = NULL WHERE status = 2 AND id = ANY($1::bigint[])",
+                    [PostgresIntArray(allowed.map { Int($0.outboxID) })])
+            }
+            let refused = candidates.compactMap { candidate in
+                refusals[candidate.outboxID].map {
+                    ReplayReport.Refusal(outboxID: candidate.outboxID, messageID: candidate.messageID, type: candidate.type, reason: $0)
+                }
+            }
+            return (ReplayReport(replayed: allowed.count, refused: refused), Set(allowed.map(\.destination)))
+        }
+        for refusal in report.refused {
+            self.log.warning("dead letter not replayed", metadata: [
+                "outbox_id": "\(refusal.outboxID)", "message_type": "\(refusal.type)", "reason": "\(refusal.reason)",
+            ])
+        }
+        self.wake(destinations)
+        return report
     }
 
     /// Deletes inbox ids older than `cutoff` (default: the database's now − retention). Delivered outbox rows

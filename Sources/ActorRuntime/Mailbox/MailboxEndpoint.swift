@@ -42,9 +42,10 @@ public distributed actor MailboxEndpoint {
         return try await self.mailbox.deadLetters(limit: limit)
     }
 
-    /// Puts dead letters back in the queue (all of them when `ids` is nil); how many. For operators
-    /// (`node deadletters replay`, a client connection that proved the cluster secret).
-    public distributed func replay(ids: [Int64]?) async throws -> Int {
+    /// Puts dead letters back in the queue (all of them when `ids` is nil), except those the service refuses
+    /// (with the reason). For operators (`node deadletters replay`, a client connection that proved the
+    /// cluster secret).
+    public distributed func replay(ids: [Int64]?) async throws -> ReplayReport {
         try ClusterSystem.allow([.member, .client], "replay")
         return try await self.mailbox.replay(ids: ids)
     }

@@ -139,6 +139,21 @@ public protocol MailboxHandler: Sendable {
     /// Applies one message inside `turn`'s transaction.
     @available(*, noasync)
     func handle(_ message: MailboxMessage, in turn: inout Turn) throws
+
+    /// Which of `candidates` (dead letters this service sent, which an operator asked to replay) must not be
+    /// sent again, and why; for example a command whose saga has finished, whose effect nobody wants any
+    /// more. Runs in the replay's transaction, on this service's database. The default refuses none.
+    @available(*, noasync)
+    func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String]
+}
+
+/// A dead letter an operator asked to replay.
+public struct ReplayCandidate: Sendable, Equatable {
+    public var outboxID: Int64
+    public var messageID: String
+    public var type: String
+    public var sagaID: String?
+    public var destination: String
 }
 
 extension MailboxHandler {
@@ -150,5 +165,10 @@ extension MailboxHandler {
     @available(*, noasync)
     public func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
         try self.handle(batch: [message], in: &turn)
+    }
+
+    @available(*, noasync)
+    public func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String] {
+        [:]
     }
 }

@@ -75,9 +75,12 @@ struct DeadLettersCommand: AsyncParsableCommand {
             let config = try RunCommand.loadOrExit(self.options.config)
             let client = try await ClusterClient.connect(config, logLevel: self.options.logLevel)
             do {
-                let count = try await client.mailbox(of: self.service).replay(ids: self.all ? nil : self.ids)
+                let report = try await client.mailbox(of: self.service).replay(ids: self.all ? nil : self.ids)
                 await client.close()
-                print("replayed \(count) dead letter\(count == 1 ? "" : "s") of \(self.service)")
+                print("replayed \(report.replayed) dead letter\(report.replayed == 1 ? "" : "s") of \(self.service)")
+                for refusal in report.refused {
+                    print("refused #\(refusal.outboxID) \(refusal.type): \(refusal.reason)")
+                }
             } catch {
                 await client.close()
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
