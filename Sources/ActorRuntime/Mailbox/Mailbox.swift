@@ -107,7 +107,7 @@ public final class Mailbox: Service, Sendable {
 
     /// Creates the mailbox tables if needed.
     public func migrate() async throws {
-        try await MigrationRunner.apply(MailboxSchema.migrations, namespace: "mailbox", client: self.client, logger: self.log)
+        try await MailboxSchema.migrate(service: self.service, client: self.client, logger: self.log)
     }
 
     /// Registers the endpoint, starts a relay for every destination with pending rows, and runs relays and
@@ -304,17 +304,19 @@ public final class Mailbox: Service, Sendable {
 
     /// Records the batch's ids in the inbox with one statement; the messages seen for the first time, in order.
     @available(*, noasync)
-    private static func recordInInbox(_ messages: [MailboxMessage], connection: PostgresConnection) throws -> [MailboxMessage] {
+    private static func recordInInbox(
+        _ messages: [MailboxMessage], service: String, connection: PostgresConnection
+    ) throws -> [MailboxMessage] {
         let fresh = Set(
             try connection.query(
                 """
-                INSERT INTO inbox (message_id, source, message_type)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING
+                INSERT INTO inbox (receiver, message_id, source, message_type)
+                SELECT $4, * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING
                 RETURNING message_id
                 """,
                 [
                     PostgresArray(messages.map(\.id)), PostgresArray(messages.map(\.source)),
-                    PostgresArray(messages.map(\.type)),
+                    PostgresArray(messages.map(\.type)), service,
                 ]
             ).rows.map { try $0.string("message_id") })
         // A message id twice in one batch (a sender's duplicate) is handled once.
@@ -331,7 +333,7 @@ public final class Mailbox: Service, Sendable {
         service: String,
         routes: MessageRoutes
     ) throws -> Outcome {
-        let fresh = try Self.recordInInbox(messages, connection: connection)
+        let fresh = try Self.recordInInbox(messages, service: service, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         if !fresh.isEmpty {
             do {
@@ -356,12 +358,13 @@ public final class Mailbox: Service, Sendable {
         service: String,
         routes: MessageRoutes
     ) throws -> Outcome {
-        let fresh = try Self.recordInInbox(messages, connection: connection)
+        let fresh = try Self.recordInInbox(messages, service: service, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         var failed: [DeliveryReport.Failure] = []
         try Self.apply(fresh[...], handler: handler, turn: &turn, failed: &failed)
         if !failed.isEmpty {
-            try connection.query("DELETE FROM inbox WHERE message_id = ANY($1::text[])", [PostgresArray(failed.map(\.messageID))])
+            try connection.query(
+                "DELETE FROM inbox WHERE receiver = $2 AND message_id = ANY($1::text[])", [PostgresArray(failed.map(\.messageID)), service])
         }
         return Outcome(fresh: Set(fresh.map(\.id)), failed: failed, after: AfterCommit(turn))
     }

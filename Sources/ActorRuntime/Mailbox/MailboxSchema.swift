@@ -1,3 +1,5 @@
+import Logging
+
 /// The mailbox's tables, created in every service database (namespace `mailbox` in `schema_migrations`).
 ///
 /// `outbox.status`: 0 pending, 2 dead letter (1, delivered, was used before acknowledged rows were deleted).
@@ -64,7 +66,26 @@ public enum MailboxSchema {
                 CREATE INDEX inbox_received ON inbox USING brin (received_at);
                 """
         ),
+        Migration(
+            version: 4,
+            name: "inbox_per_receiver",
+            // An event goes to every subscriber with one id: the inbox key is (receiving service, id), so two
+            // services on one database could not swallow each other's copies. Rows written before belong to
+            // the service that owns the database; `MailboxSchema.migrate` fills them in.
+            sql: """
+                ALTER TABLE inbox ADD COLUMN receiver TEXT NOT NULL DEFAULT '';
+                ALTER TABLE inbox DROP CONSTRAINT inbox_pkey;
+                ALTER TABLE inbox ADD PRIMARY KEY (receiver, message_id);
+                """
+        ),
     ]
+
+    /// Applies the migrations to the database of `service`, and gives inbox rows written before migration 4
+    /// their receiver.
+    public static func migrate(service: String, client: PostgresClient, logger: Logger) async throws {
+        try await MigrationRunner.apply(Self.migrations, namespace: "mailbox", client: client, logger: logger)
+        try await client.query("UPDATE inbox SET receiver = $1 WHERE receiver = ''", [service])
+    }
 
     enum Status: Int {
         case pending = 0

@@ -127,6 +127,11 @@ struct ClusterConfig: Equatable {
                 guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
                     throw ConfigError(urls.key(service), "must be a postgres:// or postgresql:// URL")
                 }
+                // Each service's outbox and inbox must be its own: two services on one database would relay
+                // each other's messages and share one dedupe table.
+                if let other = postgres.urls.first(where: { Self.sameDatabase($0.value, url) })?.key {
+                    throw ConfigError(urls.key(service), "is the database of '\(other)' too; each service needs its own database")
+                }
                 postgres.urls[service] = url
             }
             try urls.finish()
@@ -170,6 +175,15 @@ struct ClusterConfig: Equatable {
 
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// Whether two postgres URLs name the same database (ignoring the user, query options and case of the host).
+    static func sameDatabase(_ a: String, _ b: String) -> Bool {
+        func key(_ url: String) -> String {
+            guard let components = URLComponents(string: url) else { return url }
+            return "\(components.host?.lowercased() ?? "")|\(components.port ?? 5432)|\(components.path)"
+        }
+        return key(a) == key(b)
     }
 
     private static func checkPlacement(_ nodes: [Node]) throws {

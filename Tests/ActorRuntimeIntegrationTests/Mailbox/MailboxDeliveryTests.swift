@@ -141,6 +141,42 @@ import Testing
         }
     }
 
+    @Test func twoServicesOnOneDatabaseEachTakeTheSameEventOnce() async throws {
+        try await withMailboxes { f in
+            // gamma shares beta's database: an event published to both carries one id.
+            let gamma = MailboxFixture.makeMailbox("gamma", f.betaDB, f.b, f.switches, { _ in })
+            f.beta.registerEndpoint()
+            gamma.registerEndpoint()
+            let event = MailboxMessage(
+                id: UUID().uuidString, type: "Credit", sagaID: nil, payload: #"{"account":"shared","amount":5}"#, source: "alpha")
+            for service in ["beta", "gamma"] {
+                let endpoint = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: service)), using: f.a)
+                let batch = DeliveryBatch(source: "alpha", destination: service, messages: [event])
+                #expect(try await endpoint.deliver(batch) == DeliveryReport(accepted: 1, duplicates: 0), "\(service)")
+                // ... and a repeat is still a duplicate for each.
+                #expect(try await endpoint.deliver(batch) == DeliveryReport(accepted: 1, duplicates: 1), "\(service)")
+            }
+            #expect(try await f.balance(f.betaDB, "shared") == 10)
+        }
+    }
+
+    @Test func inboxRowsFromBeforeTheReceiverColumnBelongToTheDatabasesService() async throws {
+        try await withMailboxes { f in
+            f.beta.registerEndpoint()
+            let id = UUID().uuidString
+            // As migration 4 leaves a row written before it: no receiver yet.
+            try await f.betaDB.query("INSERT INTO inbox (receiver, message_id, source, message_type) VALUES ('', $1, 'alpha', 'Credit')", [id])
+            try await f.beta.migrate()
+            let endpoint = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            let batch = DeliveryBatch(source: "alpha", destination: "beta", messages: [
+                MailboxMessage(id: id, type: "Credit", sagaID: nil, payload: #"{"account":"old","amount":5}"#, source: "alpha"),
+            ])
+            // Handled before the upgrade: still a duplicate after it.
+            #expect(try await endpoint.deliver(batch) == DeliveryReport(accepted: 1, duplicates: 1))
+            #expect(try await f.balance(f.betaDB, "old") == 0)
+        }
+    }
+
     @Test func deliveringEveryBatchTwiceChangesNothing() async throws {
         try await withMailboxes(tune: { $0.deliverTwice = true }) { f in
             f.start(f.alpha)

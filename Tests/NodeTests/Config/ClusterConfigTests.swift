@@ -35,6 +35,18 @@ import Testing
         #expect(config.transport == ClusterConfig.Transport())
     }
 
+    @Test func twoServicesOnOneDatabaseAreRefused() throws {
+        let shared = Self.valid + """
+
+            [postgres.urls]
+            "order" = "postgresql://shop@db.internal:5432/shop"
+            "order-history" = "postgresql://reader@DB.internal/shop?sslmode=require"
+            """
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(shared) }
+        let separate = shared.replacingOccurrences(of: "DB.internal/shop?", with: "db.internal/history?")
+        #expect(try ClusterConfig.parse(separate).postgres.urls.count == 2)
+    }
+
     @Test func readsTransportLimits() throws {
         let config = try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 8\nhandshake_frame_bytes = 1024\nmax_outbound_mib = 16\n")
         var settings = ClusterSystem.Settings(node: "a", secret: "0123456789abcdef0123")
