@@ -30,7 +30,13 @@ enum NodeFactory {
         return systems.flatMap { system in
             let node = config.node(named: system.node)
             return (node?.services ?? []).map { service in
-                let http = node?.http.flatMap { service == "gateway" ? config.gateway.configuration(host: $0.host, port: $0.port) : nil }
+                let http = node?.http.flatMap { address -> GatewayConfiguration? in
+                    guard service == "gateway" else { return nil }
+                    var configuration = config.gateway.configuration(host: address.host, port: address.port)
+                    configuration.opsHost = node?.opsHTTP?.host
+                    configuration.opsPort = node?.opsHTTP?.port ?? 0
+                    return configuration
+                }
                 return ShopServiceHost(
                     service: service, system: system, db: databases.clients[service]!, directory: directory,
                     options: config.options, http: http, logger: logger)

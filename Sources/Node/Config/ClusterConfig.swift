@@ -12,6 +12,8 @@ struct ClusterConfig: Equatable {
         var services: [String]
         /// Where the gateway's HTTP server listens, on the node that hosts the gateway.
         var http: HostPort?
+        /// Where `/metrics` and `/ui` are served instead (the public listener then answers 404 for them).
+        var opsHTTP: HostPort? = nil
 
         var address: NodeAddress { NodeAddress(name: self.name, host: self.host, port: self.port) }
     }
@@ -90,8 +92,12 @@ struct ClusterConfig: Equatable {
                 throw ConfigError(reader.key("services"), "unknown service '\(service)' (known: \(Self.knownServices.joined(separator: ", ")))")
             }
             let http = try reader.string("http").map { try Self.hostPort($0, key: reader.key("http")) }
+            let opsHTTP = try reader.string("ops_http").map { try Self.hostPort($0, key: reader.key("ops_http")) }
+            if opsHTTP != nil, http == nil {
+                throw ConfigError(reader.key("ops_http"), "needs http on the same node (the gateway's)")
+            }
             try reader.finish()
-            nodes.append(Node(name: name, host: address.host, port: address.port, services: services, http: http))
+            nodes.append(Node(name: name, host: address.host, port: address.port, services: services, http: http, opsHTTP: opsHTTP))
         }
         try nodesTable.finish()
         let postgres = try Self.postgres(&root)
@@ -201,7 +207,9 @@ struct ClusterConfig: Equatable {
         }
         var seen: [String: String] = [:]
         for node in nodes {
-            for (kind, address) in [("address", "\(node.host):\(node.port)"), ("http", node.http?.description)] {
+            for (kind, address) in [
+                ("address", "\(node.host):\(node.port)"), ("http", node.http?.description), ("ops_http", node.opsHTTP?.description),
+            ] {
                 guard let address else { continue }
                 if let other = seen[address] {
                     throw ConfigError("nodes.\(node.name).\(kind)", "\(address) is already used by \(other)")

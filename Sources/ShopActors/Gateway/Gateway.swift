@@ -49,11 +49,19 @@ public final class Gateway: Service, Sendable {
         try await self.run(onListening: { _ in })
     }
 
-    /// Serves HTTP until graceful shutdown or cancellation; `onListening` gets the bound port.
-    public func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
+    /// Serves HTTP until graceful shutdown or cancellation; `onListening` gets the bound port, and
+    /// `onOpsListening` the operations listener's (when it has one).
+    public func run(
+        onListening: @escaping @Sendable (Int) async -> Void, onOpsListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let logger = self.logger
+        let separateOps = self.configuration.opsHost != nil
+        let opsOnPublic = !separateOps && Self.isLoopback(self.configuration.host)
+        if !separateOps && !opsOnPublic {
+            logger.warning("no ops_http: /metrics and /ui are not served (the public listener is not on loopback)")
+        }
         let app = Application(
-            router: self.makeRouter(),
+            router: self.makeRouter(public: true, operations: opsOnPublic),
             configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "shop-gateway"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -62,25 +70,48 @@ public final class Gateway: Service, Sendable {
             },
             logger: logger
         )
+        let ops = self.configuration.opsHost.map { host in
+            Application(
+                router: self.makeRouter(public: false, operations: true),
+                configuration: .init(address: .hostname(host, port: self.configuration.opsPort), serverName: "shop-ops"),
+                onServerRunning: { channel in
+                    logger.info("operations listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                    await onOpsListening(channel.localAddress?.port ?? 0)
+                },
+                logger: logger
+            )
+        }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.pruneSessions() }
             group.addTask { await self.sampleSagas() }
             group.addTask { await self.sampleInFlight() }
+            if let ops { group.addTask { try await ops.run() } }
             try await app.run()
             group.cancelAll()
         }
     }
 
-    func makeRouter() -> Router<Context> {
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The public API and/or the operations endpoints; a path that is not served is 404.
+    func makeRouter(public: Bool = true, operations: Bool = true) -> Router<Context> {
         let router = Router(context: Context.self)
         var table = RouteTable()
         var routes: [(HTTPRequest.Method, String, Handler)] = []
-        self.addAuthRoutes(to: &routes)
-        self.addCatalogRoutes(to: &routes)
-        self.addOrderRoutes(to: &routes)
-        self.addPaymentMethodRoutes(to: &routes)
-        self.addOperationsRoutes(to: &routes)
-        self.addDashboardRoutes(to: &routes)
+        if `public` {
+            self.addAuthRoutes(to: &routes)
+            self.addCatalogRoutes(to: &routes)
+            self.addOrderRoutes(to: &routes)
+            self.addPaymentMethodRoutes(to: &routes)
+            self.addHealthRoute(to: &routes)
+        }
+        if operations {
+            if !`public` { self.addHealthRoute(to: &routes) }
+            self.addOperationsRoutes(to: &routes)
+            self.addDashboardRoutes(to: &routes)
+        }
         for (method, path, _) in routes { table.add(method, path) }
         router.add(middleware: GatewayMiddleware(metrics: self.metrics, routes: table, logger: self.logger))
         for (method, path, handler) in routes {

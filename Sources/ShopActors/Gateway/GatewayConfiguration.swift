@@ -6,6 +6,11 @@ public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests); the bound port is reported by `Gateway.run(onListening:)`.
     public var port = 8081
+    /// The operations listener (`/metrics`, `/ui`, `/ui/cluster.json`, `/health`), apart from the public one,
+    /// which then answers 404 for those paths. Without it they are served on the public listener only when
+    /// that is bound to loopback, and not at all otherwise.
+    public var opsHost: String?
+    public var opsPort = 0
     /// Absolute session lifetime (not sliding), as in the original.
     public var sessionLifetime: Duration = .seconds(3600)
     /// bcrypt cost; 10 is the original's (about 50–100 ms per hash here).

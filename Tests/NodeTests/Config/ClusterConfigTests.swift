@@ -24,6 +24,7 @@ import Testing
         #expect(config.cluster == "shop")
         #expect(config.nodes.map(\.name) == ["edge", "orders", "stock"])
         #expect(config.node(named: "edge")?.http == .init(host: "127.0.0.1", port: 8081))
+        #expect(config.node(named: "edge")?.opsHTTP == .init(host: "127.0.0.1", port: 8082))
         #expect(config.node(named: "orders")?.services == ["order", "order-saga", "order-history"])
         #expect(config.node(named: "stock")?.services == ["product", "inventory", "payment"])
         #expect(config.usesDevelopmentSecret)

@@ -57,4 +57,39 @@ import Testing
             #expect(services.allSatisfy { $0["reachable"] as? Bool == true })
         }
     }
+
+    @Test func withAnOperationsListenerThePublicOneAnswers404ForOperationsPaths() async throws {
+        let shop = try await ShopFixture()
+        var configuration = GatewayConfiguration()
+        configuration.port = 0
+        configuration.opsHost = "127.0.0.1"
+        configuration.opsPort = 0
+        let gateway = Gateway(
+            configuration: configuration, system: shop.a, db: shop.clients["gateway"]!, mailbox: shop.mailboxes["gateway"]!,
+            logger: TestSettings.quietLogger)
+        let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
+        let run = Task {
+            try await gateway.run(
+                onListening: { continuation.yield(("public", $0)) }, onOpsListening: { continuation.yield(("ops", $0)) })
+        }
+        var bound: [String: Int] = [:]
+        for await (name, port) in ports {
+            bound[name] = port
+            if bound.count == 2 { break }
+        }
+        let publicHTTP = try await HTTPTestClient(port: bound["public"]!)
+        let opsHTTP = try await HTTPTestClient(port: bound["ops"]!)
+        for path in ["/metrics", "/ui", "/ui/cluster.json"] {
+            #expect(try await publicHTTP.request(.GET, path).status == 404, "\(path)")
+            #expect(try await opsHTTP.request(.GET, path).status == 200, "\(path)")
+        }
+        #expect(try await publicHTTP.request(.GET, "/health").status == 200)
+        #expect(try await publicHTTP.request(.GET, "/api/categories?page=1&limit=10").status == 200)
+        #expect(try await opsHTTP.request(.GET, "/api/categories?page=1&limit=10").status == 404)
+        await publicHTTP.close()
+        await opsHTTP.close()
+        run.cancel()
+        _ = await run.result
+        await shop.shutdown()
+    }
 }

@@ -3,10 +3,13 @@ import Hummingbird
 import NIOCore
 
 extension Gateway {
-    func addOperationsRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
+    func addHealthRoute(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
         routes.append((.get, "/health", { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: "OK")))
         }))
+    }
+
+    func addOperationsRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
         routes.append((.get, "/metrics", { _, _ in
             let text = self.metrics.scrape(await self.clusterReport())
             return Response(
