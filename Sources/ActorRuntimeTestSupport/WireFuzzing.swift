@@ -3,7 +3,8 @@ import Crypto
 import NIOCore
 
 /// What the libFuzzer target (`Sources/FrameFuzz`) and the corpus regression test feed arbitrary bytes to:
-/// the frame parser, and every frame it yields to both sides of the handshake. Any crash, trap or hang here
+/// the frame parser (as before and after a handshake), every frame it yields to both sides of the handshake,
+/// and the call, reply and binary decoders that run once a peer is proven. Any crash, trap or hang here
 /// is a bug; errors are the expected outcome for garbage.
 public enum WireFuzzing {
     static let limits: Wire.Limits = {
@@ -21,6 +22,11 @@ public enum WireFuzzing {
     }
 
     public static func feed(_ bytes: UnsafeRawBufferPointer) {
+        // As a stranger's bytes (before any handshake: small frames, no compression) ...
+        var untrusted = ByteBuffer(bytes: bytes)
+        let strangerParser = Wire.FrameParser(limits: Self.limits, trusted: false)
+        for _ in 0..<1000 { guard (try? strangerParser.next(from: &untrusted)) ?? nil != nil else { break } }
+        // ... and as a proven peer's: every frame also goes through the decoders that run after the handshake.
         var buffer = ByteBuffer(bytes: bytes)
         let parser = Wire.FrameParser(limits: Self.limits)
         var acceptor = Handshake.acceptor(Self.configuration("b"), nonce: Array(repeating: 7, count: Handshake.nonceSize))
@@ -30,6 +36,7 @@ public enum WireFuzzing {
             guard let frame = try? parser.next(from: &buffer) else { return }  // incomplete or refused
             _ = acceptor.received(frame)
             _ = dialer.received(frame)
+            WireFuzzEntry.decodeAfterHandshake(frame)
             frames += 1
         }
     }

@@ -1,3 +1,4 @@
+import ActorRuntime
 import ActorRuntimeTestSupport
 import Foundation
 import Testing
@@ -11,6 +12,19 @@ import Testing
         #expect(files.count >= 10)
         for file in files {
             WireFuzzing.feed(Array(try Data(contentsOf: folder.appendingPathComponent(file))))
+        }
+    }
+
+    @Test func everyPrefixAndBitFlipOfAValidCallAndReplyDecodesWithoutACrash() {
+        let valid = WireFuzzEntry.serialize(WireFuzzEntry.seedFrames())
+        #expect(valid.count > 100)
+        for length in 0...valid.count { WireFuzzing.feed(Array(valid.prefix(length))) }
+        for index in valid.indices {
+            for bit in 0..<8 {
+                var mutated = valid
+                mutated[index] ^= UInt8(1 << bit)
+                WireFuzzing.feed(mutated)
+            }
         }
     }
 }
