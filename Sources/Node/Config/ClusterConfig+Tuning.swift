@@ -13,6 +13,8 @@ extension ClusterConfig {
         var trustedProxies: [String] = []
         var maxOrdersInFlight = GatewayConfiguration().maxOrdersInFlight
         var retryAfterSeconds = 1
+        var stuckAfterSeconds = 60
+        var reconcileIntervalSeconds = 10
 
         func configuration(host: String, port: Int) -> GatewayConfiguration {
             var configuration = GatewayConfiguration()
@@ -27,6 +29,8 @@ extension ClusterConfig {
             configuration.trustedProxies = Set(self.trustedProxies)
             configuration.maxOrdersInFlight = self.maxOrdersInFlight
             configuration.retryAfter = .seconds(self.retryAfterSeconds)
+            configuration.stuckAfter = .seconds(self.stuckAfterSeconds)
+            configuration.reconcileInterval = .seconds(self.reconcileIntervalSeconds)
             return configuration
         }
     }
@@ -94,6 +98,8 @@ extension ClusterConfig {
         }
         if let value = try table.int("max_orders_in_flight", in: 0...10_000_000) { gateway.maxOrdersInFlight = value }
         if let value = try table.int("retry_after_seconds", in: 1...3600) { gateway.retryAfterSeconds = value }
+        if let value = try table.int("stuck_after_seconds", in: 1...86_400) { gateway.stuckAfterSeconds = value }
+        if let value = try table.int("reconcile_interval_seconds", in: 1...3600) { gateway.reconcileIntervalSeconds = value }
         try table.finish()
         return gateway
     }

@@ -34,7 +34,11 @@ enum StatusTable {
         }
         if let admission = report.admission {
             let limit = admission.limit > 0 ? "\(admission.limit)" : "none"
-            out += "ORDERS accepted \(admission.accepted) · shed \(admission.shed) · in flight \(admission.inFlight) (limit \(limit))\n"
+            out += "ORDERS accepted \(admission.accepted) · shed \(admission.shed) · in flight \(admission.inFlight) (limit \(limit))"
+                + " · stuck \(admission.stuck) · resolved \(admission.resolved)\n"
+            if admission.stuck > 0 {
+                out += "STUCK  \(admission.stuck) orders, oldest \(Self.duration(admission.oldestStuckSeconds)): \(admission.stuckReason ?? "-")\n"
+            }
         } else {
             out += "ORDERS - (the gateway is not reachable)\n"
         }

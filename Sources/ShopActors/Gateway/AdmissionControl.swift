@@ -9,8 +9,17 @@ public struct AdmissionReport: Codable, Sendable, Equatable {
     /// Orders accepted and not yet finished, as last estimated; `limit` is where shedding starts (0: never).
     public var inFlight: Int
     public var limit: Int
+    /// Accepted orders without a saga past `stuck_after_seconds`, the oldest one's age and why (the
+    /// reconciler's last look); and orders it resolved because their saga could never start.
+    public var stuck: Int = 0
+    public var oldestStuckSeconds: Double = 0
+    public var stuckReason: String?
+    public var resolved: Int = 0
 
-    enum CodingKeys: String, CodingKey { case accepted, shed, inFlight = "in_flight", limit }
+    enum CodingKeys: String, CodingKey {
+        case accepted, shed, inFlight = "in_flight", limit, stuck, oldestStuckSeconds = "oldest_stuck_seconds"
+        case stuckReason = "stuck_reason", resolved
+    }
 }
 
 /// Sheds new orders while too many are in flight, so that accepted orders still finish within their step

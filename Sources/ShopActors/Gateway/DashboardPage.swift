@@ -116,9 +116,11 @@ enum DashboardPage {
           }
           const admission = report.admission;
           for (const [label, value] of [["accepted", admission && admission.accepted], ["shed (503)", admission && admission.shed],
-                                        ["in flight", admission && `${admission.in_flight} / ${admission.limit || "∞"}`]]) {
+                                        ["in flight", admission && `${admission.in_flight} / ${admission.limit || "∞"}`],
+                                        ["stuck", admission && admission.stuck]]) {
             const tile = el("div", "tile");
-            tile.append(el("div", label === "shed (503)" && value > 0 ? "n slow" : "n", admission ? value : "-"), el("div", "l", label));
+            tile.append(el("div", (label === "shed (503)" || label === "stuck") && value > 0 ? "n slow" : "n", admission ? value : "-"),
+                        el("div", "l", label === "stuck" && admission && admission.stuck > 0 ? `stuck (oldest ${Math.round(admission.oldest_stuck_seconds)} s: ${admission.stuck_reason})` : label));
             tile.id = "admission-" + label.split(" ")[0];
             sagas.append(tile);
           }

@@ -23,6 +23,7 @@ public final class Gateway: Service, Sendable {
     let metrics = GatewayMetrics()
     let intake: OrderIntake
     let admission: AdmissionControl
+    let reconciler: OrderReconciler
     let sagaHistory = SagaHistory()
     let logger: Logger
 
@@ -40,6 +41,8 @@ public final class Gateway: Service, Sendable {
         self.limiter = LoginRateLimiter(window: configuration.loginWindow, now: configuration.now)
         self.intake = OrderIntake(mailbox: mailbox, sessions: self.sessions)
         self.admission = AdmissionControl(limit: configuration.maxOrdersInFlight)
+        self.reconciler = OrderReconciler(
+            db: db, mailbox: mailbox, backends: self.backends, stuckAfter: configuration.stuckAfter, logger: logger)
         var logger = logger
         logger[metadataKey: "service"] = "gateway"
         self.logger = logger
@@ -85,6 +88,7 @@ public final class Gateway: Service, Sendable {
             group.addTask { await self.pruneSessions() }
             group.addTask { await self.sampleSagas() }
             group.addTask { await self.sampleInFlight() }
+            group.addTask { await self.reconcileOrders() }
             if let ops { group.addTask { try await ops.run() } }
             try await app.run()
             group.cancelAll()
@@ -159,6 +163,28 @@ public final class Gateway: Service, Sendable {
             }
             do { try await Task.sleep(for: self.configuration.admissionSampleInterval) } catch { return }
         }
+    }
+
+    private func reconcileOrders() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: self.configuration.reconcileInterval) } catch { return }
+            do {
+                try await self.reconciler.reconcile()
+            } catch {
+                self.logger.warning("order reconciliation failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// The admission figures with the reconciler's view of stuck and resolved orders.
+    var ordersReport: AdmissionReport {
+        var report = self.admission.report
+        let summary = self.reconciler.current
+        report.stuck = summary.stuck
+        report.oldestStuckSeconds = summary.oldestSeconds
+        report.stuckReason = summary.reason
+        report.resolved = summary.resolved
+        return report
     }
 
     private func pruneSessions() async {

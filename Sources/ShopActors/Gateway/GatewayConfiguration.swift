@@ -32,6 +32,10 @@ public struct GatewayConfiguration: Sendable {
     public var maxOrdersInFlight = 2000
     /// The `Retry-After` of a shed order.
     public var retryAfter: Duration = .seconds(1)
+    /// An accepted order whose saga has not been seen after this long is looked into by the reconciler.
+    public var stuckAfter: Duration = .seconds(60)
+    /// How often the reconciler runs.
+    public var reconcileInterval: Duration = .seconds(10)
     /// How often the orders in flight are counted.
     public var admissionSampleInterval: Duration = .milliseconds(200)
     /// The clock sessions and rate limits read; injectable so tests can expire a session.

@@ -53,6 +53,9 @@ final class GatewayMetrics: Sendable {
         if let admission = report.admission {
             CoreMetrics.Gauge(label: "shop_orders_in_flight", factory: self.factory).record(Double(admission.inFlight))
             CoreMetrics.Gauge(label: "shop_orders_in_flight_limit", factory: self.factory).record(Double(admission.limit))
+            CoreMetrics.Gauge(label: "shop_orders_stuck", factory: self.factory).record(Double(admission.stuck))
+            CoreMetrics.Gauge(label: "shop_orders_stuck_oldest_seconds", factory: self.factory).record(admission.oldestStuckSeconds)
+            CoreMetrics.Gauge(label: "shop_orders_resolved", factory: self.factory).record(Double(admission.resolved))
         }
         return self.registry.emitToString()
     }

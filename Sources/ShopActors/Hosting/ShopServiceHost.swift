@@ -28,6 +28,7 @@ public final class ShopServiceHost: Service, Sendable {
         case "order-saga": OrderSagaHandler(
             stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry, logger: logger)
         case "order-history": OrderHistoryHandler()
+        case "gateway": GatewayMailboxHandler()
         default: SendOnly(service: service)
         }
     }
@@ -81,7 +82,7 @@ public final class ShopServiceHost: Service, Sendable {
             }
         default:
             self.queryActor = gateway.map { gateway in
-                system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, admission: gateway.admission) }
+                system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, gateway: gateway) }
             }
         }
     }

@@ -6,16 +6,16 @@ public distributed actor GatewayService {
     public typealias ActorSystem = ClusterSystem
     public static let path = "/service/gateway"
 
-    private let control: AdmissionControl
+    private let gateway: Gateway
 
-    init(actorSystem: ClusterSystem, admission: AdmissionControl) {
+    init(actorSystem: ClusterSystem, gateway: Gateway) {
         self.actorSystem = actorSystem
-        self.control = admission
+        self.gateway = gateway
     }
 
-    /// Orders accepted, shed and in flight, and the limit.
+    /// Orders accepted, shed and in flight, the limit, and stuck or resolved orders.
     public distributed func admission() async throws -> AdmissionReport {
         try ClusterSystem.allow([.member, .client], "admission")
-        return self.control.report
+        return self.gateway.ordersReport
     }
 }

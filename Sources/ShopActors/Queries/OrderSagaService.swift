@@ -41,6 +41,15 @@ public distributed actor OrderSagaService {
         return deadlines.unfinished
     }
 
+    /// Which of `orderIDs` have a saga (the gateway's reconciler asks about orders it accepted a while ago).
+    public distributed func startedOrders(_ orderIDs: [String]) async throws -> [String] {
+        try ClusterSystem.allow([.member], "startedOrders")
+        guard !orderIDs.isEmpty else { return [] }
+        return try await self.db.query(
+            "SELECT order_id FROM sagas WHERE order_id = ANY($1::text[])", [PostgresArray(orderIDs)]
+        ).rows.map { try $0.string("order_id") }
+    }
+
     /// Sagas by status, for `node status`.
     public distributed func counts() async throws -> [String: Int] {
         try ClusterSystem.allow([.member, .client], "counts")

@@ -33,7 +33,7 @@ final class GatewayFixture: Sendable {
             mailbox: self.shop.mailboxes["gateway"]!, logger: logs?.logger() ?? TestSettings.quietLogger)
         self.gateway = gateway
         let system = self.shop.a
-        self.gatewayActor = system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, admission: gateway.admission) }
+        self.gatewayActor = system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, gateway: gateway) }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         self.run = Task { try await gateway.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()

@@ -46,7 +46,7 @@ final class ShopFixture: @unchecked Sendable {
         try await self.a.waitForMembers(["b"])
         self.tune = tune
         let handlers: [String: any MailboxHandler] = [
-            "gateway": NoMessages(), "order": order, "order-saga": saga, "order-history": OrderHistoryHandler(),
+            "gateway": GatewayMailboxHandler(), "order": order, "order-saga": saga, "order-history": OrderHistoryHandler(),
             "product": ProductHandler(), "inventory": InventoryHandler(), "payment": PaymentHandler(sharedDemoMethods: sharedDemoMethods),
         ]
         self.handlers = handlers

@@ -82,7 +82,7 @@ extension Gateway {
     func showOrder(_ id: String, _ session: Session) async throws -> Response {
         guard id.utf8.count <= 255,
             let row = try await self.db.query(
-                "SELECT request::text AS request, created_at FROM orders WHERE id = $1 AND user_id = $2", [id, session.userID]
+                "SELECT request::text AS request, created_at, resolution FROM orders WHERE id = $1 AND user_id = $2", [id, session.userID]
             ).first
         else {
             throw GatewayError(.notFound, "Order not found")
@@ -93,15 +93,18 @@ extension Gateway {
         if case .failure(let error) = history, case .failure = saga { throw error }
         let request = try ShopJSON.decode(OrderRequest.self, from: try row.string("request"))
         let created = try row.date("created_at")
-        // Until order history has seen OrderCreated, the order is shown from what the gateway accepted.
+        // Until order history has seen OrderCreated, the order is shown from what the gateway accepted; an
+        // order whose saga could never start is cancelled, with the reconciler's reason.
+        let resolution = try row.optionalString("resolution")
         let order = (try? history.get()) ?? nil ?? HistoryOrder(
             id: id, orderItems: request.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) },
-            paymentMethodID: request.paymentMethodID, status: "pending", createdAt: RFC3339.string(created),
-            updatedAt: RFC3339.string(created))
+            paymentMethodID: request.paymentMethodID, status: resolution == nil ? "pending" : "order_cancelled",
+            createdAt: RFC3339.string(created), updatedAt: RFC3339.string(created))
         let sagaView = (try? saga.get()) ?? nil
         return JSONResponse.make(OrderDetailBody(
             order: OrderDetail(
                 order: order, sagaID: sagaView?.sagaID, sagaStatus: sagaView?.status, timeline: sagaView?.timeline ?? [],
+                resolution: resolution,
                 unavailable: (history.isFailure ? ["order-history"] : []) + (saga.isFailure ? ["order-saga"] : []))))
     }
 
@@ -159,10 +162,12 @@ struct OrderDetail: Encodable {
     var sagaID: String?
     var sagaStatus: String?
     var timeline: [OrderSagaState.TimelineEntry]
+    /// Why the gateway resolved the order itself (its saga could never start).
+    var resolution: String?
     /// Services that could not be asked, so the answer is partial.
     var unavailable: [String]
 
-    enum CodingKeys: String, CodingKey { case sagaID = "saga_id", sagaStatus = "saga_status", timeline, unavailable }
+    enum CodingKeys: String, CodingKey { case sagaID = "saga_id", sagaStatus = "saga_status", timeline, resolution, unavailable }
 
     func encode(to encoder: any Encoder) throws {
         try self.order.encode(to: encoder)
@@ -170,6 +175,7 @@ struct OrderDetail: Encodable {
         try container.encodeIfPresent(self.sagaID, forKey: .sagaID)
         try container.encodeIfPresent(self.sagaStatus, forKey: .sagaStatus)
         try container.encode(self.timeline, forKey: .timeline)
+        try container.encodeIfPresent(self.resolution, forKey: .resolution)
         if !self.unavailable.isEmpty { try container.encode(self.unavailable, forKey: .unavailable) }
     }
 }

@@ -1,0 +1,31 @@
+import ActorRuntime
+
+/// The gateway's mailbox only sends (orders arrive over HTTP). Its one judgement: a dead `SagaCreateOrder`
+/// whose order the reconciler resolved as rejected is not replayed (the client was told the order failed).
+struct GatewayMailboxHandler: MailboxHandler {
+    func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
+        throw UnexpectedMessage(service: "gateway", type: message.type)
+    }
+
+    @available(*, noasync)
+    func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String] {
+        let creates = candidates.filter { $0.type == Commands.SagaCreateOrder.commandType }
+        guard !creates.isEmpty else { return [:] }
+        var orderOf: [Int64: String] = [:]
+        for row in try connection.query("SELECT id, payload FROM outbox WHERE id = ANY($1::bigint[])", [PostgresIntArray(creates.map { Int($0.outboxID) })]).rows {
+            let message = MailboxMessage(id: "", type: Commands.SagaCreateOrder.commandType, sagaID: nil, payload: try row.bytes("payload"), source: "gateway")
+            if let command = try? message.decode(Commands.SagaCreateOrder.self) { orderOf[Int64(try row.int("id"))] = command.orderID }
+        }
+        var resolved: [String: String] = [:]
+        for row in try connection.query(
+            "SELECT id, resolution FROM orders WHERE id = ANY($1::text[]) AND resolution IS NOT NULL", [PostgresArray(Array(orderOf.values))]
+        ).rows {
+            resolved[try row.string("id")] = try row.string("resolution")
+        }
+        var refusals: [Int64: String] = [:]
+        for (outboxID, orderID) in orderOf {
+            if let resolution = resolved[orderID] { refusals[outboxID] = "order \(orderID) was resolved (\(resolution)); its saga may not start now" }
+        }
+        return refusals
+    }
+}
