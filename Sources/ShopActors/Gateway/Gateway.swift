@@ -169,7 +169,7 @@ public final class Gateway: Service, Sendable {
         while !Task.isCancelled {
             do { try await Task.sleep(for: self.configuration.reconcileInterval) } catch { return }
             do {
-                try await self.reconciler.reconcile()
+                try await self.reconciler.run()
             } catch {
                 self.logger.warning("order reconciliation failed", metadata: ["error": "\(error)"])
             }

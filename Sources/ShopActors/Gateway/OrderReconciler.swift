@@ -35,19 +35,28 @@ final class OrderReconciler: Sendable {
 
     var current: Summary { self.summary.withLock { $0 } }
 
-    /// One look at the unconfirmed orders.
-    func reconcile() async throws {
+    /// Most orders one look takes; a full look is followed by another at once.
+    static let batch = 5000
+
+    /// Looks until the unconfirmed orders past `stuckAfter` are all accounted for (at most 20 batches a run).
+    func run() async throws {
+        for _ in 0..<20 where try await self.reconcile() == Self.batch {}
+    }
+
+    /// One look at (up to `batch` of) the unconfirmed orders; how many it took.
+    @discardableResult
+    func reconcile() async throws -> Int {
         let candidates = try await self.db.query(
             """
             SELECT id, extract(epoch FROM now() - created_at)::float8 AS age FROM orders
             WHERE NOT saga_seen AND resolution IS NULL AND created_at < now() - $1::float8 * interval '1 second'
-            ORDER BY created_at LIMIT 5000
+            ORDER BY created_at LIMIT $2
             """,
-            [self.stuckAfter.seconds]
+            [self.stuckAfter.seconds, Self.batch]
         ).rows.map { (id: try $0.string("id"), age: try $0.double("age")) }
         guard !candidates.isEmpty else {
             self.summary.withLock { $0.stuck = 0; $0.oldestSeconds = 0; $0.reason = nil }
-            return
+            return 0
         }
         let started: Set<String>
         do {
@@ -60,7 +69,7 @@ final class OrderReconciler: Sendable {
                 $0.oldestSeconds = candidates.first?.age ?? 0
                 $0.reason = "the saga service cannot be asked (\(error))"
             }
-            return
+            return 0
         }
         if !started.isEmpty {
             try await self.db.query("UPDATE orders SET saga_seen = true WHERE id = ANY($1::text[])", [PostgresArray(Array(started))])
@@ -68,7 +77,7 @@ final class OrderReconciler: Sendable {
         let missing = candidates.filter { !started.contains($0.id) }
         guard !missing.isEmpty else {
             self.summary.withLock { $0.stuck = 0; $0.oldestSeconds = 0; $0.reason = nil }
-            return
+            return candidates.count
         }
         // What became of their SagaCreateOrder messages (few rows: only undelivered ones stay in the outbox).
         var queued: [String: (status: Int, error: String?)] = [:]
@@ -110,6 +119,7 @@ final class OrderReconciler: Sendable {
             summary.oldestSeconds = stuck.map(\.age).max() ?? 0
             summary.reason = stuck.max { $0.age < $1.age }?.reason
         }
+        return candidates.count
     }
 
     /// Queues `SagaCreateOrder` again for orders whose message was delivered but whose saga does not exist.
