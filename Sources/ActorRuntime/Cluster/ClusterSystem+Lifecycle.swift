@@ -132,21 +132,28 @@ extension ClusterSystem {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // Strangers get a bounded number of handshakes in progress, and nothing more.
-                    let pending = self.pendingHandshakes.add(1, ordering: .relaxed).newValue
-                    guard pending <= self.settings.maxPendingHandshakes else {
-                        self.pendingHandshakes.subtract(1, ordering: .relaxed)
-                        self.log.warning(
-                            "refusing connection from \(channel.remoteAddress.map { "\($0)" } ?? "?"): \(pending - 1) handshakes already in progress (max_pending_handshakes)")
-                        throw RuntimeError(.handshakeFailed, "too many handshakes in progress")
+                    // Strangers get a bounded number of handshakes in progress, and nothing more; connections
+                    // from the configured peers' hosts are not counted, so strangers cannot crowd members out.
+                    let fromPeer = channel.remoteAddress?.ipAddress.map { ip in self.settings.peers.contains { $0.host == ip } } ?? false
+                    let counted = !fromPeer
+                    if counted {
+                        let pending = self.pendingHandshakes.add(1, ordering: .relaxed).newValue
+                        guard pending <= self.settings.maxPendingHandshakes else {
+                            self.pendingHandshakes.subtract(1, ordering: .relaxed)
+                            self.log.warning(
+                                "refusing connection from \(channel.remoteAddress.map { "\($0)" } ?? "?"): \(pending - 1) handshakes already in progress (max_pending_handshakes)")
+                            throw RuntimeError(.handshakeFailed, "too many handshakes in progress")
+                        }
                     }
+                    let ended: (() -> Void)? = counted ? { self.pendingHandshakes.subtract(1, ordering: .relaxed) } : nil
                     let handler = ConnectionHandler(
-                        system: self,
-                        handshake: self.handshakeConfiguration,
-                        logger: self.log,
-                        onHandshakeEnded: { self.pendingHandshakes.subtract(1, ordering: .relaxed) }
-                    )
-                    try self.addCodecHandlers(to: channel, then: handler)
+                        system: self, handshake: self.handshakeConfiguration, logger: self.log, onHandshakeEnded: ended)
+                    do {
+                        try self.addCodecHandlers(to: channel, then: handler)
+                    } catch {
+                        ended?()
+                        throw error
+                    }
                 }
             }
             .bind(host: self.settings.host, port: self.settings.port)

@@ -210,7 +210,8 @@ public final class Mailbox: Service, Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 if self.receiving.enqueue(.init(id: id, batch: batch, continuation: continuation)) {
-                    Task { await self.receiveQueued() }
+                    // Turns serve every sender: not under the identity of the caller that happened to start them.
+                    ClusterSystem.$caller.withValue(nil) { Task { await self.receiveQueued() } }
                 }
             }
         } onCancel: {

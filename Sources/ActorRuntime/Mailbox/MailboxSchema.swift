@@ -84,7 +84,13 @@ public enum MailboxSchema {
     /// their receiver.
     public static func migrate(service: String, client: PostgresClient, logger: Logger) async throws {
         try await MigrationRunner.apply(Self.migrations, namespace: "mailbox", client: client, logger: logger)
-        try await client.query("UPDATE inbox SET receiver = $1 WHERE receiver = ''", [service])
+        // A row without a receiver that the service also has under its name is the same message: drop the copy.
+        try await client.transaction { connection in
+            try connection.query(
+                "DELETE FROM inbox a WHERE a.receiver = '' AND EXISTS (SELECT 1 FROM inbox b WHERE b.receiver = $1 AND b.message_id = a.message_id)",
+                [service])
+            try connection.query("UPDATE inbox SET receiver = $1 WHERE receiver = ''", [service])
+        }
     }
 
     enum Status: Int {

@@ -202,7 +202,7 @@ public struct Handshake {
         }
         func proof(_ label: String) -> [UInt8] {
             Self.proof(
-                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, acceptor: challenge.node,
+                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, dialerRole: me.role, acceptor: challenge.node,
                 dialerNonce: nonce, acceptorNonce: challenge.nonce)
         }
         let peer = PeerIdentity(
@@ -222,6 +222,7 @@ public struct Handshake {
             secret: me.secret,
             cluster: me.cluster,
             dialer: hello.node,
+            dialerRole: hello.role,
             acceptor: me.node,
             dialerNonce: hello.nonce,
             acceptorNonce: nonce
@@ -235,6 +236,7 @@ public struct Handshake {
             secret: me.secret,
             cluster: me.cluster,
             dialer: hello.node,
+            dialerRole: hello.role,
             acceptor: me.node,
             dialerNonce: hello.nonce,
             acceptorNonce: nonce
@@ -249,11 +251,15 @@ public struct Handshake {
         return .establish(send: .welcome(Wire.Welcome(proof: mine)), peer)
     }
 
+    /// HMAC-SHA256 over everything the two sides agreed on, including the role the dialer claims, so that
+    /// no one on the path can change it. (Whoever holds the cluster secret can still claim either role: the
+    /// secret is the boundary.)
     static func proof(
         label: String,
         secret: SymmetricKey,
         cluster: String,
         dialer: String,
+        dialerRole: Wire.Role,
         acceptor: String,
         dialerNonce: [UInt8],
         acceptorNonce: [UInt8]
@@ -262,6 +268,7 @@ public struct Handshake {
         transcript.writeWireString(label)
         transcript.writeWireString(cluster)
         transcript.writeWireString(dialer)
+        transcript.writeInteger(dialerRole.rawValue)
         transcript.writeWireString(acceptor)
         transcript.writeBytes(dialerNonce)
         transcript.writeBytes(acceptorNonce)

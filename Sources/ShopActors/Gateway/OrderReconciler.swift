@@ -35,91 +35,112 @@ final class OrderReconciler: Sendable {
 
     var current: Summary { self.summary.withLock { $0 } }
 
-    /// Most orders one look takes; a full look is followed by another at once.
+    /// Most orders one look takes; a full look is followed by the next page at once.
     static let batch = 5000
 
-    /// Looks until the unconfirmed orders past `stuckAfter` are all accounted for (at most 20 batches a run).
-    func run() async throws {
-        for _ in 0..<20 where try await self.reconcile() == Self.batch {}
+    /// What one page of unconfirmed orders came to.
+    struct Page {
+        var count = 0
+        var last: (createdAt: String, id: String)?
+        var stuck: [(id: String, age: Double, reason: String)] = []
+        var resolved = 0
     }
 
-    /// One look at (up to `batch` of) the unconfirmed orders; how many it took.
-    @discardableResult
-    func reconcile() async throws -> Int {
+    /// Looks at the unconfirmed orders past `stuckAfter`, page by page (at most 20 pages a run), and
+    /// publishes what it found.
+    func run() async throws {
+        var total = Page()
+        var after: (createdAt: String, id: String)?
+        for _ in 0..<20 {
+            let page = try await self.reconcile(after: after)
+            total.stuck += page.stuck
+            total.resolved += page.resolved
+            guard page.count == Self.batch, let last = page.last else { break }
+            after = last
+        }
+        self.summary.withLock { summary in
+            summary.resolved += total.resolved
+            summary.stuck = total.stuck.count
+            summary.oldestSeconds = total.stuck.map(\.age).max() ?? 0
+            summary.reason = total.stuck.max { $0.age < $1.age }?.reason
+        }
+    }
+
+    /// One page of the unconfirmed orders, oldest first, after `after`.
+    func reconcile(after: (createdAt: String, id: String)? = nil) async throws -> Page {
         let candidates = try await self.db.query(
             """
-            SELECT id, extract(epoch FROM now() - created_at)::float8 AS age FROM orders
+            SELECT id, created_at::text AS position, extract(epoch FROM now() - created_at)::float8 AS age FROM orders
             WHERE NOT saga_seen AND resolution IS NULL AND created_at < now() - $1::float8 * interval '1 second'
-            ORDER BY created_at LIMIT $2
+                AND ($3::timestamptz IS NULL OR (created_at, id) > ($3::timestamptz, $4::text))
+            ORDER BY created_at, id LIMIT $2
             """,
-            [self.stuckAfter.seconds, Self.batch]
-        ).rows.map { (id: try $0.string("id"), age: try $0.double("age")) }
-        guard !candidates.isEmpty else {
-            self.summary.withLock { $0.stuck = 0; $0.oldestSeconds = 0; $0.reason = nil }
-            return 0
-        }
+            [self.stuckAfter.seconds, Self.batch, after?.createdAt, after?.id]
+        ).rows.map { (id: try $0.string("id"), position: try $0.string("position"), age: try $0.double("age")) }
+        var page = Page(count: candidates.count, last: candidates.last.map { ($0.position, $0.id) })
+        guard !candidates.isEmpty else { return page }
         let started: Set<String>
         do {
             started = Set(try await self.backends.call("order-saga") {
                 try await self.backends.sagas().startedOrders(candidates.map(\.id))
             })
         } catch {
-            self.summary.withLock {
-                $0.stuck = candidates.count
-                $0.oldestSeconds = candidates.first?.age ?? 0
-                $0.reason = "the saga service cannot be asked (\(error))"
-            }
-            return 0
+            page.stuck = candidates.map { ($0.id, $0.age, "the saga service cannot be asked (\(error))") }
+            return page
         }
         if !started.isEmpty {
             try await self.db.query("UPDATE orders SET saga_seen = true WHERE id = ANY($1::text[])", [PostgresArray(Array(started))])
         }
         let missing = candidates.filter { !started.contains($0.id) }
-        guard !missing.isEmpty else {
-            self.summary.withLock { $0.stuck = 0; $0.oldestSeconds = 0; $0.reason = nil }
-            return candidates.count
-        }
+        guard !missing.isEmpty else { return page }
         // What became of their SagaCreateOrder messages (few rows: only undelivered ones stay in the outbox).
-        var queued: [String: (status: Int, error: String?)] = [:]
+        var queued: [String: (outboxID: Int64, status: Int, error: String?)] = [:]
         for row in try await self.db.query(
-            "SELECT status, last_error, payload FROM outbox WHERE message_type = $1 AND status IN (0, 2)",
+            "SELECT id, status, last_error, payload FROM outbox WHERE message_type = $1 AND status IN (0, 2)",
             [Commands.SagaCreateOrder.commandType]
         ).rows {
             let message = MailboxMessage(id: "", type: Commands.SagaCreateOrder.commandType, sagaID: nil, payload: try row.bytes("payload"), source: "gateway")
             guard let command = try? message.decode(Commands.SagaCreateOrder.self) else { continue }
-            queued[command.orderID] = (try row.int("status"), try row.optionalString("last_error"))
+            queued[command.orderID] = (Int64(try row.int("id")), try row.int("status"), try row.optionalString("last_error"))
         }
-        var rejected: [(String, String)] = []
+        var rejected: [(order: String, outboxID: Int64, reason: String)] = []
         var resend: [String] = []
-        var stuck: [(id: String, age: Double, reason: String)] = []
         for order in missing {
             switch queued[order.id] {
-            case (2, let error)?:
-                rejected.append((order.id, "rejected: the saga could not start (\(error ?? "unknown error"))"))
-            case (_, let error)?:
-                stuck.append((order.id, order.age, "SagaCreateOrder not delivered yet" + (error.map { " (\($0))" } ?? "")))
+            case let (outboxID, 2, error)?:
+                rejected.append((order.id, outboxID, "rejected: the saga could not start (\(error ?? "unknown error"))"))
+            case (_, _, let error)?:
+                page.stuck.append((order.id, order.age, "SagaCreateOrder not delivered yet" + (error.map { " (\($0))" } ?? "")))
             case nil:
                 resend.append(order.id)
-                stuck.append((order.id, order.age, "no saga and no queued SagaCreateOrder: sent again"))
+                page.stuck.append((order.id, order.age, "no saga and no queued SagaCreateOrder: sent again"))
             }
         }
         if !rejected.isEmpty {
-            try await self.db.query(
-                """
-                UPDATE orders o SET resolution = x.r, resolved_at = now()
-                FROM unnest($1::text[], $2::text[]) AS x(i, r) WHERE o.id = x.i AND o.resolution IS NULL
-                """,
-                [PostgresArray(rejected.map(\.0)), PostgresArray(rejected.map(\.1))])
-            for (id, reason) in rejected { self.logger.warning("order resolved", metadata: ["order_id": "\(id)", "resolution": "\(reason)"]) }
+            let rejected = rejected
+            // Only while the dead letter is still dead, under its row lock: an operator's replay (which takes the
+            // same lock) either came first, and the order is left alone, or comes after, and is refused.
+            let resolved = try await self.db.transaction { connection -> [String] in
+                let stillDead = Set(try connection.query(
+                    "SELECT id FROM outbox WHERE id = ANY($1::bigint[]) AND status = 2 FOR UPDATE",
+                    [PostgresIntArray(rejected.map { Int($0.outboxID) })]
+                ).rows.map { Int64(try $0.int("id")) })
+                let decided = rejected.filter { stillDead.contains($0.outboxID) }
+                guard !decided.isEmpty else { return [] }
+                return try connection.query(
+                    """
+                    UPDATE orders o SET resolution = x.r, resolved_at = now()
+                    FROM unnest($1::text[], $2::text[]) AS x(i, r) WHERE o.id = x.i AND o.resolution IS NULL
+                    RETURNING o.id
+                    """,
+                    [PostgresArray(decided.map(\.order)), PostgresArray(decided.map(\.reason))]
+                ).rows.map { try $0.string("id") }
+            }
+            for id in resolved { self.logger.warning("order resolved: its saga could not start", metadata: ["order_id": "\(id)"]) }
+            page.resolved = resolved.count
         }
         if !resend.isEmpty { try await self.resend(resend) }
-        self.summary.withLock { summary in
-            summary.resolved += rejected.count
-            summary.stuck = stuck.count
-            summary.oldestSeconds = stuck.map(\.age).max() ?? 0
-            summary.reason = stuck.max { $0.age < $1.age }?.reason
-        }
-        return candidates.count
+        return page
     }
 
     /// Queues `SagaCreateOrder` again for orders whose message was delivered but whose saga does not exist.

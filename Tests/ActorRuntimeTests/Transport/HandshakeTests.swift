@@ -86,6 +86,23 @@ import Testing
         #expect(dialer.received(forged) == .reject(Wire.Reject(.badSecret, "node 'b' failed to prove the cluster secret")))
     }
 
+    @Test func aRoleChangedOnThePathBreaksTheProof() throws {
+        var (dialer, hello) = Handshake.dialer(Self.config("a"), target: "b")
+        var body = hello.body
+        var forged = try Wire.Hello.decode(from: &body)
+        forged.role = .client  // someone on the path downgrades (or upgrades) the claimed role
+        var acceptor = Handshake.acceptor(Self.config("b"))
+        guard case .send(let challenge) = acceptor.received(.hello(forged)), case .send(let proof) = dialer.received(challenge) else {
+            Issue.record("expected a challenge and a proof")
+            return
+        }
+        guard case .reject(let reject) = acceptor.received(proof) else {
+            Issue.record("a proof made for another role was accepted")
+            return
+        }
+        #expect(reject.code == .badSecret)
+    }
+
     @Test func anAcceptorProvesNothingToAPeerThatHasNotProvenItself() throws {
         // A stranger connects and says hello: the challenge holds no proof, only who and a nonce.
         let (_, hello) = Handshake.dialer(Self.config("a", secret: "guess"), target: "b")
