@@ -173,6 +173,8 @@ public struct OrderHistoryHandler: MailboxHandler {
             row.itemsJSON = ItemsJSON.encode(items)
             Self.setStatus("products_validated", &row)
         case .paid(let event):
+            // A payment already refunded stays refunded (a late or replayed PaymentCompleted changes nothing).
+            guard row.paymentStatus != "refunded" else { return }
             row.paymentID = event.paymentID
             row.paymentExternalID = event.paymentExternalID
             row.paymentSum = event.paymentSum
@@ -194,8 +196,11 @@ public struct OrderHistoryHandler: MailboxHandler {
         row.changed = true
     }
 
-    /// Final statuses win over late intermediate ones; a final status may follow another (cancel after fail).
+    /// Final statuses win over late intermediate ones. `order_cancelled` is for ever: a late or replayed
+    /// `OrderCompleted` never reopens a cancelled order. `order_completed` may still become `order_cancelled`:
+    /// the saga compensates an order whose `CompleteOrder` answered after its deadline, and that is the truth.
     static func setStatus(_ status: String, _ row: inout Row) {
+        if row.status == "order_cancelled" { return }
         if !Self.finalStatuses.contains(row.status) || Self.finalStatuses.contains(status) { row.status = status }
     }
 

@@ -42,6 +42,23 @@ import Testing
         #expect(try await history.client.query("SELECT status FROM order_history").first?.string("status") == "order_cancelled")
     }
 
+    @Test func aCancelledOrderIsNeverReopenedAndARefundStaysARefund() async throws {
+        let history = try await ServiceHarness("order-history", handler: OrderHistoryHandler())
+        try await history.deliverEvent(Self.created("o-9"))
+        let paid = Events.PaymentCompleted(
+            paymentID: "p-9", orderID: "o-9", userID: "u-1", paymentSum: 100, paymentMethodID: "method-1",
+            paymentExternalID: "ext-9", paymentType: "card", paymentGateway: "sber", paymentStatus: "completed")
+        try await history.deliverEvent(paid)
+        try await history.deliverEvent(Events.PaymentRefunded(orderID: "o-9", paymentID: "p-9"))
+        try await history.deliverEvent(Events.OrderCancelled(orderID: "o-9", status: "cancelled"))
+        // A dead letter replayed late (a new message id, as `node deadletters replay` sends it again): no flip.
+        try await history.deliverEvent(Events.OrderCompleted(orderID: "o-9", status: "completed"))
+        try await history.deliverEvent(paid)
+        let row = try await history.client.query("SELECT status, payment_status FROM order_history WHERE id = 'o-9'").first!
+        #expect(try row.string("status") == "order_cancelled")
+        #expect(try row.string("payment_status") == "refunded")
+    }
+
     @Test func eventsBeforeOrderCreatedAreParkedAndAppliedWhenItArrives() async throws {
         let history = try await ServiceHarness("order-history", handler: OrderHistoryHandler())
         // Events from product, inventory and payment overtake OrderCreated (different senders, different relays).
