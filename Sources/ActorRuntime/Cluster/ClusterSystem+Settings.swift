@@ -7,6 +7,11 @@ public struct NodeAddress: Hashable, Sendable, Codable, CustomStringConvertible 
     public var host: String
     public var port: Int
 
+    /// Whether `host` names this machine only (127.x, ::1, localhost).
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
     public init(name: String, host: String, port: Int) {
         self.name = name
         self.host = host

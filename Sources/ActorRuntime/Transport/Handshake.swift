@@ -132,7 +132,7 @@ public struct Handshake {
             case (.acceptorSentChallenge(let hello, let nonce), .proof):
                 return self.checkProof(try Wire.Proof.decode(from: &body), hello: hello, nonce: nonce)
             case (.dialerSentProof(let peer, let expected), .welcome):
-                let welcome = try Wire.Welcome.decode(from: &body)
+                let welcome = try Wire.Proof.decode(from: &body)
                 guard Self.constantTimeEquals(expected, welcome.proof) else {
                     return self.refuse(.badSecret, "node '\(peer.node)' failed to prove the cluster secret")
                 }
@@ -217,30 +217,16 @@ public struct Handshake {
 
     private mutating func checkProof(_ proof: Wire.Proof, hello: Wire.Hello, nonce: [UInt8]) -> Action {
         let me = self.configuration
-        let expected = Self.proof(
-            label: "dial",
-            secret: me.secret,
-            cluster: me.cluster,
-            dialer: hello.node,
-            dialerRole: hello.role,
-            acceptor: me.node,
-            dialerNonce: hello.nonce,
-            acceptorNonce: nonce
-        )
-        guard Self.constantTimeEquals(expected, proof.proof) else {
+        func mac(_ label: String) -> [UInt8] {
+            Self.proof(
+                label: label, secret: me.secret, cluster: me.cluster, dialer: hello.node, dialerRole: hello.role,
+                acceptor: me.node, dialerNonce: hello.nonce, acceptorNonce: nonce)
+        }
+        guard Self.constantTimeEquals(mac("dial"), proof.proof) else {
             return self.refuse(.badSecret, "node '\(hello.node)' failed to prove the cluster secret")
         }
         // Only now, to a peer that proved the secret, this side's own proof.
-        let mine = Self.proof(
-            label: "accept",
-            secret: me.secret,
-            cluster: me.cluster,
-            dialer: hello.node,
-            dialerRole: hello.role,
-            acceptor: me.node,
-            dialerNonce: hello.nonce,
-            acceptorNonce: nonce
-        )
+        let mine = mac("accept")
         self.state = .established
         let peer = PeerIdentity(
             node: hello.node,
@@ -248,7 +234,7 @@ public struct Handshake {
             incarnation: hello.incarnation,
             startedAtMillis: hello.startedAtMillis
         )
-        return .establish(send: .welcome(Wire.Welcome(proof: mine)), peer)
+        return .establish(send: .welcome(Wire.Proof(proof: mine)), peer)
     }
 
     /// HMAC-SHA256 over everything the two sides agreed on, including the role the dialer claims, so that

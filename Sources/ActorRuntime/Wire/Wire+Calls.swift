@@ -154,7 +154,7 @@ extension Wire.Frame {
     static func challenge(_ m: Wire.Challenge) -> Self { .make(.challenge) { m.encode(into: &$0) } }
     static func proof(_ m: Wire.Proof) -> Self { .make(.proof) { m.encode(into: &$0) } }
     static func reject(_ m: Wire.Reject) -> Self { .make(.reject) { m.encode(into: &$0) } }
-    static func welcome(_ m: Wire.Welcome) -> Self { .make(.welcome) { m.encode(into: &$0) } }
+    static func welcome(_ m: Wire.Proof) -> Self { .make(.welcome) { m.encode(into: &$0) } }
     static var goodbye: Self { Wire.Frame(kind: .goodbye, body: ByteBuffer()) }
     static func ping(_ m: Wire.Ping) -> Self { .make(.ping, capacity: 16) { m.encode(into: &$0) } }
     static func pong(_ m: Wire.Ping) -> Self { .make(.pong, capacity: 16) { m.encode(into: &$0) } }

@@ -96,7 +96,8 @@ extension Wire {
         }
     }
 
-    /// The dialer's proof of the secret.
+    /// A proof of the secret: the dialer's (`proof` frame), then the acceptor's (`welcome` frame), which the
+    /// dialer checks before it serves the connection.
     public struct Proof: Sendable, Equatable {
         public var proof: [UInt8]
 
@@ -108,22 +109,6 @@ extension Wire {
             let proof = Proof(proof: try buffer.readWireBytes("proof", count: Handshake.proofSize))
             try buffer.expectFullyRead("proof")
             return proof
-        }
-    }
-
-    /// The acceptor's answer to a valid proof: its own proof of the secret, which the dialer checks before
-    /// it serves the connection.
-    public struct Welcome: Sendable, Equatable {
-        public var proof: [UInt8]
-
-        func encode(into buffer: inout ByteBuffer) {
-            buffer.writeBytes(self.proof)
-        }
-
-        static func decode(from buffer: inout ByteBuffer) throws -> Welcome {
-            let welcome = Welcome(proof: try buffer.readWireBytes("proof", count: Handshake.proofSize))
-            try buffer.expectFullyRead("welcome")
-            return welcome
         }
     }
 

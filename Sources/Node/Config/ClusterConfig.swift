@@ -169,7 +169,7 @@ struct ClusterConfig: Equatable {
     /// Off this machine, the secret is all that keeps strangers out: the shipped development secret is refused,
     /// and a secret must have at least 32 bytes (`node secret` prints one).
     private static func checkSecret(_ secret: String, nodes: [Node]) throws {
-        guard let exposed = nodes.first(where: { !Self.isLoopback($0.host) }) else { return }
+        guard let exposed = nodes.first(where: { !NodeAddress.isLoopback($0.host) }) else { return }
         let key = "nodes.\(exposed.name).address"
         guard secret != Self.developmentSecret else {
             throw ConfigError("secret", "the development secret may not be used when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for a new one")
@@ -177,10 +177,6 @@ struct ClusterConfig: Equatable {
         guard secret.utf8.count >= 32 else {
             throw ConfigError("secret", "must be at least 32 bytes when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for one")
         }
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     /// Whether two postgres URLs name the same database (ignoring the user, query options and case of the host).

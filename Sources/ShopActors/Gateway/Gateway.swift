@@ -59,7 +59,7 @@ public final class Gateway: Service, Sendable {
     ) async throws {
         let logger = self.logger
         let separateOps = self.configuration.opsHost != nil
-        let opsOnPublic = !separateOps && Self.isLoopback(self.configuration.host)
+        let opsOnPublic = !separateOps && NodeAddress.isLoopback(self.configuration.host)
         if !separateOps && !opsOnPublic {
             logger.warning("no ops_http: /metrics and /ui are not served (the public listener is not on loopback)")
         }
@@ -93,10 +93,6 @@ public final class Gateway: Service, Sendable {
             try await app.run()
             group.cancelAll()
         }
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// The public API and/or the operations endpoints; a path that is not served is 404.

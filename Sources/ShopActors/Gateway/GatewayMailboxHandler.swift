@@ -1,5 +1,13 @@
 import ActorRuntime
 
+extension Commands.SagaCreateOrder {
+    /// The command in one of the gateway's outbox rows (its payload column), or nil if it is not one.
+    static func fromOutbox(payload: [UInt8]) -> Self? {
+        let message = MailboxMessage(id: "", type: Self.commandType, sagaID: nil, payload: payload, source: "gateway")
+        return try? message.decode(Self.self)
+    }
+}
+
 /// The gateway's mailbox only sends (orders arrive over HTTP). Its one judgement: a dead `SagaCreateOrder`
 /// whose order the reconciler resolved as rejected is not replayed (the client was told the order failed).
 struct GatewayMailboxHandler: MailboxHandler {
@@ -13,8 +21,9 @@ struct GatewayMailboxHandler: MailboxHandler {
         guard !creates.isEmpty else { return [:] }
         var orderOf: [Int64: String] = [:]
         for row in try connection.query("SELECT id, payload FROM outbox WHERE id = ANY($1::bigint[])", [PostgresIntArray(creates.map { Int($0.outboxID) })]).rows {
-            let message = MailboxMessage(id: "", type: Commands.SagaCreateOrder.commandType, sagaID: nil, payload: try row.bytes("payload"), source: "gateway")
-            if let command = try? message.decode(Commands.SagaCreateOrder.self) { orderOf[Int64(try row.int("id"))] = command.orderID }
+            if let command = Commands.SagaCreateOrder.fromOutbox(payload: try row.bytes("payload")) {
+                orderOf[Int64(try row.int("id"))] = command.orderID
+            }
         }
         var resolved: [String: String] = [:]
         for row in try connection.query(

@@ -99,8 +99,7 @@ final class OrderReconciler: Sendable {
             "SELECT id, status, last_error, payload FROM outbox WHERE message_type = $1 AND status IN (0, 2)",
             [Commands.SagaCreateOrder.commandType]
         ).rows {
-            let message = MailboxMessage(id: "", type: Commands.SagaCreateOrder.commandType, sagaID: nil, payload: try row.bytes("payload"), source: "gateway")
-            guard let command = try? message.decode(Commands.SagaCreateOrder.self) else { continue }
+            guard let command = Commands.SagaCreateOrder.fromOutbox(payload: try row.bytes("payload")) else { continue }
             queued[command.orderID] = (Int64(try row.int("id")), try row.int("status"), try row.optionalString("last_error"))
         }
         var rejected: [(order: String, outboxID: Int64, reason: String)] = []

@@ -14,17 +14,13 @@ public struct OrderCursor: Codable, Sendable, Equatable {
 
     /// `v1` + tab + created_at + tab + id, base64url without padding.
     public var token: String {
-        Data("v1\t\(self.createdAt)\t\(self.id)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Data("v1\t\(self.createdAt)\t\(self.id)".utf8).base64URLEncodedString
     }
 
     /// The cursor in `token`, or nil when it is not one this version wrote.
     public init?(token: String) {
         guard (1...1024).contains(token.utf8.count) else { return nil }
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { return nil }
+        guard let data = Data(base64URLEncoded: token), let text = String(data: data, encoding: .utf8) else { return nil }
         let parts = text.split(separator: "\t", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "v1", Self.isTimestamp(parts[1]), !parts[2].isEmpty, parts[2].utf8.count <= 255 else {
             return nil

@@ -82,7 +82,7 @@ import Testing
             Issue.record("expected a challenge and a proof")
             return
         }
-        let forged = Wire.Frame.welcome(Wire.Welcome(proof: [UInt8](repeating: 0, count: 32)))
+        let forged = Wire.Frame.welcome(Wire.Proof(proof: [UInt8](repeating: 0, count: 32)))
         #expect(dialer.received(forged) == .reject(Wire.Reject(.badSecret, "node 'b' failed to prove the cluster secret")))
     }
 

@@ -123,13 +123,7 @@ import Testing
             await shop.stopService("payment")
             let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 3)])
             // The saga reaches the payment step and waits there (well inside its 30 s deadline).
-            var step = -1
-            for _ in 0..<400 {
-                step = try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") ?? -1
-                if step == 3 { break }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            #expect(step == 3)
+            #expect(try await shop.waitForStep(order: order, 3) == 3)
             try await Task.sleep(for: .seconds(1))
             #expect(try await shop.sagaStatus(order: order) == "running")
             shop.startService("payment")

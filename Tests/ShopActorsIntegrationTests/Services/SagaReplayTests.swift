@@ -54,13 +54,7 @@ import Testing
         try await withShop { shop in
             await shop.stopService("payment")
             let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 1)])
-            var step = -1
-            for _ in 0..<400 {
-                step = try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") ?? -1
-                if step == 3 { break }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            #expect(step == 3)
+            #expect(try await shop.waitForStep(order: order, 3) == 3)
             let sagaID = try await shop.query("order-saga", "SELECT id FROM sagas WHERE order_id = $1", [order]).first!.string("id")
             _ = try await self.deadLetter(
                 shop, Commands.ProcessPayment(orderID: order, userID: "user-1", paymentSum: 100, paymentMethodID: "method-1"),

@@ -119,6 +119,17 @@ final class ShopFixture: @unchecked Sendable {
         return orderID
     }
 
+    /// The saga's step once it reaches `step` (or where it stood after ten seconds).
+    func waitForStep(order: String, _ step: Int) async throws -> Int {
+        var current = -1
+        for _ in 0..<400 {
+            current = try await self.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") ?? -1
+            if current == step { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        return current
+    }
+
     func sagaStatus(order: String) async throws -> String? {
         try await self.clients["order-saga"]!.query("SELECT status FROM sagas WHERE order_id = $1", [order]).first?.string("status")
     }

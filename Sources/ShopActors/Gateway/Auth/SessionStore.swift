@@ -22,9 +22,7 @@ struct SessionStore: Sendable {
     func create(userID: String, ipAddress: String, userAgent: String) async throws -> (token: String, session: Session) {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let token = Data(bytes).base64URLEncodedString
         let now = self.now()
         let session = Session(
             userID: userID, createdAt: now, expiresAt: now.addingTimeInterval(self.lifetime.timeInterval),
