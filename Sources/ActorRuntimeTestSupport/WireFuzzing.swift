@@ -31,12 +31,13 @@ public enum WireFuzzing {
         let parser = Wire.FrameParser(limits: Self.limits)
         var acceptor = Handshake.acceptor(Self.configuration("b"), nonce: Array(repeating: 7, count: Handshake.nonceSize))
         var (dialer, _) = Handshake.dialer(Self.configuration("a"), target: "b", nonce: Array(repeating: 9, count: Handshake.nonceSize))
+        var connection = WireFuzzEntry.Connection()
         var frames = 0
         while frames < 1000 {
             guard let frame = try? parser.next(from: &buffer) else { return }  // incomplete or refused
             _ = acceptor.received(frame)
             _ = dialer.received(frame)
-            WireFuzzEntry.decodeAfterHandshake(frame)
+            connection.decode(frame)
             frames += 1
         }
     }

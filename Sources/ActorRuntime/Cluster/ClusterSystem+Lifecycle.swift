@@ -90,7 +90,7 @@ extension ClusterSystem {
         for connection in connections {
             // Fail first: the peer closes as soon as it reads the goodbye, and that must not read as a lost peer.
             connection.failAll(.shuttingDown(self.settings.node))
-            try? await connection.channel.writeAndFlush([Wire.Frame.goodbye])
+            try? await connection.channel.writeAndFlush([Wire.Outbound.frame(.goodbye)])
             try? await connection.channel.close()
         }
         // Connections still in their handshake hold the port too.

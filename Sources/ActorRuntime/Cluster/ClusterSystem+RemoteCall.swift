@@ -84,7 +84,7 @@ extension ClusterSystem {
 
 extension ClusterSystem {
     /// Starts executing a call received on `connection`, on that connection's event loop.
-    func received(_ call: Wire.Call, on connection: PeerConnection) {
+    func received(_ call: Wire.Call, direct: DirectMethod? = nil, on connection: PeerConnection) {
         guard !self.isStopping else {
             let error = RuntimeError.shuttingDown(self.settings.node)
             connection.send(.reply(Wire.Reply(callID: call.callID, outcome: .error(.runtime(error)))))
@@ -93,12 +93,30 @@ extension ClusterSystem {
         // One task per call, tracked by the in-flight count that shutdown drains.
         self.inFlightCalls.add(1, ordering: .relaxed)
         Task(executorPreference: connection.executor) {
-            await self.execute(call, from: connection)
+            if let direct {
+                await self.executeDirect(call, direct, from: connection)
+            } else {
+                await self.execute(call, from: connection)
+            }
             self.inFlightCalls.subtract(1, ordering: .relaxed)
         }
     }
 
+    private func executeDirect(_ call: Wire.Call, _ direct: DirectMethod, from connection: PeerConnection) async {
+        self.transportStats.dispatched(direct: true)
+        let outcome: Wire.Reply.Outcome
+        if let actor = self.localActor(path: call.recipient) {
+            let caller = CallerIdentity(node: connection.peer.node, role: connection.peer.role)
+            let serialization = self.serialization
+            outcome = await ClusterSystem.$caller.withValue(caller) { await direct.run(actor, call, serialization) }
+        } else {
+            outcome = .error(.runtime(.unknownActor(ActorID(node: self.settings.node, path: call.recipient))))
+        }
+        connection.send(.reply(Wire.Reply(callID: call.callID, outcome: outcome)))
+    }
+
     private func execute(_ call: Wire.Call, from connection: PeerConnection) async {
+        self.transportStats.dispatched(direct: false)
         let reply = ReplySender(connection: connection, callID: call.callID)
         guard let actor = self.localActor(path: call.recipient) else {
             let id = ActorID(node: self.settings.node, path: call.recipient)

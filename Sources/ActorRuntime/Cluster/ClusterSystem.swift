@@ -32,6 +32,8 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
     var serialization: Serialization { Serialization(system: self) }
 
     let registry = Mutex<[String: WeakActorRef]>([:])
+    /// Methods registered with `registerDirectMethod`, by the name `RemoteCallTarget` prints.
+    let directMethods = Mutex<[String: DirectMethod]>([:])
     let membership: Mutex<Membership>
     let lifecycle = Mutex<Lifecycle>(.idle)
     private let nextCallID = Atomic<UInt64>(0)
@@ -82,6 +84,10 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
         }
         self.membership = Mutex(membership)
         (self.controlCommands, self.controlContinuation) = AsyncStream.makeStream()
+        // The hot path between services: every relayed batch.
+        self.registerDirectMethod("deliver(_:)", of: MailboxEndpoint.self) { endpoint, batch in
+            try await endpoint.deliver(batch)
+        }
     }
 
     /// This node's name.

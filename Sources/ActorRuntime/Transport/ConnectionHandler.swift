@@ -8,7 +8,7 @@ import Synchronization
 /// resolve state in `PeerConnection`.
 final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = Wire.Frame
-    typealias OutboundOut = [Wire.Frame]
+    typealias OutboundOut = [Wire.Outbound]
 
     private enum Mode {
         case handshaking(Handshake)
@@ -25,6 +25,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var log: Logger
     /// Shared with this channel's frame codecs: set once the peer is proven.
     let trust = ConnectionTrust()
+    /// Call targets the peer has defined, and the direct method each resolves to (same index).
+    private var targets = Wire.TargetTable()
+    private var directMethods: [DirectMethod?] = []
     /// Called once when the handshake ends, however it ends (the accepting side's pending count).
     private var onHandshakeEnded: (() -> Void)?
 
@@ -70,7 +73,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             channel.close(promise: nil)
         }
         if let hello = self.helloToSend {
-            context.writeAndFlush(Self.wrapOutboundOut([hello]), promise: nil)
+            context.writeAndFlush(Self.wrapOutboundOut([.frame(hello)]), promise: nil)
         }
         context.fireChannelActive()
     }
@@ -93,11 +96,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func perform(_ action: Handshake.Action, context: ChannelHandlerContext) {
         switch action {
         case .send(let frame):
-            context.writeAndFlush(Self.wrapOutboundOut([frame]), promise: nil)
+            context.writeAndFlush(Self.wrapOutboundOut([.frame(frame)]), promise: nil)
         case .establish(let frame, let peer):
             self.handshakeTimer?.cancel()
             self.handshakeEnded()
-            if let frame { context.writeAndFlush(Self.wrapOutboundOut([frame]), promise: nil) }
+            if let frame { context.writeAndFlush(Self.wrapOutboundOut([.frame(frame)]), promise: nil) }
             self.trust.established = true
             self.log[metadataKey: "peer"] = "\(peer.node)"
             let connection = PeerConnection(channel: context.channel, peer: peer, maxOutboundBytes: self.system.settings.maxOutboundBytes)
@@ -112,7 +115,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.mode = .closed
             self.settle(.failure(RuntimeError(.handshakeFailed, "refused the peer: \(reject)")))
             let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut([.reject(reject)])).whenComplete { _ in
+            context.writeAndFlush(Self.wrapOutboundOut([.frame(.reject(reject))])).whenComplete { _ in
                 channel.close(promise: nil)
             }
         case .rejected(let reject):
@@ -129,12 +132,19 @@ final class ConnectionHandler: ChannelInboundHandler {
         do {
             switch frame.kind {
             case .call:
-                self.system.received(try Wire.Call.decode(from: &body), on: connection)
+                let call = try Wire.Call.decode(from: &body, targets: &self.targets)
+                var direct: DirectMethod?
+                if let id = call.targetID.map(Int.init) {
+                    // A new definition resolves its method once for the life of the connection.
+                    if id == self.directMethods.count { self.directMethods.append(self.system.directMethod(for: call.target)) }
+                    direct = self.directMethods[id]
+                }
+                self.system.received(call, direct: direct, on: connection)
             case .reply:
                 let reply = try Wire.Reply.decode(from: &body)
                 connection.resolve(reply.callID, with: .success(reply.outcome))
             case .ping:
-                connection.send(.pong(try Wire.Ping.decode(from: &body)))
+                connection.send(.frame(.pong(try Wire.Ping.decode(from: &body))))
             case .pong:
                 connection.receivedPong(try Wire.Ping.decode(from: &body))
             case .goodbye:

@@ -31,7 +31,7 @@ final class PeerConnection: Sendable {
         var pending: [UInt64: Pending] = [:]
         /// A lower bound of the pending deadlines: the sweep skips its scan until then.
         var earliestDeadline = UInt64.max
-        var outbound: [Wire.Frame] = []
+        var outbound: [Wire.Outbound] = []
         /// Body bytes in `outbound`.
         var outboundBytes = 0
         var flushScheduled = false
@@ -93,14 +93,15 @@ final class PeerConnection: Sendable {
     /// - Returns: false when the frame was not queued: the connection is closed, or the peer has stopped
     ///   reading and `maxOutboundBytes` are already waiting for it.
     @discardableResult
-    func send(_ frame: Wire.Frame) -> Bool {
+    func send(_ outbound: Wire.Outbound) -> Bool {
+        let bytes = outbound.maxBodyBytes
         let (queued, scheduleFlush) = self.state.withLock { state -> (Bool, Bool) in
             guard state.closedError == nil else { return (false, false) }
-            guard state.outboundBytes + frame.body.readableBytes <= self.maxOutboundBytes || state.outbound.isEmpty else {
+            guard state.outboundBytes + bytes <= self.maxOutboundBytes || state.outbound.isEmpty else {
                 return (false, false)
             }
-            state.outbound.append(frame)
-            state.outboundBytes += frame.body.readableBytes
+            state.outbound.append(outbound)
+            state.outboundBytes += bytes
             guard !state.flushScheduled else { return (true, false) }
             state.flushScheduled = true
             return (true, true)
@@ -118,7 +119,7 @@ final class PeerConnection: Sendable {
             self.state.withLock { $0.flushScheduled = false }
             return
         }
-        let frames = self.state.withLock { state -> [Wire.Frame] in
+        let frames = self.state.withLock { state -> [Wire.Outbound] in
             state.flushScheduled = false
             state.outboundBytes = 0
             defer { state.outbound = [] }
@@ -197,7 +198,7 @@ final class PeerConnection: Sendable {
 
     func sendPing() {
         let sequence = self.pingSequence.add(1, ordering: .relaxed).newValue
-        self.send(.ping(Wire.Ping(sequence: sequence, sentAtNanos: NIODeadline.now().uptimeNanoseconds)))
+        self.send(.frame(.ping(Wire.Ping(sequence: sequence, sentAtNanos: NIODeadline.now().uptimeNanoseconds))))
     }
 
     func receivedPong(_ pong: Wire.Ping) {

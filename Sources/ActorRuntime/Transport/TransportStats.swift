@@ -8,6 +8,9 @@ public final class TransportStats: Sendable {
         public var framesSent: Int
         public var framesReceived: Int
         public var framesDeflated: Int
+        /// Inbound calls run through a registered direct method, and through `executeDistributedTarget`.
+        public var callsDirect: Int
+        public var callsGeneric: Int
     }
 
     private let bytesSent = Atomic<Int>(0)
@@ -15,6 +18,8 @@ public final class TransportStats: Sendable {
     private let framesSent = Atomic<Int>(0)
     private let framesReceived = Atomic<Int>(0)
     private let framesDeflated = Atomic<Int>(0)
+    private let callsDirect = Atomic<Int>(0)
+    private let callsGeneric = Atomic<Int>(0)
 
     public init() {}
 
@@ -29,13 +34,23 @@ public final class TransportStats: Sendable {
         self.framesReceived.add(1, ordering: .relaxed)
     }
 
+    func dispatched(direct: Bool) {
+        if direct {
+            self.callsDirect.add(1, ordering: .relaxed)
+        } else {
+            self.callsGeneric.add(1, ordering: .relaxed)
+        }
+    }
+
     public var snapshot: Snapshot {
         Snapshot(
             bytesSent: self.bytesSent.load(ordering: .relaxed),
             bytesReceived: self.bytesReceived.load(ordering: .relaxed),
             framesSent: self.framesSent.load(ordering: .relaxed),
             framesReceived: self.framesReceived.load(ordering: .relaxed),
-            framesDeflated: self.framesDeflated.load(ordering: .relaxed)
+            framesDeflated: self.framesDeflated.load(ordering: .relaxed),
+            callsDirect: self.callsDirect.load(ordering: .relaxed),
+            callsGeneric: self.callsGeneric.load(ordering: .relaxed)
         )
     }
 }

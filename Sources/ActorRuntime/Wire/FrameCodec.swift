@@ -35,11 +35,12 @@ final class FrameDecoder: ByteToMessageDecoder {
     }
 }
 
-/// Serialises outbound batches of `Wire.Frame`s into one buffer each (one `write` per batch), deflating large
-/// bodies once the peer is proven.
+/// Serialises outbound batches into one buffer each (one `write` per batch), deflating large bodies once the
+/// peer is proven, and interning call targets in the order the calls reach the socket.
 final class FrameEncoder: MessageToByteEncoder {
-    typealias OutboundIn = [Wire.Frame]
+    typealias OutboundIn = [Wire.Outbound]
     private var serializer: Wire.FrameSerializer
+    private var interner = Wire.TargetInterner()
     private let stats: TransportStats
     private let trust: ConnectionTrust
 
@@ -49,11 +50,11 @@ final class FrameEncoder: MessageToByteEncoder {
         self.trust = trust
     }
 
-    func encode(data: [Wire.Frame], out: inout ByteBuffer) throws {
+    func encode(data: [Wire.Outbound], out: inout ByteBuffer) throws {
         self.serializer.trusted = self.trust.established
-        for frame in data {
+        for outbound in data {
             let before = out.writerIndex
-            let deflated = self.serializer.write(frame, into: &out)
+            let deflated = self.serializer.write(outbound, interner: &self.interner, into: &out)
             self.stats.sent(bytes: out.writerIndex - before, deflated: deflated)
         }
     }

@@ -74,20 +74,55 @@ extension Wire {
         /// - Returns: whether the body was sent deflated.
         @discardableResult
         public func write(_ frame: Frame, into out: inout ByteBuffer) -> Bool {
+            self.write(kind: frame.kind, maxBodyBytes: frame.body.readableBytes, into: &out) { body in
+                var bytes = frame.body
+                body.writeBuffer(&bytes)
+            }
+        }
+
+        /// Appends `outbound` to `out`; a call's target is interned through `interner`.
+        @discardableResult
+        public func write(_ outbound: Outbound, interner: inout TargetInterner, into out: inout ByteBuffer) -> Bool {
+            switch outbound {
+            case .frame(let frame):
+                return self.write(frame, into: &out)
+            case .call(let call):
+                let reference = interner.reference(for: call.callTarget)
+                return self.write(kind: .call, maxBodyBytes: call.maxBodyBytes, into: &out) {
+                    call.encode(into: &$0, reference: reference)
+                }
+            case .reply(let reply):
+                return self.write(kind: .reply, maxBodyBytes: reply.maxBodyBytes, into: &out) { reply.encode(into: &$0) }
+            }
+        }
+
+        /// Writes the header and the body: straight into `out` when it is too small to compress, else through
+        /// a scratch buffer that is deflated when that makes it smaller.
+        private func write(
+            kind: Kind,
+            maxBodyBytes: Int,
+            into out: inout ByteBuffer,
+            body writeBody: (inout ByteBuffer) -> Void
+        ) -> Bool {
             let start = out.writerIndex
             out.writeInteger(UInt32(0))  // patched below once the body size is known
             let flagsIndex = out.writerIndex
             out.writeInteger(UInt8(0))
-            out.writeInteger(frame.kind.rawValue)
+            out.writeInteger(kind.rawValue)
             var deflated = false
-            if self.trusted, frame.body.readableBytes >= self.limits.compressionThreshold {
-                deflated = self.deflater.deflate(frame.body, into: &out)
-            }
-            if deflated {
-                out.setInteger(Flags.deflated.rawValue, at: flagsIndex)
+            if self.trusted, maxBodyBytes >= self.limits.compressionThreshold {
+                var body = ByteBufferAllocator().buffer(capacity: maxBodyBytes)
+                writeBody(&body)
+                if body.readableBytes >= self.limits.compressionThreshold {
+                    deflated = self.deflater.deflate(body, into: &out)
+                }
+                if deflated {
+                    out.setInteger(Flags.deflated.rawValue, at: flagsIndex)
+                } else {
+                    out.writeBuffer(&body)
+                }
             } else {
-                var body = frame.body
-                out.writeBuffer(&body)
+                writeBody(&out)
             }
             out.setInteger(UInt32(out.writerIndex - start - 4), at: start)
             return deflated

@@ -2,6 +2,9 @@ import NIOCore
 
 extension Wire {
     /// A distributed method invocation.
+    ///
+    /// On the wire: `callID | mode | (id, or recipient and target) | generics | arguments`, where the mode says
+    /// whether the names are inline, defined for later calls, or replaced by an id (`TargetReference`).
     public struct Call: Sendable, Equatable {
         public var callID: UInt64
         /// Path of the recipient actor on the receiving node.
@@ -10,25 +13,44 @@ extension Wire {
         public var target: String
         public var genericSubstitutions: [String]
         public var arguments: [ByteBuffer]
+        /// On the receiving side, the interned id the call named its target by (nil when sent inline).
+        public var targetID: UInt32?
 
         public init(
             callID: UInt64,
             recipient: String,
             target: String,
             genericSubstitutions: [String] = [],
-            arguments: [ByteBuffer]
+            arguments: [ByteBuffer],
+            targetID: UInt32? = nil
         ) {
             self.callID = callID
             self.recipient = recipient
             self.target = target
             self.genericSubstitutions = genericSubstitutions
             self.arguments = arguments
+            self.targetID = targetID
         }
 
-        func encode(into buffer: inout ByteBuffer) {
+        var callTarget: CallTarget { CallTarget(recipient: self.recipient, method: self.target) }
+
+        /// Bytes the body takes at most (with names inline).
+        var maxBodyBytes: Int {
+            var size = 16 + self.recipient.utf8.count + self.target.utf8.count
+            for argument in self.arguments { size += 4 + argument.readableBytes }
+            for name in self.genericSubstitutions { size += 2 + name.utf8.count }
+            return size
+        }
+
+        func encode(into buffer: inout ByteBuffer, reference: TargetReference = .inline) {
             buffer.writeInteger(self.callID)
-            buffer.writeWireString(self.recipient)
-            buffer.writeWireString(self.target)
+            buffer.writeInteger(reference.mode)
+            if case .use(let id) = reference {
+                buffer.writeInteger(id)
+            } else {
+                buffer.writeWireString(self.recipient)
+                buffer.writeWireString(self.target)
+            }
             buffer.writeInteger(UInt8(self.genericSubstitutions.count))
             for name in self.genericSubstitutions { buffer.writeWireString(name) }
             buffer.writeInteger(UInt16(self.arguments.count))
@@ -38,17 +60,29 @@ extension Wire {
         static let maxRecipientBytes = 1024
         static let maxTargetBytes = 4096
 
+        /// Decodes a call that may not use interned ids (tests and tools).
         static func decode(from buffer: inout ByteBuffer) throws -> Call {
+            var table = TargetTable()
+            return try Self.decode(from: &buffer, targets: &table)
+        }
+
+        /// Decodes a call, resolving or recording its target in the connection's `targets`.
+        static func decode(from buffer: inout ByteBuffer, targets: inout TargetTable) throws -> Call {
             let callID = try buffer.readWireInteger("callID", as: UInt64.self)
-            let recipient = try buffer.readWireString("recipient")
-            let target = try buffer.readWireString("target")
-            // Real paths and mangled method names are far shorter; anything longer is an attack, and a
-            // protocol error closes the connection.
-            guard recipient.utf8.count <= Call.maxRecipientBytes else {
-                throw WireError.malformed("recipient of \(recipient.utf8.count) bytes (at most \(Call.maxRecipientBytes))")
-            }
-            guard target.utf8.count <= Call.maxTargetBytes else {
-                throw WireError.malformed("target of \(target.utf8.count) bytes (at most \(Call.maxTargetBytes))")
+            let target: CallTarget
+            var targetID: UInt32?
+            switch try buffer.readWireInteger("targetMode", as: UInt8.self) {
+            case 0:
+                target = try Self.readNames(from: &buffer)
+            case 1:
+                target = try Self.readNames(from: &buffer)
+                targetID = try targets.define(target)
+            case 2:
+                let id = try buffer.readWireInteger("targetID", as: UInt32.self)
+                target = try targets.target(id)
+                targetID = id
+            case let other:
+                throw WireError.malformed("unknown call target mode \(other)")
             }
             let genericCount = try buffer.readWireInteger("genericCount", as: UInt8.self)
             var generics: [String] = []
@@ -60,11 +94,26 @@ extension Wire {
             try buffer.expectFullyRead("call")
             return Call(
                 callID: callID,
-                recipient: recipient,
-                target: target,
+                recipient: target.recipient,
+                target: target.method,
                 genericSubstitutions: generics,
-                arguments: arguments
+                arguments: arguments,
+                targetID: targetID
             )
+        }
+
+        private static func readNames(from buffer: inout ByteBuffer) throws -> CallTarget {
+            let recipient = try buffer.readWireString("recipient")
+            let target = try buffer.readWireString("target")
+            // Real paths and mangled method names are far shorter; anything longer is an attack, and a
+            // protocol error closes the connection.
+            guard recipient.utf8.count <= Call.maxRecipientBytes else {
+                throw WireError.malformed("recipient of \(recipient.utf8.count) bytes (at most \(Call.maxRecipientBytes))")
+            }
+            guard target.utf8.count <= Call.maxTargetBytes else {
+                throw WireError.malformed("target of \(target.utf8.count) bytes (at most \(Call.maxTargetBytes))")
+            }
+            return CallTarget(recipient: recipient, method: target)
         }
     }
 
@@ -82,6 +131,15 @@ extension Wire {
         public init(callID: UInt64, outcome: Outcome) {
             self.callID = callID
             self.outcome = outcome
+        }
+
+        /// Bytes the body takes at most.
+        var maxBodyBytes: Int {
+            switch self.outcome {
+            case .value(let value): 13 + value.readableBytes
+            case .void: 9
+            case .error: 9 + 6 + 128 + 4096 + 512
+            }
         }
 
         func encode(into buffer: inout ByteBuffer) {
@@ -159,15 +217,9 @@ extension Wire.Frame {
     static func ping(_ m: Wire.Ping) -> Self { .make(.ping, capacity: 16) { m.encode(into: &$0) } }
     static func pong(_ m: Wire.Ping) -> Self { .make(.pong, capacity: 16) { m.encode(into: &$0) } }
 
-    static func call(_ m: Wire.Call) -> Self {
-        let size = 32 + m.recipient.utf8.count + m.target.utf8.count
-            + m.arguments.reduce(0) { $0 + 4 + $1.readableBytes }
-        return .make(.call, capacity: size) { m.encode(into: &$0) }
-    }
+    static func call(_ m: Wire.Call) -> Self { .make(.call, capacity: m.maxBodyBytes) { m.encode(into: &$0) } }
 
     static func reply(_ m: Wire.Reply) -> Self {
-        var size = 16
-        if case .value(let value) = m.outcome { size += value.readableBytes }
-        return .make(.reply, capacity: size) { m.encode(into: &$0) }
+        .make(.reply, capacity: min(m.maxBodyBytes, 1024)) { m.encode(into: &$0) }
     }
 }

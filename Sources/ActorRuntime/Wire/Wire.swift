@@ -6,8 +6,8 @@ import NIOCore
 /// flags byte, the kind byte and the body. Flag bit 0 means the body is zlib-deflated.
 public enum Wire {
     /// The protocol version this build speaks. A peer with another version is refused during the handshake.
-    /// 2: the acceptor proves the secret last (in `welcome`), after the dialer.
-    public static let protocolVersion: UInt16 = 2
+    /// 2: the acceptor proves the secret last (in `welcome`), after the dialer. 3: call targets are interned.
+    public static let protocolVersion: UInt16 = 3
 
     /// The first four bytes of every hello: "SACT" (Swift actor cluster transport).
     public static let magic: UInt32 = 0x5341_4354

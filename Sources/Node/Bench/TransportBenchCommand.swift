@@ -17,6 +17,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Payload bytes per request (and reply).") var payload: Int = 256
     @Option(help: "Calls in flight.") var concurrency: Int = 64
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Flag(help: "Dispatch through executeDistributedTarget only (no direct method registered).") var genericDispatch = false
     @Flag(help: .hidden) var skipBaseline = false  // for profiling the cluster side alone
 
     func validate() throws {
@@ -45,6 +46,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
             ("baseline_p50_us", baseline.latency.quantile(0.50)),
             ("baseline_p99_us", baseline.latency.quantile(0.99)),
             ("ratio", (callsPerSecond / baselinePerSecond * 1000).rounded() / 1000),
+            ("direct_share", (Double(cluster.direct) / Double(max(cluster.calls, 1)) * 100).rounded() / 100),
             ("wire_bytes_per_call", (Double(cluster.wireBytes) / Double(max(cluster.calls, 1))).rounded()),
             ("payload", Double(self.payload)),
             ("concurrency", Double(self.concurrency)),
@@ -71,6 +73,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
         var latency: LatencyRecorder
         var seconds: Double
         var wireBytes: Int
+        var direct: Int
     }
 
     private func measureCluster(group: any EventLoopGroup) async throws -> ClusterResult {
@@ -90,6 +93,9 @@ struct TransportBenchCommand: AsyncParsableCommand {
         b.addPeer(a.boundAddress!)
         try await a.waitForMembers(["b"])
         let echo = b.makeActor(path: "/service/echo") { EchoActor(actorSystem: b) }
+        if !self.genericDispatch {
+            b.registerDirectMethod("echo(_:)", of: EchoActor.self) { actor, payload in try await actor.echo(payload) }
+        }
         let remote = try EchoActor.resolve(id: echo.id, using: a)
         let message = BenchPayload(bytes: [UInt8](repeating: 0x61, count: self.payload))
 
@@ -97,6 +103,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
         for _ in 0..<200 { _ = try await remote.echo(message) }
 
         let before = a.transportStats.snapshot
+        let directBefore = b.transportStats.snapshot.callsDirect
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + .nanoseconds(Int64(self.seconds * 1e9))
@@ -118,6 +125,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
         }
         let elapsed = clock.now - start
         let after = a.transportStats.snapshot
+        let directCalls = b.transportStats.snapshot.callsDirect
         withExtendedLifetime(echo) {}
         await a.shutdown()
         await b.shutdown()
@@ -125,7 +133,8 @@ struct TransportBenchCommand: AsyncParsableCommand {
             calls: latency.count,
             latency: latency,
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            wireBytes: (after.bytesSent - before.bytesSent) + (after.bytesReceived - before.bytesReceived)
+            wireBytes: (after.bytesSent - before.bytesSent) + (after.bytesReceived - before.bytesReceived),
+            direct: directCalls - directBefore
         )
     }
 }

@@ -9,8 +9,8 @@ import Testing
 @Suite struct OutboundBackpressureTests {
     static let peer = Handshake.PeerIdentity(node: "b", role: .member, incarnation: 1, startedAtMillis: 0)
 
-    static func frame(_ bytes: Int) -> Wire.Frame {
-        Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 1, count: bytes))
+    static func frame(_ bytes: Int) -> Wire.Outbound {
+        .frame(Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 1, count: bytes)))
     }
 
     @Test func framesWaitForWritabilityAndTheQueueIsCapped() throws {
@@ -20,12 +20,12 @@ import Testing
         #expect(connection.send(Self.frame(600)))
         channel.embeddedEventLoop.run()
         // Not writable: nothing was written; the frame waits in the connection's queue.
-        #expect(try channel.readOutbound(as: [Wire.Frame].self) == nil)
+        #expect(try channel.readOutbound(as: [Wire.Outbound].self) == nil)
         #expect(!connection.send(Self.frame(600)))  // over the cap
         channel.isWritable = true
         connection.drainIfWritable()
-        let written = try #require(try channel.readOutbound(as: [Wire.Frame].self))
-        #expect(written.count == 1 && written[0].body.readableBytes == 600)
+        let written = try #require(try channel.readOutbound(as: [Wire.Outbound].self))
+        #expect(written.count == 1 && written[0].maxBodyBytes == 600)
         // With the queue empty again, frames are taken.
         #expect(connection.send(Self.frame(600)))
     }

@@ -1,0 +1,156 @@
+import Distributed
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+@testable import ActorRuntime
+
+/// A client that completes a real handshake over TCP (the dialer state machine, a real secret), then sends
+/// hand-built frames: what a compromised or buggy peer could send.
+final class RawPeer: ChannelInboundHandler, @unchecked Sendable {
+    // `buffer` is only touched on the channel's event loop.
+    typealias InboundIn = ByteBuffer
+    private var buffer = ByteBuffer()
+    private let frames: AsyncStream<Wire.Frame>.Continuation
+    private var iterator: AsyncStream<Wire.Frame>.AsyncIterator
+    private(set) var channel: (any Channel)?
+
+    private init() {
+        let (stream, continuation) = AsyncStream<Wire.Frame>.makeStream()
+        self.frames = continuation
+        self.iterator = stream.makeAsyncIterator()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = Self.unwrapInboundIn(data)
+        self.buffer.writeBuffer(&bytes)
+        while let frame = try? Wire.FrameParser().next(from: &self.buffer) { self.frames.yield(frame) }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.frames.finish()
+    }
+
+    /// The next frame from the node, or nil once it closed the connection.
+    func next() async -> Wire.Frame? {
+        await self.iterator.next()
+    }
+
+    func send(_ frames: Wire.Frame...) async throws {
+        var out = ByteBuffer()
+        for frame in frames { Wire.FrameSerializer(trusted: false).write(frame, into: &out) }
+        try await self.channel!.writeAndFlush(out)
+    }
+
+    /// Connects to `system` as a client and completes the handshake.
+    static func connect(to system: ClusterSystem) async throws -> RawPeer {
+        let peer = RawPeer()
+        let address = system.boundAddress!
+        peer.channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(peer) }
+            }
+            .connect(host: address.host, port: address.port).get()
+        var configuration = system.handshakeConfiguration
+        configuration.node = "raw-client"
+        configuration.role = .client
+        var (machine, hello) = Handshake.dialer(configuration, target: system.node)
+        try await peer.send(hello)
+        while let frame = await peer.next() {
+            switch machine.received(frame) {
+            case .send(let frame): try await peer.send(frame)
+            case .establish: return peer
+            case let other: throw RuntimeError(.handshakeFailed, "raw handshake failed: \(other)")
+            }
+        }
+        throw RuntimeError(.handshakeFailed, "closed during the raw handshake")
+    }
+
+    static func call(_ id: UInt64, _ reference: Wire.TargetReference, method: String = "no-such-method") -> Wire.Frame {
+        var body = ByteBuffer()
+        Wire.Call(callID: id, recipient: "/service/probe", target: method, arguments: []).encode(into: &body, reference: reference)
+        return Wire.Frame(kind: .call, body: body)
+    }
+
+    /// The next reply, skipping heartbeats.
+    func reply() async throws -> Wire.Reply? {
+        while let frame = await self.next() {
+            guard frame.kind == .reply else { continue }
+            var body = frame.body
+            return try Wire.Reply.decode(from: &body)
+        }
+        return nil
+    }
+}
+
+@Suite struct CallInterningOverTCPTests {
+    @Test func aDefinedTargetIsReusedAndAnUndefinedIdClosesOnlyThatConnection() async throws {
+        try await withCluster(["a", "b"]) { cluster in
+            let b = cluster["b"]
+            let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
+            defer { withExtendedLifetime(probe) {} }
+            let peer = try await RawPeer.connect(to: b)
+            // A definition and a use of it both reach dispatch (and fail there: the method does not exist).
+            try await peer.send(RawPeer.call(1, .define), RawPeer.call(2, .use(0)))
+            for expected: UInt64 in [1, 2] {
+                let reply = try #require(try await peer.reply())
+                #expect(reply.callID == expected)
+                guard case .error(let error) = reply.outcome else { Issue.record("\(reply)"); return }
+                #expect(error.code == "bad_call", "\(error)")
+            }
+            // An id never defined closes the connection without a reply.
+            try await peer.send(RawPeer.call(3, .use(7)))
+            #expect(try await peer.reply() == nil)
+            // Everyone else is still served.
+            let remote = try Probe.resolve(id: probe.id, using: cluster["a"])
+            try await remote.bump()
+            #expect(await probe.whenLocal { $0.calls } == 1)
+        }
+    }
+
+    @Test func repeatedCallsSendNoNamesAndRegisteredMethodsSkipTheGenericPath() async throws {
+        try await withCluster(["a", "b"]) { cluster in
+            let (a, b) = (cluster["a"], cluster["b"])
+            let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
+            defer { withExtendedLifetime(probe) {} }
+            b.registerDirectMethod("size(of:)", of: Probe.self) { probe, text in try await probe.size(of: text) }
+            let remote = try Probe.resolve(id: probe.id, using: a)
+            var sizes: [Int] = []
+            for _ in 0..<3 {
+                let before = a.transportStats.snapshot.bytesSent
+                #expect(try await remote.size(of: "12345") == 5)
+                sizes.append(a.transportStats.snapshot.bytesSent - before)
+            }
+            // The first call carries the recipient and the mangled name; the others an id (heartbeats may add
+            // a 22-byte ping to any of them).
+            #expect(sizes[0] - min(sizes[1], sizes[2]) >= 40, "\(sizes)")
+            #expect(b.transportStats.snapshot.callsDirect == 3)
+            // Methods not registered take the generic path, with the same results and errors.
+            #expect(try await remote.greet("x", times: 1) == "hello x")
+            await #expect(throws: RuntimeError.self) { _ = try await remote.reserve("p") }
+            #expect(b.transportStats.snapshot.callsGeneric >= 2)
+        }
+    }
+
+    @Test func aDirectMethodThrowsLikeTheGenericPath() async throws {
+        try await withCluster(["a", "b", "c"]) { cluster in
+            let b = cluster["b"]
+            let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
+            defer { withExtendedLifetime(probe) {} }
+            var generic: RuntimeError?
+            do { _ = try await Probe.resolve(id: probe.id, using: cluster["a"]).reserve("p-1") } catch let error as RuntimeError {
+                generic = error
+            }
+            // Targets resolve once per connection, when defined: c's first call comes after the registration.
+            b.registerDirectMethod("reserve(_:)", of: Probe.self) { probe, product in try await probe.reserve(product) }
+            var direct: RuntimeError?
+            do { _ = try await Probe.resolve(id: probe.id, using: cluster["c"]).reserve("p-1") } catch let error as RuntimeError {
+                direct = error
+            }
+            #expect(generic != nil && direct?.code == generic?.code && direct?.message == generic?.message)
+            #expect(b.transportStats.snapshot.callsDirect == 1)
+            #expect(b.transportStats.snapshot.callsGeneric == 1)
+        }
+    }
+}
