@@ -12,6 +12,11 @@ public struct MailboxMessage: Codable, Sendable, Equatable {
     /// The service that sent it.
     public var source: String
 
+    /// Integer keys: every relayed message carries these, so they travel as one byte each, not as names.
+    enum CodingKeys: Int, CodingKey {
+        case id, type, sagaID, payload, source
+    }
+
     public init(id: String, type: String, sagaID: String?, payload: [UInt8], source: String) {
         self.id = id
         self.type = type
@@ -55,6 +60,10 @@ public struct DeliveryBatch: Codable, Sendable {
     public var destination: String
     public var messages: [MailboxMessage]
 
+    enum CodingKeys: Int, CodingKey {
+        case source, destination, messages
+    }
+
     public init(source: String, destination: String, messages: [MailboxMessage]) {
         self.source = source
         self.destination = destination
@@ -70,6 +79,10 @@ public struct DeliveryReport: Codable, Sendable, Equatable {
         public var messageID: String
         public var error: String
 
+        enum CodingKeys: Int, CodingKey {
+            case messageID, error
+        }
+
         public init(messageID: String, error: String) {
             self.messageID = messageID
             self.error = error
@@ -80,6 +93,10 @@ public struct DeliveryReport: Codable, Sendable, Equatable {
     public var accepted: Int
     public var duplicates: Int
     public var failed: [Failure]
+
+    enum CodingKeys: Int, CodingKey {
+        case accepted, duplicates, failed
+    }
 
     public init(accepted: Int, duplicates: Int, failed: [Failure] = []) {
         self.accepted = accepted

@@ -89,4 +89,80 @@ import Testing
         }
         #expect(decoded == 0)
     }
+
+    /// Writes a nested container and a super encoder after later siblings: they are built aside and land at
+    /// their own place.
+    struct Interleaved: Codable, Equatable {
+        var first: [Int]
+        var inner: String
+        var last: String
+
+        enum CodingKeys: String, CodingKey { case first, inner, last, base }
+        enum InnerKeys: String, CodingKey { case value }
+
+        init(first: [Int], inner: String, last: String) {
+            (self.first, self.inner, self.last) = (first, inner, last)
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            var nested = container.nestedContainer(keyedBy: InnerKeys.self, forKey: .inner)
+            var list = container.nestedUnkeyedContainer(forKey: .first)
+            let base = container.superEncoder(forKey: .base)
+            try container.encode(self.last, forKey: .last)
+            try nested.encode(self.inner, forKey: .value)
+            for value in self.first { try list.encode(value) }
+            var single = base.singleValueContainer()
+            try single.encode(self.first.count)
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.last = try container.decode(String.self, forKey: .last)
+            self.inner = try container.nestedContainer(keyedBy: InnerKeys.self, forKey: .inner).decode(String.self, forKey: .value)
+            var list = try container.nestedUnkeyedContainer(forKey: .first)
+            var first: [Int] = []
+            while !list.isAtEnd { first.append(try list.decode(Int.self)) }
+            self.first = first
+            guard try container.decode(Int.self, forKey: .base) == first.count else {
+                throw DecodingError.dataCorruptedError(forKey: .base, in: container, debugDescription: "base")
+            }
+        }
+    }
+
+    struct IntKeyed: Codable, Equatable {
+        var source: String
+        var count: Int
+        enum CodingKeys: Int, CodingKey { case source, count }
+    }
+
+    struct StringKeyed: Codable, Equatable {
+        var source: String
+        var count: Int
+    }
+
+    @Test func containersBuiltAsideLandInPlaceAndIntegerKeysAreShorter() throws {
+        let value = Interleaved(first: [1, -2, 3], inner: "in", last: "end")
+        #expect(try BinaryDecoder().decode(Interleaved.self, from: BinaryEncoder().encode(value)) == value)
+        let extremes: [Int: Int] = [.min: 1, .max: 2, 0: 3, -1: 4]
+        #expect(try BinaryDecoder().decode([Int: Int].self, from: BinaryEncoder().encode(extremes)) == extremes)
+        let intKeyed = try BinaryEncoder().encode(IntKeyed(source: "order", count: 7))
+        let stringKeyed = try BinaryEncoder().encode(StringKeyed(source: "order", count: 7))
+        #expect(intKeyed.readableBytes + "source".count + "count".count - 2 == stringKeyed.readableBytes)
+        #expect(try BinaryDecoder().decode(IntKeyed.self, from: intKeyed) == IntKeyed(source: "order", count: 7))
+        // The two kinds of key never match each other.
+        #expect(throws: DecodingError.self) { try BinaryDecoder().decode(StringKeyed.self, from: intKeyed) }
+    }
+
+    struct TwiceSingle: Encodable {
+        func encode(to encoder: any Encoder) throws {
+            var single = encoder.singleValueContainer()
+            try single.encode(1)
+            try single.encode(2)
+        }
+    }
+
+    @Test func aSingleValueWrittenTwiceIsAnErrorNotCorruptOutput() {
+        #expect(throws: EncodingError.self) { _ = try BinaryEncoder().encode(TwiceSingle()) }
+    }
 }

@@ -47,6 +47,8 @@ final class _BinaryDecoder: Decoder {
     let key: (any CodingKey)?
     let userInfo: [CodingUserInfoKey: Any]
     let depth: Int
+    /// Where the keyed container's next lookup starts.
+    var keyedCursor = 0
 
     init(value: ByteBuffer, parent: _BinaryDecoder?, key: (any CodingKey)?, userInfo: [CodingUserInfoKey: Any]) {
         self.value = value
@@ -214,52 +216,82 @@ final class _BinaryDecoder: Decoder {
     }
 }
 
+/// A keyed entry's key as read: a string's bytes, or an integer.
+enum _BinaryKey {
+    case string(ByteBuffer)
+    case int(Int64)
+
+    func matches(_ key: some CodingKey) -> Bool {
+        switch self {
+        case .int(let value): key.intValue.map { Int64($0) == value } ?? false
+        case .string(let bytes): key.intValue == nil && bytes.readableBytesView.elementsEqual(key.stringValue.utf8)
+        }
+    }
+
+    func codingKey<Key: CodingKey>(_ type: Key.Type) -> Key? {
+        switch self {
+        case .int(let value): Int(exactly: value).flatMap(Key.init(intValue:))
+        case .string(let bytes): bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes).flatMap(Key.init(stringValue:))
+        }
+    }
+}
+
 struct _BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let decoder: _BinaryDecoder
     let body: ByteBuffer
-    /// Where the next entry is expected: decoding in declaration order finds each key at once.
-    private var cursor: Int
 
     init(decoder: _BinaryDecoder, body: ByteBuffer) {
         self.decoder = decoder
         self.body = body
-        self.cursor = body.readerIndex
+        decoder.keyedCursor = body.readerIndex
     }
 
     var codingPath: [any CodingKey] { self.decoder.codingPath }
 
-    /// Reads the entry at `index`: its key bytes, its value, and where the next entry starts.
-    private func entry(at index: Int) throws -> (key: ByteBuffer, value: ByteBuffer, next: Int) {
+    /// Reads the entry at `index`: its key, its value, and where the next entry starts.
+    private func entry(at index: Int) throws -> (key: _BinaryKey, value: ByteBuffer, next: Int) {
         var reader = self.body
         reader.moveReaderIndex(to: index)
-        guard let length = reader.readVarint(), length <= UInt64(reader.readableBytes), let key = reader.readSlice(length: Int(length)),
-            let value = reader.readBinaryValue()
-        else { throw self.decoder.corrupted("malformed keyed container") }
+        guard let header = reader.readVarint() else { throw self.decoder.corrupted("malformed keyed container") }
+        let key: _BinaryKey
+        if header == 1 {
+            guard let raw = reader.readVarint() else { throw self.decoder.corrupted("malformed integer key") }
+            key = .int(Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1))
+        } else {
+            let length = header >> 1
+            guard header & 1 == 0, length <= UInt64(reader.readableBytes), let bytes = reader.readSlice(length: Int(length))
+            else { throw self.decoder.corrupted("malformed keyed container") }
+            key = .string(bytes)
+        }
+        guard let value = reader.readBinaryValue() else { throw self.decoder.corrupted("malformed keyed container") }
         return (key, value, reader.readerIndex)
     }
 
-    private mutating func find(_ key: Key) throws -> ByteBuffer? {
-        let name = key.stringValue
+    /// Finds `key`'s value, starting where the last found entry ended (the decoder keeps that cursor, as the
+    /// protocol's methods cannot mutate the container): decoding in declaration order finds each key at once.
+    private func find(_ key: Key) throws -> ByteBuffer? {
+        let start = self.body.readerIndex
         let end = self.body.writerIndex
-        var index = self.cursor
+        let cursor = self.decoder.keyedCursor
+        var index = cursor
         var wrapped = false
         while true {
             if index >= end {
-                if wrapped || self.cursor == self.body.readerIndex { return nil }
+                if wrapped || cursor == start { return nil }
                 wrapped = true
-                index = self.body.readerIndex
+                index = start
             }
-            if wrapped && index >= self.cursor { return nil }
+            if wrapped && index >= cursor { return nil }
             let entry = try self.entry(at: index)
-            if entry.key.readableBytesView.elementsEqual(name.utf8) {
-                self.cursor = entry.next
+            if entry.key.matches(key) {
+                self.decoder.keyedCursor = entry.next
                 return entry.value
             }
             index = entry.next
         }
     }
 
-    private mutating func value(for key: Key) throws -> ByteBuffer {
+    private func value(for key: Key) throws -> ByteBuffer {
         guard let value = try self.find(key) else {
             throw DecodingError.keyNotFound(
                 key, .init(codingPath: self.codingPath, debugDescription: "no value for key '\(key.stringValue)'"))
@@ -271,37 +303,29 @@ struct _BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
         var keys: [Key] = []
         var index = self.body.readerIndex
         while index < self.body.writerIndex, let entry = try? self.entry(at: index) {
-            if let name = entry.key.getString(at: entry.key.readerIndex, length: entry.key.readableBytes),
-                let key = Key(stringValue: name)
-            {
-                keys.append(key)
-            }
+            if let key = entry.key.codingKey(Key.self) { keys.append(key) }
             index = entry.next
         }
         return keys
     }
 
     func contains(_ key: Key) -> Bool {
-        var copy = self
-        return (try? copy.find(key)) != nil
+        (try? self.find(key)) != nil
     }
 
     func decodeNil(forKey key: Key) throws -> Bool {
-        var copy = self
-        guard let value = try copy.find(key) else { return true }
+        guard let value = try self.find(key) else { return true }
         return value.getInteger(at: value.readerIndex, as: UInt8.self) == BinaryFormat.Tag.null.rawValue
     }
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
-        var copy = self
-        let value = try copy.value(for: key)
+        let value = try self.value(for: key)
         return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
                                          userInfo: self.decoder.userInfo)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        var copy = self
-        guard let value = try copy.find(key),
+        guard let value = try self.find(key),
             value.getInteger(at: value.readerIndex, as: UInt8.self) != BinaryFormat.Tag.null.rawValue
         else { return nil }
         return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
@@ -309,8 +333,7 @@ struct _BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
     }
 
     private func child(_ key: Key) throws -> _BinaryDecoder {
-        var copy = self
-        return _BinaryDecoder(value: try copy.value(for: key), parent: self.decoder, key: key,
+        _BinaryDecoder(value: try self.value(for: key), parent: self.decoder, key: key,
                               userInfo: self.decoder.userInfo)
     }
 

@@ -2,32 +2,55 @@ import Foundation
 import NIOCore
 
 /// Encodes `Encodable` values in `BinaryFormat`.
+///
+/// Every value is written straight into one growing buffer: a container writes its tag and a length
+/// placeholder, its entries follow, and the length is patched when the value's `encode(to:)` returns. Only
+/// containers handed out for later use (`nestedContainer`, `superEncoder`) are built aside and inserted at
+/// their place when their parent finishes.
 public struct BinaryEncoder {
     public var userInfo: [CodingUserInfoKey: Any] = [:]
 
     public init() {}
 
     public func encode<Value: Encodable>(_ value: Value) throws -> ByteBuffer {
-        var out = ByteBuffer()
-        try BinaryEncoding.encode(value, into: &out, parent: nil, key: nil, userInfo: self.userInfo)
-        return out
+        let output = _BinaryOutput(ByteBufferAllocator().buffer(capacity: 128))
+        try BinaryEncoding.encode(value, to: output, parent: nil, key: nil, userInfo: self.userInfo)
+        return output.buffer
+    }
+}
+
+/// The buffer every value of one encoding appends to.
+final class _BinaryOutput {
+    var buffer: ByteBuffer
+
+    init(_ buffer: ByteBuffer = ByteBuffer()) {
+        self.buffer = buffer
+    }
+
+    /// Puts `bytes` at `offset`, moving what follows (only for containers that were built aside).
+    func insert(_ bytes: ByteBuffer, at offset: Int) {
+        let tail = self.buffer.getBytes(at: offset, length: self.buffer.writerIndex - offset) ?? []
+        self.buffer.moveWriterIndex(to: offset)
+        var bytes = bytes
+        self.buffer.writeBuffer(&bytes)
+        self.buffer.writeBytes(tail)
     }
 }
 
 enum BinaryEncoding {
-    /// Writes `value` as one tagged value: primitives and byte arrays directly, anything else through its
+    /// Appends `value` as one tagged value: primitives and byte arrays directly, anything else through its
     /// `encode(to:)`.
     static func encode<Value: Encodable>(
         _ value: Value,
-        into out: inout ByteBuffer,
+        to output: _BinaryOutput,
         parent: _BinaryEncoder?,
         key: (any CodingKey)?,
         userInfo: [CodingUserInfoKey: Any]
     ) throws {
-        if Self.encodePrimitive(value, into: &out) { return }
-        let encoder = _BinaryEncoder(parent: parent, key: key, userInfo: userInfo)
+        if Self.encodePrimitive(value, into: &output.buffer) { return }
+        let encoder = _BinaryEncoder(output: output, parent: parent, key: key, userInfo: userInfo)
         try value.encode(to: encoder)
-        encoder.finish(into: &out)
+        encoder.finish()
     }
 
     /// Metatype identity checks (pointer compares) rather than `is` casts: this runs for every value.
@@ -90,56 +113,33 @@ enum BinaryEncoding {
     }
 }
 
-/// The bytes of one keyed or unkeyed container. Nested containers handed out by `nestedContainer` or
-/// `superEncoder` may be written after later siblings, so they are kept as pieces and joined at the end.
-final class _BinaryContainerStorage {
-    enum Piece {
-        case bytes(ByteBuffer)
-        case nested(_BinaryContainerStorage)
-        case encoder(_BinaryEncoder)
-    }
-
-    let tag: BinaryFormat.Tag
-    var current = ByteBuffer()
-    private var pieces: [Piece] = []
-
-    init(tag: BinaryFormat.Tag) {
-        self.tag = tag
-    }
-
-    func appendDeferred(_ piece: Piece) {
-        self.pieces.append(.bytes(self.current))
-        self.current = ByteBuffer()
-        self.pieces.append(piece)
-    }
-
-    func finish(into out: inout ByteBuffer) {
-        out.writeInteger(self.tag.rawValue)
-        let lengthIndex = out.writerIndex
-        out.writeInteger(UInt32(0))
-        for piece in self.pieces {
-            switch piece {
-            case .bytes(var bytes): out.writeBuffer(&bytes)
-            case .nested(let storage): storage.finish(into: &out)
-            case .encoder(let encoder): encoder.finish(into: &out)
-            }
-        }
-        out.writeBuffer(&self.current)
-        out.setInteger(UInt32(out.writerIndex - lengthIndex - 4), at: lengthIndex)
-    }
-}
-
+/// The encoder of one composite value; its container writes into the shared output.
 final class _BinaryEncoder: Encoder {
+    enum State {
+        case empty
+        /// A single value was written.
+        case single
+        /// A container whose length placeholder is at `lengthIndex`; `deferred` are pieces built aside, with
+        /// the offsets they belong at.
+        case container(lengthIndex: Int, deferred: [(offset: Int, encoder: _BinaryEncoder)])
+    }
+
+    let output: _BinaryOutput
     let parent: _BinaryEncoder?
     let key: (any CodingKey)?
     let userInfo: [CodingUserInfoKey: Any]
-    private var storage: _BinaryContainerStorage?
-    var single: ByteBuffer?
+    var state = State.empty
 
-    init(parent: _BinaryEncoder?, key: (any CodingKey)?, userInfo: [CodingUserInfoKey: Any]) {
+    init(output: _BinaryOutput, parent: _BinaryEncoder?, key: (any CodingKey)?, userInfo: [CodingUserInfoKey: Any]) {
+        self.output = output
         self.parent = parent
         self.key = key
         self.userInfo = userInfo
+    }
+
+    /// An encoder for a piece that the caller may fill after later siblings: it writes into its own buffer.
+    func aside(key: any CodingKey) -> _BinaryEncoder {
+        _BinaryEncoder(output: _BinaryOutput(), parent: self, key: key, userInfo: self.userInfo)
     }
 
     /// Built only when asked for: the common path never needs it.
@@ -153,87 +153,119 @@ final class _BinaryEncoder: Encoder {
         return path.reversed()
     }
 
-    private func storage(_ tag: BinaryFormat.Tag) -> _BinaryContainerStorage {
-        if let storage = self.storage { return storage }
-        let storage = _BinaryContainerStorage(tag: tag)
-        self.storage = storage
-        return storage
+    /// Starts this value's container (once; later requests share it).
+    private func openContainer(_ tag: BinaryFormat.Tag) {
+        guard case .empty = self.state else { return }
+        self.output.buffer.writeInteger(tag.rawValue)
+        self.state = .container(lengthIndex: self.output.buffer.writerIndex, deferred: [])
+        self.output.buffer.writeInteger(UInt32(0))
+    }
+
+    /// Remembers `piece` to be inserted at the current end of the output when this value finishes.
+    func deferPiece(_ piece: _BinaryEncoder) {
+        guard case .container(let lengthIndex, var deferred) = self.state else { return }
+        deferred.append((self.output.buffer.writerIndex, piece))
+        self.state = .container(lengthIndex: lengthIndex, deferred: deferred)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        KeyedEncodingContainer(_BinaryKeyedEncodingContainer<Key>(encoder: self, storage: self.storage(.keyed)))
+        self.openContainer(.keyed)
+        return KeyedEncodingContainer(_BinaryKeyedEncodingContainer<Key>(encoder: self))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        _BinaryUnkeyedEncodingContainer(encoder: self, storage: self.storage(.unkeyed))
+        self.openContainer(.unkeyed)
+        return _BinaryUnkeyedEncodingContainer(encoder: self)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
         _BinarySingleValueEncodingContainer(encoder: self)
     }
 
-    func finish(into out: inout ByteBuffer) {
-        if let storage = self.storage {
-            storage.finish(into: &out)
-        } else if var single = self.single {
-            out.writeBuffer(&single)
-        } else {
+    /// Completes this value in the output: inserts the pieces built aside and patches the length.
+    func finish() {
+        switch self.state {
+        case .single:
+            return
+        case .empty:
             // A value that encoded nothing reads back as an empty keyed container.
-            out.writeInteger(BinaryFormat.Tag.keyed.rawValue)
-            out.writeInteger(UInt32(0))
+            self.output.buffer.writeInteger(BinaryFormat.Tag.keyed.rawValue)
+            self.output.buffer.writeInteger(UInt32(0))
+        case .container(let lengthIndex, let deferred):
+            // Last first, so that the earlier offsets stay valid.
+            for (offset, piece) in deferred.reversed() {
+                piece.finish()
+                self.output.insert(piece.output.buffer, at: offset)
+            }
+            let length = self.output.buffer.writerIndex - lengthIndex - 4
+            self.output.buffer.setInteger(UInt32(length), at: lengthIndex)
+        }
+    }
+}
+
+extension ByteBuffer {
+    /// A keyed entry's key: a string as `length << 1`, its bytes; an integer key (`CodingKey.intValue`) as the
+    /// marker 1 and the zigzagged integer, which is shorter and compares without text.
+    mutating func writeBinaryKey(_ key: some CodingKey) {
+        if let int = key.intValue {
+            self.writeInteger(UInt8(1))
+            let value = Int64(int)
+            self.writeVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+        } else {
+            let name = key.stringValue
+            self.writeVarint(UInt64(name.utf8.count) << 1)
+            self.writeString(name)
         }
     }
 }
 
 struct _BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let encoder: _BinaryEncoder
-    let storage: _BinaryContainerStorage
+    let output: _BinaryOutput
+
+    init(encoder: _BinaryEncoder) {
+        self.encoder = encoder
+        self.output = encoder.output
+    }
 
     var codingPath: [any CodingKey] { self.encoder.codingPath }
 
-    private func writeKey(_ key: Key) {
-        let name = key.stringValue
-        self.storage.current.writeVarint(UInt64(name.utf8.count))
-        self.storage.current.writeString(name)
-    }
-
     mutating func encodeNil(forKey key: Key) throws {
-        self.writeKey(key)
-        self.storage.current.writeInteger(BinaryFormat.Tag.null.rawValue)
+        self.output.buffer.writeBinaryKey(key)
+        self.output.buffer.writeInteger(BinaryFormat.Tag.null.rawValue)
     }
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        self.writeKey(key)
-        try BinaryEncoding.encode(
-            value, into: &self.storage.current, parent: self.encoder, key: key, userInfo: self.encoder.userInfo)
+        self.output.buffer.writeBinaryKey(key)
+        try BinaryEncoding.encode(value, to: self.output, parent: self.encoder, key: key, userInfo: self.encoder.userInfo)
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
-        self.writeKey(key)
-        self.storage.current.writeBinaryString(value)
+        self.output.buffer.writeBinaryKey(key)
+        self.output.buffer.writeBinaryString(value)
     }
+
     mutating func encode(_ value: Int, forKey key: Key) throws {
-        self.writeKey(key)
-        BinaryEncoding.writeSigned(Int64(value), into: &self.storage.current)
+        self.output.buffer.writeBinaryKey(key)
+        BinaryEncoding.writeSigned(Int64(value), into: &self.output.buffer)
+    }
+
+    private func aside(_ key: Key) -> _BinaryEncoder {
+        self.output.buffer.writeBinaryKey(key)
+        let piece = self.encoder.aside(key: key)
+        self.encoder.deferPiece(piece)
+        return piece
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type,
         forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
-        self.writeKey(key)
-        let nested = _BinaryContainerStorage(tag: .keyed)
-        self.storage.appendDeferred(.nested(nested))
-        let encoder = _BinaryEncoder(parent: self.encoder, key: key, userInfo: self.encoder.userInfo)
-        return KeyedEncodingContainer(_BinaryKeyedEncodingContainer<NestedKey>(encoder: encoder, storage: nested))
+        self.aside(key).container(keyedBy: NestedKey.self)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        self.writeKey(key)
-        let nested = _BinaryContainerStorage(tag: .unkeyed)
-        self.storage.appendDeferred(.nested(nested))
-        let encoder = _BinaryEncoder(parent: self.encoder, key: key, userInfo: self.encoder.userInfo)
-        return _BinaryUnkeyedEncodingContainer(encoder: encoder, storage: nested)
+        self.aside(key).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
@@ -241,60 +273,52 @@ struct _BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProt
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        self.writeKey(key)
-        let encoder = _BinaryEncoder(parent: self.encoder, key: key, userInfo: self.encoder.userInfo)
-        self.storage.appendDeferred(.encoder(encoder))
-        return encoder
+        self.aside(key)
     }
 }
 
 struct _BinaryUnkeyedEncodingContainer: UnkeyedEncodingContainer {
     let encoder: _BinaryEncoder
-    let storage: _BinaryContainerStorage
+    let output: _BinaryOutput
     private(set) var count = 0
 
-    init(encoder: _BinaryEncoder, storage: _BinaryContainerStorage) {
+    init(encoder: _BinaryEncoder) {
         self.encoder = encoder
-        self.storage = storage
+        self.output = encoder.output
     }
 
     var codingPath: [any CodingKey] { self.encoder.codingPath }
 
     mutating func encodeNil() throws {
-        self.storage.current.writeInteger(BinaryFormat.Tag.null.rawValue)
+        self.output.buffer.writeInteger(BinaryFormat.Tag.null.rawValue)
         self.count += 1
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         try BinaryEncoding.encode(
-            value, into: &self.storage.current, parent: self.encoder, key: _IndexKey(self.count),
-            userInfo: self.encoder.userInfo)
+            value, to: self.output, parent: self.encoder, key: _IndexKey(self.count), userInfo: self.encoder.userInfo)
         self.count += 1
+    }
+
+    private mutating func aside() -> _BinaryEncoder {
+        let piece = self.encoder.aside(key: _IndexKey(self.count))
+        self.encoder.deferPiece(piece)
+        self.count += 1
+        return piece
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
         -> KeyedEncodingContainer<NestedKey>
     {
-        let nested = _BinaryContainerStorage(tag: .keyed)
-        self.storage.appendDeferred(.nested(nested))
-        let encoder = _BinaryEncoder(parent: self.encoder, key: _IndexKey(self.count), userInfo: self.encoder.userInfo)
-        self.count += 1
-        return KeyedEncodingContainer(_BinaryKeyedEncodingContainer<NestedKey>(encoder: encoder, storage: nested))
+        self.aside().container(keyedBy: NestedKey.self)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let nested = _BinaryContainerStorage(tag: .unkeyed)
-        self.storage.appendDeferred(.nested(nested))
-        let encoder = _BinaryEncoder(parent: self.encoder, key: _IndexKey(self.count), userInfo: self.encoder.userInfo)
-        self.count += 1
-        return _BinaryUnkeyedEncodingContainer(encoder: encoder, storage: nested)
+        self.aside().unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
-        let encoder = _BinaryEncoder(parent: self.encoder, key: _IndexKey(self.count), userInfo: self.encoder.userInfo)
-        self.storage.appendDeferred(.encoder(encoder))
-        self.count += 1
-        return encoder
+        self.aside()
     }
 }
 
@@ -303,17 +327,24 @@ struct _BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
 
     var codingPath: [any CodingKey] { self.encoder.codingPath }
 
+    /// The value takes this encoder's place in the output, so it can be written once only.
+    private func claim() throws {
+        guard case .empty = self.encoder.state else {
+            throw EncodingError.invalidValue(
+                (), .init(codingPath: self.codingPath, debugDescription: "a single value container was written twice"))
+        }
+        self.encoder.state = .single
+    }
+
     mutating func encodeNil() throws {
-        var buffer = ByteBuffer()
-        buffer.writeInteger(BinaryFormat.Tag.null.rawValue)
-        self.encoder.single = buffer
+        try self.claim()
+        self.encoder.output.buffer.writeInteger(BinaryFormat.Tag.null.rawValue)
     }
 
     mutating func encode<T: Encodable>(_ value: T) throws {
-        var buffer = ByteBuffer()
-        try BinaryEncoding.encode(value, into: &buffer, parent: self.encoder.parent, key: self.encoder.key,
+        try self.claim()
+        try BinaryEncoding.encode(value, to: self.encoder.output, parent: self.encoder.parent, key: self.encoder.key,
                                   userInfo: self.encoder.userInfo)
-        self.encoder.single = buffer
     }
 }
 
