@@ -87,6 +87,10 @@ extension ClusterSystem {
         public var shutdownGracePeriod: Duration = .seconds(10)
         /// Whether clients (`node status`) may connect. Defaults to `true`.
         public var acceptClients = true
+        /// How frames are protected after the handshake; every node (and client) of a cluster must agree.
+        /// `nil` (the default) means `.encrypted` when this node's host or any peer's is not loopback, and
+        /// `.plain` otherwise.
+        public var frames: Wire.FrameProtection?
         /// Logger; metadata `node` is added.
         public var logger = Logger(label: "actor-runtime")
 
@@ -96,6 +100,13 @@ extension ClusterSystem {
         }
 
         var secretKey: SymmetricKey { SymmetricKey(data: Array(self.secret.utf8)) }
+
+        /// The mode in force: `frames`, or the default for the addresses.
+        public var frameProtection: Wire.FrameProtection {
+            if let frames = self.frames { return frames }
+            let loopbackOnly = NodeAddress.isLoopback(self.host) && self.peers.allSatisfy { NodeAddress.isLoopback($0.host) }
+            return loopbackOnly ? .plain : .encrypted
+        }
     }
 }
 

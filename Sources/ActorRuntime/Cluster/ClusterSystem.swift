@@ -112,7 +112,8 @@ public final class ClusterSystem: DistributedActorSystem, Service, Sendable {
             incarnation: self.incarnation,
             startedAtMillis: self.startedAtMillis,
             members: self.membership.withLock { Set($0.members.keys) },
-            acceptClients: self.settings.acceptClients
+            acceptClients: self.settings.acceptClients,
+            frames: self.settings.frameProtection
         )
     }
 }

@@ -97,11 +97,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch action {
         case .send(let frame):
             context.writeAndFlush(Self.wrapOutboundOut([.frame(frame)]), promise: nil)
-        case .establish(let frame, let peer):
+        case .establish(let frame, let peer, let keys):
             self.handshakeTimer?.cancel()
             self.handshakeEnded()
             if let frame { context.writeAndFlush(Self.wrapOutboundOut([.frame(frame)]), promise: nil) }
             self.trust.established = true
+            if let keys {
+                let mode = self.system.settings.frameProtection
+                self.trust.sendCipher = Wire.FrameCipher(mode: mode, key: keys.send)
+                self.trust.receiveCipher = Wire.FrameCipher(mode: mode, key: keys.receive)
+            }
             self.log[metadataKey: "peer"] = "\(peer.node)"
             let connection = PeerConnection(channel: context.channel, peer: peer, maxOutboundBytes: self.system.settings.maxOutboundBytes)
             connection.startDeadlineSweep()

@@ -27,6 +27,8 @@ public struct Handshake {
         public var members: Set<String>
         /// Whether clients (tools such as `node status`) may connect.
         public var acceptClients: Bool
+        /// How frames are protected after the handshake; a peer configured otherwise is refused.
+        public var frames: Wire.FrameProtection = .plain
 
         public init(
             cluster: String,
@@ -36,7 +38,8 @@ public struct Handshake {
             incarnation: UInt64,
             startedAtMillis: Int64,
             members: Set<String>,
-            acceptClients: Bool = true
+            acceptClients: Bool = true,
+            frames: Wire.FrameProtection = .plain
         ) {
             self.cluster = cluster
             self.node = node
@@ -46,6 +49,7 @@ public struct Handshake {
             self.startedAtMillis = startedAtMillis
             self.members = members
             self.acceptClients = acceptClients
+            self.frames = frames
         }
     }
 
@@ -60,8 +64,9 @@ public struct Handshake {
     public enum Action: Equatable {
         /// Send this frame and keep waiting.
         case send(Wire.Frame)
-        /// The peer is proven: send the frame (if any) and start serving the connection.
-        case establish(send: Wire.Frame?, PeerIdentity)
+        /// The peer is proven: send the frame (if any) unprotected, then protect every later frame with the
+        /// session keys (nil in `.plain` mode), and start serving the connection.
+        case establish(send: Wire.Frame?, PeerIdentity, keys: Wire.SessionKeys?)
         /// Refuse the peer: send the reject frame, log the reason and close.
         case reject(Wire.Reject)
         /// The peer refused us: log the reason and close.
@@ -70,7 +75,7 @@ public struct Handshake {
 
     private enum State {
         case dialerSentHello(target: String, nonce: [UInt8])
-        case dialerSentProof(PeerIdentity, expected: [UInt8])
+        case dialerSentProof(PeerIdentity, expected: [UInt8], keys: Wire.SessionKeys?)
         case acceptorWaitingHello(nonce: [UInt8])
         case acceptorSentChallenge(Wire.Hello, nonce: [UInt8])
         case established
@@ -95,6 +100,7 @@ public struct Handshake {
     ) -> (Handshake, Wire.Frame) {
         let hello = Wire.Hello(
             role: configuration.role,
+            frames: configuration.frames,
             cluster: configuration.cluster,
             node: configuration.node,
             target: target,
@@ -131,13 +137,13 @@ public struct Handshake {
                 return self.checkChallenge(try Wire.Challenge.decode(from: &body), target: target, nonce: nonce)
             case (.acceptorSentChallenge(let hello, let nonce), .proof):
                 return self.checkProof(try Wire.Proof.decode(from: &body), hello: hello, nonce: nonce)
-            case (.dialerSentProof(let peer, let expected), .welcome):
+            case (.dialerSentProof(let peer, let expected, let keys), .welcome):
                 let welcome = try Wire.Proof.decode(from: &body)
                 guard Self.constantTimeEquals(expected, welcome.proof) else {
                     return self.refuse(.badSecret, "node '\(peer.node)' failed to prove the cluster secret")
                 }
                 self.state = .established
-                return .establish(send: nil, peer)
+                return .establish(send: nil, peer, keys: keys)
             default:
                 return self.refuse(.protocolViolation, "unexpected \(frame.kind) frame during the handshake")
             }
@@ -176,6 +182,10 @@ public struct Handshake {
         case .client:
             guard me.acceptClients else { return self.refuse(.clientsRefused, "node \(me.node) accepts no clients") }
         }
+        guard hello.frames == me.frames else {
+            return self.refuse(
+                .framesMismatch, "peer protects frames as '\(hello.frames)'; node \(me.node) requires '\(me.frames)' ([security] frames)")
+        }
         let challenge = Wire.Challenge(
             cluster: me.cluster,
             node: me.node,
@@ -202,16 +212,19 @@ public struct Handshake {
         }
         func proof(_ label: String) -> [UInt8] {
             Self.proof(
-                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, dialerRole: me.role, acceptor: challenge.node,
-                dialerNonce: nonce, acceptorNonce: challenge.nonce)
+                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, dialerRole: me.role, frames: me.frames,
+                acceptor: challenge.node, dialerNonce: nonce, acceptorNonce: challenge.nonce)
         }
+        let keys = me.frames == .plain ? nil : Wire.SessionKeys.derive(
+            secret: me.secret, cluster: me.cluster, dialer: me.node, acceptor: challenge.node, dialerNonce: nonce,
+            acceptorNonce: challenge.nonce, isDialer: true)
         let peer = PeerIdentity(
             node: challenge.node,
             role: .member,
             incarnation: challenge.incarnation,
             startedAtMillis: challenge.startedAtMillis
         )
-        self.state = .dialerSentProof(peer, expected: proof("accept"))
+        self.state = .dialerSentProof(peer, expected: proof("accept"), keys: keys)
         return .send(.proof(Wire.Proof(proof: proof("dial"))))
     }
 
@@ -220,7 +233,7 @@ public struct Handshake {
         func mac(_ label: String) -> [UInt8] {
             Self.proof(
                 label: label, secret: me.secret, cluster: me.cluster, dialer: hello.node, dialerRole: hello.role,
-                acceptor: me.node, dialerNonce: hello.nonce, acceptorNonce: nonce)
+                frames: hello.frames, acceptor: me.node, dialerNonce: hello.nonce, acceptorNonce: nonce)
         }
         guard Self.constantTimeEquals(mac("dial"), proof.proof) else {
             return self.refuse(.badSecret, "node '\(hello.node)' failed to prove the cluster secret")
@@ -234,7 +247,10 @@ public struct Handshake {
             incarnation: hello.incarnation,
             startedAtMillis: hello.startedAtMillis
         )
-        return .establish(send: .welcome(Wire.Proof(proof: mine)), peer)
+        let keys = me.frames == .plain ? nil : Wire.SessionKeys.derive(
+            secret: me.secret, cluster: me.cluster, dialer: hello.node, acceptor: me.node, dialerNonce: hello.nonce,
+            acceptorNonce: nonce, isDialer: false)
+        return .establish(send: .welcome(Wire.Proof(proof: mine)), peer, keys: keys)
     }
 
     /// HMAC-SHA256 over everything the two sides agreed on, including the role the dialer claims, so that
@@ -246,6 +262,7 @@ public struct Handshake {
         cluster: String,
         dialer: String,
         dialerRole: Wire.Role,
+        frames: Wire.FrameProtection,
         acceptor: String,
         dialerNonce: [UInt8],
         acceptorNonce: [UInt8]
@@ -255,6 +272,7 @@ public struct Handshake {
         transcript.writeWireString(cluster)
         transcript.writeWireString(dialer)
         transcript.writeInteger(dialerRole.rawValue)
+        transcript.writeInteger(frames.rawValue)
         transcript.writeWireString(acceptor)
         transcript.writeBytes(dialerNonce)
         transcript.writeBytes(acceptorNonce)

@@ -4,6 +4,9 @@ import NIOCore
 /// codecs of the same channel (all on its event loop). Until then frames are small and never compressed.
 final class ConnectionTrust {
     var established = false
+    /// Set with `established` when frames are authenticated or encrypted (`[security] frames`).
+    var sendCipher: Wire.FrameCipher?
+    var receiveCipher: Wire.FrameCipher?
 }
 
 /// Turns inbound bytes into `Wire.Frame`s. Any violation is thrown, which closes the connection.
@@ -21,6 +24,7 @@ final class FrameDecoder: ByteToMessageDecoder {
 
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         self.parser.trusted = self.trust.established
+        self.parser.opener = self.trust.receiveCipher
         let before = buffer.readableBytes
         guard let frame = try self.parser.next(from: &buffer) else { return .needMoreData }
         self.stats.received(bytes: before - buffer.readableBytes)
@@ -52,6 +56,7 @@ final class FrameEncoder: MessageToByteEncoder {
 
     func encode(data: [Wire.Outbound], out: inout ByteBuffer) throws {
         self.serializer.trusted = self.trust.established
+        self.serializer.sealer = self.trust.sendCipher
         for outbound in data {
             let before = out.writerIndex
             let deflated = self.serializer.write(outbound, interner: &self.interner, into: &out)

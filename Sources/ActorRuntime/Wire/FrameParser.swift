@@ -10,6 +10,8 @@ extension Wire {
         /// Whether the peer has completed the handshake; until then frames are capped at
         /// `maxHandshakeFrameLength` and may not be compressed.
         public var trusted: Bool
+        /// Checks (and decrypts) frames once the handshake set up session keys.
+        public var opener: FrameCipher?
 
         public init(limits: Limits = Limits(), trusted: Bool = true) {
             self.limits = limits
@@ -45,6 +47,9 @@ extension Wire {
             guard kind.isKnown else {
                 throw WireError(.unknownKind, "unknown frame kind \(kind.rawValue)")
             }
+            if let opener = self.opener {
+                body = try opener.open(flags: flags.rawValue, kind: kind.rawValue, body: body)
+            }
             if flags.contains(.deflated) {
                 guard self.trusted else { throw WireError(.beforeHandshake, "compressed frame before the handshake") }
                 body = try self.inflater.inflate(
@@ -63,6 +68,8 @@ extension Wire {
         private let deflater = ZlibDeflater()
         /// Nothing is compressed until the peer has completed the handshake.
         public var trusted: Bool
+        /// Seals frames once the handshake set up session keys.
+        public var sealer: FrameCipher?
 
         public init(limits: Limits = Limits(), trusted: Bool = true) {
             self.limits = limits
@@ -125,6 +132,7 @@ extension Wire {
                 writeBody(&out)
             }
             out.setInteger(UInt32(out.writerIndex - start - 4), at: start)
+            self.sealer?.seal(frameAt: start, in: &out)
             return deflated
         }
     }

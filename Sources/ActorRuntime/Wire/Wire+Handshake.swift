@@ -12,6 +12,8 @@ extension Wire {
         public var magic: UInt32 = Wire.magic
         public var version: UInt16 = Wire.protocolVersion
         public var role: Role
+        /// How the dialer protects frames after the handshake; the acceptor requires its own mode.
+        public var frames: FrameProtection = .plain
         public var cluster: String
         public var node: String
         /// The node the dialer believes it is calling; empty for clients.
@@ -24,6 +26,7 @@ extension Wire {
             buffer.writeInteger(self.magic)
             buffer.writeInteger(self.version)
             buffer.writeInteger(self.role.rawValue)
+            buffer.writeInteger(self.frames.rawValue)
             buffer.writeWireString(self.cluster)
             buffer.writeWireString(self.node)
             buffer.writeWireString(self.target)
@@ -47,10 +50,14 @@ extension Wire {
             guard let role = Role(rawValue: try buffer.readWireInteger("role", as: UInt8.self)) else {
                 throw WireError.malformed("unknown role in hello")
             }
+            guard let frames = FrameProtection(rawValue: try buffer.readWireInteger("frames", as: UInt8.self)) else {
+                throw WireError.malformed("unknown frame protection in hello")
+            }
             let hello = Hello(
                 magic: magic,
                 version: version,
                 role: role,
+                frames: frames,
                 cluster: try buffer.readWireString("cluster"),
                 node: try buffer.readWireString("node"),
                 target: try buffer.readWireString("target"),
@@ -126,6 +133,7 @@ extension Wire {
             public static let protocolViolation = Code(rawValue: 7)
             public static let shuttingDown = Code(rawValue: 8)
             public static let clientsRefused = Code(rawValue: 9)
+            public static let framesMismatch = Code(rawValue: 10)
 
             public var description: String {
                 switch self {
@@ -138,6 +146,7 @@ extension Wire {
                 case .protocolViolation: "protocol violation"
                 case .shuttingDown: "shutting down"
                 case .clientsRefused: "clients refused"
+                case .framesMismatch: "frame protection mismatch"
                 default: "reject code \(self.rawValue)"
                 }
             }

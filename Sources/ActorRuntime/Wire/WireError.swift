@@ -2,7 +2,7 @@
 public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String { case frameTooShort, frameTooLarge, unknownFlags, unknownKind, inflateFailed,
-            inflatedTooLarge, malformedBody, beforeHandshake }
+            inflatedTooLarge, malformedBody, beforeHandshake, badAuthentication }
         private let base: Base
         public static let frameTooShort = Code(base: .frameTooShort)
         public static let frameTooLarge = Code(base: .frameTooLarge)
@@ -13,6 +13,8 @@ public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let malformedBody = Code(base: .malformedBody)
         /// Something only a proven peer may send (a large or compressed frame) arrived before the handshake.
         public static let beforeHandshake = Code(base: .beforeHandshake)
+        /// A frame after the handshake failed its session-key tag.
+        public static let badAuthentication = Code(base: .badAuthentication)
         public var description: String { self.base.rawValue }
     }
 

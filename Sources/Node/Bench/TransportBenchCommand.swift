@@ -17,6 +17,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Payload bytes per request (and reply).") var payload: Int = 256
     @Option(help: "Calls in flight.") var concurrency: Int = 64
     @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "Frame protection between the two nodes: plain, authenticated or encrypted.") var frames = "plain"
     @Flag(help: "Dispatch through executeDistributedTarget only (no direct method registered).") var genericDispatch = false
     @Flag(help: .hidden) var skipBaseline = false  // for profiling the cluster side alone
 
@@ -24,6 +25,9 @@ struct TransportBenchCommand: AsyncParsableCommand {
         guard self.seconds > 0, self.seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
         guard (0...(8 << 20)).contains(self.payload) else { throw ValidationError("--payload must be 0...8 MiB") }
         guard (1...10_000).contains(self.concurrency) else { throw ValidationError("--concurrency must be 1...10000") }
+        guard Wire.FrameProtection(name: self.frames) != nil else {
+            throw ValidationError("--frames must be plain, authenticated or encrypted")
+        }
     }
 
     func run() async throws {
@@ -54,9 +58,10 @@ struct TransportBenchCommand: AsyncParsableCommand {
         ]
         if self.json {
             let fields = report.map { "\"\($0.0)\": \(Self.format($0.1))" }
-            print("{" + fields.joined(separator: ", ") + "}")
+            print("{" + fields.joined(separator: ", ") + ", \"frames\": \"\(self.frames)\"}")
         } else {
             for (key, value) in report { print(key.padding(toLength: 22, withPad: " ", startingAt: 0), Self.format(value)) }
+            print("frames".padding(toLength: 22, withPad: " ", startingAt: 0), self.frames)
         }
     }
 
@@ -83,6 +88,7 @@ struct TransportBenchCommand: AsyncParsableCommand {
             var settings = ClusterSystem.Settings(node: name, secret: "bench-secret")
             settings.logger = logger
             settings.callTimeout = .seconds(30)
+            settings.frames = Wire.FrameProtection(name: self.frames)
             return settings
         }
         let a = ClusterSystem(settings: settings("a"), group: group)

@@ -40,8 +40,11 @@ extension ClusterConfig {
         var maxPendingHandshakes = 64
         var handshakeFrameBytes = 4096
         var maxOutboundMiB = 64
+        /// `[security] frames`; when absent, resolved from the node addresses once they are known.
+        var frames: Wire.FrameProtection?
 
         func apply(to settings: inout ClusterSystem.Settings) {
+            settings.frames = self.frames
             settings.maxPendingHandshakes = self.maxPendingHandshakes
             settings.limits.maxHandshakeFrameLength = self.handshakeFrameBytes
             settings.maxOutboundBytes = self.maxOutboundMiB << 20
@@ -50,12 +53,27 @@ extension ClusterConfig {
 
     static func transport(_ root: inout TOMLReader) throws -> Transport {
         var transport = Transport()
+        transport.frames = try Self.frames(&root)
         guard var table = try root.table("transport") else { return transport }
         if let value = try table.int("max_pending_handshakes", in: 1...100_000) { transport.maxPendingHandshakes = value }
         if let value = try table.int("handshake_frame_bytes", in: 512...65_536) { transport.handshakeFrameBytes = value }
         if let value = try table.int("max_outbound_mib", in: 1...4096) { transport.maxOutboundMiB = value }
         try table.finish()
         return transport
+    }
+
+    /// `[security]`: how frames are protected after the handshake.
+    static func frames(_ root: inout TOMLReader) throws -> Wire.FrameProtection? {
+        guard var table = try root.table("security") else { return nil }
+        var frames: Wire.FrameProtection?
+        if let name = try table.string("frames") {
+            guard let mode = Wire.FrameProtection(name: name) else {
+                throw ConfigError(table.key("frames"), "must be \"plain\", \"authenticated\" or \"encrypted\", not \"\(name)\"")
+            }
+            frames = mode
+        }
+        try table.finish()
+        return frames
     }
 
     /// `[mailbox]`, `[saga]` and `[payment]`.

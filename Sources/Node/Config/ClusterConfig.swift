@@ -103,9 +103,14 @@ struct ClusterConfig: Equatable {
         let postgres = try Self.postgres(&root)
         let options = try Self.options(&root)
         let gateway = try Self.gateway(&root)
-        let transport = try Self.transport(&root)
+        var transport = try Self.transport(&root)
         try root.finish()
         guard !nodes.isEmpty else { throw ConfigError("nodes", "at least one node is required") }
+        // Off this machine frames are encrypted unless the file says otherwise; every node and client reads
+        // the same file, so they agree.
+        if transport.frames == nil {
+            transport.frames = nodes.allSatisfy { NodeAddress.isLoopback($0.host) } ? .plain : .encrypted
+        }
 
         try Self.checkPlacement(nodes)
         try Self.checkSecret(secret, nodes: nodes)

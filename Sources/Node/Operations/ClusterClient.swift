@@ -14,6 +14,7 @@ struct ClusterClient {
         settings.cluster = config.cluster
         settings.role = .client
         settings.peers = config.nodes.map(\.address)
+        config.transport.apply(to: &settings)
         var logger = Logger(label: "node.status")
         logger.logLevel = logLevel
         settings.logger = logger

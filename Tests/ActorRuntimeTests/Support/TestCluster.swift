@@ -15,10 +15,14 @@ struct TestCluster {
     }
 
     /// Starts `names` as separate systems, introduces them to each other and waits until all are up.
-    static func start(_ names: [String]) async throws -> TestCluster {
+    static func start(
+        _ names: [String], configure: (inout ClusterSystem.Settings) -> Void = { _ in }
+    ) async throws -> TestCluster {
         var systems: [ClusterSystem] = []
         for name in names {
-            let system = ClusterSystem(settings: Self.settings(name))
+            var settings = Self.settings(name)
+            configure(&settings)
+            let system = ClusterSystem(settings: settings)
             try await system.start()
             systems.append(system)
         }
@@ -46,8 +50,12 @@ struct TestCluster {
 }
 
 /// Runs `body` with a started cluster and always shuts it down.
-func withCluster(_ names: [String], _ body: (TestCluster) async throws -> Void) async throws {
-    let cluster = try await TestCluster.start(names)
+func withCluster(
+    _ names: [String],
+    configure: (inout ClusterSystem.Settings) -> Void = { _ in },
+    _ body: (TestCluster) async throws -> Void
+) async throws {
+    let cluster = try await TestCluster.start(names, configure: configure)
     do {
         try await body(cluster)
     } catch {

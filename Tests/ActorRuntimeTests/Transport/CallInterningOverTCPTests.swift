@@ -6,40 +6,51 @@ import Testing
 
 @testable import ActorRuntime
 
-/// A client that completes a real handshake over TCP (the dialer state machine, a real secret), then sends
-/// hand-built frames: what a compromised or buggy peer could send.
+/// A client that completes a real handshake over TCP (the dialer state machine, a real secret, the node's
+/// frame protection), then sends hand-built frames: what a compromised or buggy peer could send.
 final class RawPeer: ChannelInboundHandler, @unchecked Sendable {
-    // `buffer` is only touched on the channel's event loop.
+    // Chunks arrive on the event loop; everything else runs in the one test task that owns the peer.
     typealias InboundIn = ByteBuffer
-    private var buffer = ByteBuffer()
-    private let frames: AsyncStream<Wire.Frame>.Continuation
-    private var iterator: AsyncStream<Wire.Frame>.AsyncIterator
+    private let chunks: AsyncStream<ByteBuffer>.Continuation
+    private var iterator: AsyncStream<ByteBuffer>.AsyncIterator
+    private var pending = ByteBuffer()
+    private var parser = Wire.FrameParser()
+    private var serializer = Wire.FrameSerializer(trusted: false)
     private(set) var channel: (any Channel)?
 
     private init() {
-        let (stream, continuation) = AsyncStream<Wire.Frame>.makeStream()
-        self.frames = continuation
+        let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        self.chunks = continuation
         self.iterator = stream.makeAsyncIterator()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = Self.unwrapInboundIn(data)
-        self.buffer.writeBuffer(&bytes)
-        while let frame = try? Wire.FrameParser().next(from: &self.buffer) { self.frames.yield(frame) }
+        self.chunks.yield(Self.unwrapInboundIn(data))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.frames.finish()
+        self.chunks.finish()
     }
 
-    /// The next frame from the node, or nil once it closed the connection.
+    /// The next frame from the node, or nil once it closed the connection (or sent something unreadable).
     func next() async -> Wire.Frame? {
-        await self.iterator.next()
+        while true {
+            do {
+                if let frame = try self.parser.next(from: &self.pending) { return frame }
+            } catch {
+                return nil
+            }
+            guard var chunk = await self.iterator.next() else { return nil }
+            self.pending.writeBuffer(&chunk)
+        }
     }
 
-    func send(_ frames: Wire.Frame...) async throws {
+    /// Sends frames, sealed once the handshake set up session keys (unless `sealed` is false).
+    func send(_ frames: Wire.Frame..., sealed: Bool = true) async throws {
         var out = ByteBuffer()
-        for frame in frames { Wire.FrameSerializer(trusted: false).write(frame, into: &out) }
+        var serializer = self.serializer
+        if !sealed { serializer.sealer = nil }
+        for frame in frames { serializer.write(frame, into: &out) }
         try await self.channel!.writeAndFlush(out)
     }
 
@@ -60,7 +71,12 @@ final class RawPeer: ChannelInboundHandler, @unchecked Sendable {
         while let frame = await peer.next() {
             switch machine.received(frame) {
             case .send(let frame): try await peer.send(frame)
-            case .establish: return peer
+            case .establish(_, _, let keys):
+                if let keys {
+                    peer.parser.opener = Wire.FrameCipher(mode: configuration.frames, key: keys.receive)
+                    peer.serializer.sealer = Wire.FrameCipher(mode: configuration.frames, key: keys.send)
+                }
+                return peer
             case let other: throw RuntimeError(.handshakeFailed, "raw handshake failed: \(other)")
             }
         }

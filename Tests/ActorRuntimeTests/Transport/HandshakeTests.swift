@@ -10,7 +10,8 @@ import Testing
         secret: String = "s3cret",
         cluster: String = "shop",
         role: Wire.Role = .member,
-        members: Set<String> = ["a", "b"]
+        members: Set<String> = ["a", "b"],
+        frames: Wire.FrameProtection = .plain
     ) -> Handshake.Configuration {
         Handshake.Configuration(
             cluster: cluster,
@@ -19,7 +20,8 @@ import Testing
             secret: SymmetricKey(data: Array(secret.utf8)),
             incarnation: node == "a" ? 11 : 22,
             startedAtMillis: 1000,
-            members: members
+            members: members,
+            frames: frames
         )
     }
 
@@ -41,7 +43,7 @@ import Testing
                 last.1 = action
                 switch action {
                 case .send(let f): toDialer = f
-                case .establish(let f, _): toDialer = f
+                case .establish(let f, _, _): toDialer = f
                 case .reject(let r): toDialer = .reject(r)
                 case .rejected: return last
                 }
@@ -63,7 +65,7 @@ import Testing
 
     @Test func establishesBothWaysWithTheRightSecret() {
         let (d, a) = Self.run(dialer: Self.config("a"), acceptor: Self.config("b"))
-        guard case .establish(nil, let peerOfDialer) = d, case .establish(.some, let peerOfAcceptor) = a else {
+        guard case .establish(nil, let peerOfDialer, _) = d, case .establish(.some, let peerOfAcceptor, _) = a else {
             Issue.record("expected both sides established, got \(String(describing: d)) / \(String(describing: a))")
             return
         }
@@ -160,7 +162,7 @@ import Testing
 
     @Test func clientsNeedTheSecretButNoMembership() {
         let (d, a) = Self.run(dialer: Self.config("status-tool", role: .client), acceptor: Self.config("b"), target: "")
-        guard case .establish(_, let peer) = a, case .establish = d else {
+        guard case .establish(_, let peer, _) = a, case .establish = d else {
             Issue.record("client not established: \(String(describing: d)) / \(String(describing: a))")
             return
         }

@@ -33,7 +33,24 @@ import Testing
         expected.sharedDemoMethods = true
         #expect(config.options == expected)
         #expect(config.gateway == ClusterConfig.Gateway())
-        #expect(config.transport == ClusterConfig.Transport())
+        var transport = ClusterConfig.Transport()
+        transport.frames = .plain  // every node on loopback
+        #expect(config.transport == transport)
+    }
+
+    @Test func framesAreEncryptedBeyondLoopbackUnlessTheFileSaysOtherwise() throws {
+        let exposed = Self.valid.replacingOccurrences(of: "0123456789abcdef0123", with: "0123456789abcdef0123456789abcdef")
+            .replacingOccurrences(of: "127.0.0.1:7002", with: "10.0.0.6:7002")
+        #expect(try ClusterConfig.parse(Self.valid).transport.frames == .plain)
+        #expect(try ClusterConfig.parse(exposed).transport.frames == .encrypted)
+        let authenticated = try ClusterConfig.parse(exposed + "\n[security]\nframes = \"authenticated\"\n")
+        #expect(authenticated.transport.frames == .authenticated)
+        var settings = ClusterSystem.Settings(node: "a", secret: authenticated.secret)
+        authenticated.transport.apply(to: &settings)
+        #expect(settings.frameProtection == .authenticated)
+        #expect(try ClusterConfig.parse(Self.valid + "\n[security]\nframes = \"encrypted\"\n").transport.frames == .encrypted)
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[security]\nframes = \"rot13\"\n") }
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[security]\nframe = \"plain\"\n") }
     }
 
     @Test func twoServicesOnOneDatabaseAreRefused() throws {
