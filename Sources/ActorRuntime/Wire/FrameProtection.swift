@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 
 extension Wire {
     /// What protects frames after the handshake (`[security] frames`). Both ends must be configured alike; the
@@ -70,45 +71,64 @@ extension Wire {
 
     /// Seals or opens the frames of one direction of a connection. The nonce is a counter that both ends
     /// advance per frame and never send, so a replayed, dropped or reordered frame fails to open.
+    ///
+    /// `.authenticated` appends HMAC-SHA256 (cut to 16 bytes) over the counter, header and body, from a keyed
+    /// template made once; `.encrypted` seals the body with ChaCha20-Poly1305, the header as associated data.
     public final class FrameCipher {
         public static let tagSize = 16
         let mode: FrameProtection
         private let key: SymmetricKey
+        private let mac: HMAC<SHA256>
         private var counter: UInt64 = 0
 
         public init(mode: FrameProtection, key: SymmetricKey) {
             self.mode = mode
             self.key = key
+            self.mac = HMAC<SHA256>(key: key)
         }
 
-        private func nextNonce() -> ChaChaPoly.Nonce {
+        private func nextCounter() -> UInt64 {
+            defer { self.counter &+= 1 }
+            return self.counter
+        }
+
+        private static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
             var bytes = [UInt8](repeating: 0, count: 12)
-            let value = self.counter
-            self.counter &+= 1
-            for i in 0..<8 { bytes[4 + i] = UInt8(truncatingIfNeeded: value >> (56 - 8 * i)) }
+            for i in 0..<8 { bytes[4 + i] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * i)) }
             return try! ChaChaPoly.Nonce(data: bytes)  // 12 bytes: always valid
+        }
+
+        /// The 16-byte tag of `.authenticated` over the counter and `frame` (flags, kind, body).
+        private func authenticationTag(_ counter: UInt64, _ frame: UnsafeRawBufferPointer) -> [UInt8] {
+            var mac = self.mac
+            withUnsafeBytes(of: counter.bigEndian) { mac.update(data: $0) }
+            mac.update(data: frame)
+            return Array(mac.finalize()).prefix(Self.tagSize).map { $0 }
         }
 
         /// Seals the frame written at `start` in `out` (header and body): encrypts the body in place when the
         /// mode says so, appends the tag, and patches the frame's length.
         func seal(frameAt start: Int, in out: inout ByteBuffer) {
-            let header = out.getBytes(at: start + 4, length: 2)!  // flags and kind
+            guard self.mode != .plain else { return }
+            let counter = self.nextCounter()
             let bodyStart = start + 6
             let bodyLength = out.writerIndex - bodyStart
-            let nonce = self.nextNonce()
-            let tag: Data
-            switch self.mode {
-            case .plain:
-                return
-            case .authenticated:
-                let body = out.getBytes(at: bodyStart, length: bodyLength)!
-                let box = try! ChaChaPoly.seal(Data(), using: self.key, nonce: nonce, authenticating: header + body)
-                tag = box.tag
-            case .encrypted:
-                let body = out.getBytes(at: bodyStart, length: bodyLength)!
-                let box = try! ChaChaPoly.seal(body, using: self.key, nonce: nonce, authenticating: header)
+            let tag: [UInt8]
+            if self.mode == .authenticated {
+                tag = out.withUnsafeReadableBytes { bytes in
+                    let offset = start + 4 - out.readerIndex
+                    return self.authenticationTag(counter, UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 2 + bodyLength)]))
+                }
+            } else {
+                let box = out.withUnsafeReadableBytes { bytes -> ChaChaPoly.SealedBox in
+                    let header = start + 4 - out.readerIndex
+                    return try! ChaChaPoly.seal(
+                        UnsafeRawBufferPointer(rebasing: bytes[(header + 2)..<(header + 2 + bodyLength)]),
+                        using: self.key, nonce: Self.nonce(counter),
+                        authenticating: UnsafeRawBufferPointer(rebasing: bytes[header..<(header + 2)]))
+                }
                 out.setBytes(box.ciphertext, at: bodyStart)
-                tag = box.tag
+                tag = Array(box.tag)
             }
             out.writeBytes(tag)
             out.setInteger(UInt32(out.writerIndex - start - 4), at: start)
@@ -120,25 +140,32 @@ extension Wire {
             guard body.readableBytes >= Self.tagSize else {
                 throw WireError(.badAuthentication, "frame of \(body.readableBytes) bytes is shorter than its tag")
             }
+            let counter = self.nextCounter()
             let payloadLength = body.readableBytes - Self.tagSize
-            let payload = body.getBytes(at: body.readerIndex, length: payloadLength)!
-            let tag = body.getBytes(at: body.readerIndex + payloadLength, length: Self.tagSize)!
-            let nonce = self.nextNonce()
-            do {
-                switch self.mode {
-                case .plain:
-                    return body
-                case .authenticated:
-                    let box = try ChaChaPoly.SealedBox(nonce: nonce, ciphertext: Data(), tag: tag)
-                    _ = try ChaChaPoly.open(box, using: self.key, authenticating: [flags, kind] + payload)
-                    return body.getSlice(at: body.readerIndex, length: payloadLength)!
-                case .encrypted:
-                    let box = try ChaChaPoly.SealedBox(nonce: nonce, ciphertext: payload, tag: tag)
-                    let plain = try ChaChaPoly.open(box, using: self.key, authenticating: [flags, kind])
-                    return ByteBuffer(bytes: plain)
+            let failure = WireError(.badAuthentication, "frame failed authentication (altered, injected, replayed or reordered)")
+            if self.mode == .authenticated {
+                let valid = body.withUnsafeReadableBytes { bytes -> Bool in
+                    var mac = self.mac
+                    withUnsafeBytes(of: counter.bigEndian) { mac.update(data: $0) }
+                    withUnsafeBytes(of: (flags, kind)) { mac.update(data: $0) }
+                    mac.update(data: UnsafeRawBufferPointer(rebasing: bytes[0..<payloadLength]))
+                    let expected = Array(mac.finalize()).prefix(Self.tagSize)
+                    var difference: UInt8 = 0
+                    for (a, b) in zip(expected, bytes[payloadLength...]) { difference |= a ^ b }
+                    return difference == 0
                 }
+                guard valid else { throw failure }
+                return body.getSlice(at: body.readerIndex, length: payloadLength)!
+            }
+            do {
+                var combined = Data(capacity: 12 + body.readableBytes)
+                Self.nonce(counter).withUnsafeBytes { combined.append(contentsOf: $0) }
+                body.withUnsafeReadableBytes { combined.append(contentsOf: $0) }
+                let box = try ChaChaPoly.SealedBox(combined: combined)
+                let plain = try withUnsafeBytes(of: (flags, kind)) { try ChaChaPoly.open(box, using: self.key, authenticating: $0) }
+                return ByteBuffer(data: plain)
             } catch {
-                throw WireError(.badAuthentication, "frame failed authentication (altered, injected, replayed or reordered)")
+                throw failure
             }
         }
     }
