@@ -17,14 +17,16 @@ enum ChildProcess {
 
     /// - Returns: exit status and combined output. Blocking: call from a thread of its own.
     @available(*, noasync)
-    static func run(_ executable: String, _ arguments: [String], directory: String = "/") throws -> (status: Int32, output: String) {
+    static func run(
+        _ executable: String, _ arguments: [String], directory: String = "/", stdin: String = "/dev/null"
+    ) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "child-\(UUID().uuidString).out"
         defer { unlink(outputPath) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // Without this the child (and the server it leaves running) would inherit every descriptor of this

@@ -5,9 +5,12 @@ import Logging
 ///
 /// `start()` is idempotent and safe when several processes call it at once (an exclusive file lock
 /// serialises them): the first runs `initdb` if needed and starts the server, the others find it running.
-/// The server listens on 127.0.0.1 only and trusts local connections: it is for development, never
-/// production, where each service gets a real URL. As root, the server runs as the `postgres` OS user
-/// (Postgres refuses to run as root).
+/// The server listens on 127.0.0.1 only, and every connection (TCP or its Unix socket) must give the
+/// password (SCRAM-SHA-256): a random one made on first start and kept, mode 0600, next to the data
+/// directory (`<directory>.password`), so another local user cannot connect as the superuser. It is for
+/// development, never production, where each service gets a real URL. As root, the server runs as the
+/// `postgres` OS user (Postgres refuses to run as root). A data directory made by an earlier version with
+/// `trust` authentication is converted on its next start.
 public struct EmbeddedPostgres: Sendable {
     public struct Configuration: Sendable {
         /// Where the cluster's files live. Defaults to `.data/postgres` under the current directory.
@@ -36,12 +39,46 @@ public struct EmbeddedPostgres: Sendable {
         URL(fileURLWithPath: self.configuration.directory).standardizedFileURL.path
     }
 
+    /// Where the password of every role of this server is kept (mode 0600).
+    public var passwordPath: String { self.dataDirectory + ".password" }
+
     /// The superuser URL of the `postgres` database.
-    public var adminURL: String { "postgresql://postgres@127.0.0.1:\(self.configuration.port)/postgres" }
+    public var adminURL: String { self.url(user: "postgres", database: "postgres") }
 
     /// The URL of a service's database (see `ensureDatabase`).
     public func url(database: String) -> String {
-        "postgresql://\(database)@127.0.0.1:\(self.configuration.port)/\(database)"
+        self.url(user: database, database: database)
+    }
+
+    private func url(user: String, database: String) -> String {
+        let password = (try? self.password()) ?? ""
+        return "postgresql://\(user):\(password)@127.0.0.1:\(self.configuration.port)/\(database)"
+    }
+
+    /// The password, made on first use: 32 random bytes as hex (so it is safe in URLs and SQL literals).
+    /// Written to a temporary file and linked into place, so racing processes all read the same one.
+    func password() throws -> String {
+        if let existing = try? String(contentsOfFile: self.passwordPath, encoding: .utf8), existing.count == 64 {
+            return existing
+        }
+        var generator = SystemRandomNumberGenerator()
+        let fresh = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let parent = (self.passwordPath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let temporary = self.passwordPath + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Self.failure("cannot create \(temporary)") }
+        let written = fresh.utf8CString.withUnsafeBytes { write(descriptor, $0.baseAddress, 64) }
+        close(descriptor)
+        defer { unlink(temporary) }
+        guard written == 64 else { throw Self.failure("cannot write \(temporary)") }
+        if link(temporary, self.passwordPath) != 0 && errno != EEXIST {
+            throw Self.failure("cannot create \(self.passwordPath)")
+        }
+        guard let stored = try? String(contentsOfFile: self.passwordPath, encoding: .utf8), stored.count == 64 else {
+            throw Self.failure("\(self.passwordPath) does not hold a password; delete it to make a new one")
+        }
+        return stored
     }
 
     /// Initialises the cluster if needed and starts the server unless it is already running.
@@ -78,12 +115,15 @@ public struct EmbeddedPostgres: Sendable {
     /// - Returns: the database's URL.
     public func ensureDatabase(_ name: String) async throws -> String {
         let database = Self.databaseName(for: name)
+        let password = try self.password()
         let admin = PostgresClient(configuration: .init(url: self.adminURL).with(poolSize: 1))
         defer { admin.shutdown() }
         try await admin.withConnection { connection in
             // Identifiers cannot be parameters; `databaseName` allows only [a-z0-9_], so quoting is safe.
             if try connection.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [database]).count == 0 {
-                do { try connection.query("CREATE ROLE \"\(database)\" LOGIN") } catch let error as PostgresError
+                // The password is hex (see `password()`), so the literal is safe.
+                let create = "CREATE ROLE \"\(database)\" LOGIN PASSWORD '\(password)'"
+                do { try connection.query(create) } catch let error as PostgresError
                 where error.isUniqueViolation || error.sqlState == "42710" {}
             }
             if try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
@@ -165,12 +205,19 @@ public struct EmbeddedPostgres: Sendable {
         if self.runsAsPostgresUser {
             try self.prepareForPostgresUser(parent: parent)
         }
+        let password = try self.password()
         if !FileManager.default.fileExists(atPath: directory + "/PG_VERSION") {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             if self.runsAsPostgresUser { try self.run("/bin/chown", ["postgres:postgres", directory], asPostgres: false) }
             self.logger.info("initialising embedded Postgres", metadata: ["directory": "\(directory)"])
-            try self.run(tools.initdb, ["-D", directory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale"])
+            try self.withFileForPostgres(password, in: parent) { passwordFile in
+                try self.run(tools.initdb, [
+                    "-D", directory, "-U", "postgres", "--auth=scram-sha-256", "--pwfile=\(passwordFile)", "-E", "UTF8",
+                    "--no-locale",
+                ])
+            }
         }
+        try self.convertFromTrust(tools, password: password, parent: parent)
         if try self.isRunning(tools) { return false }
         // A server killed hard leaves its pid file; pg_ctl start handles a stale one itself.
         try self.run(tools.pgCtl, [
@@ -178,6 +225,50 @@ public struct EmbeddedPostgres: Sendable {
         ])
         self.logger.info("embedded Postgres started", metadata: ["port": "\(self.configuration.port)"])
         return true
+    }
+
+    /// A data directory from before passwords: give every login role the password and require it, with the
+    /// server stopped (single-user mode runs the change, as the server's own user).
+    private func convertFromTrust(_ tools: Tools, password: String, parent: String) throws {
+        let hbaPath = self.dataDirectory + "/pg_hba.conf"
+        let hba = (try? String(contentsOfFile: hbaPath, encoding: .utf8)) ?? ""
+        let trusting = hba.split(separator: "\n").contains { line in
+            !line.hasPrefix("#") && line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last == "trust"
+        }
+        guard trusting else { return }
+        self.logger.notice("embedded Postgres: converting from trust to password authentication")
+        if try self.isRunning(tools) {
+            try self.run(tools.pgCtl, ["stop", "-D", self.dataDirectory, "-m", "fast", "-w", "-t", "60"])
+        }
+        let sql = """
+            DO $$ DECLARE r record; BEGIN FOR r IN SELECT rolname FROM pg_roles WHERE rolcanlogin LOOP EXECUTE format('ALTER ROLE %I PASSWORD %L', r.rolname, '\(password)'); END LOOP; END $$;
+
+            """
+        try self.withFileForPostgres(sql, in: parent) { script in
+            let postgres = (tools.pgCtl as NSString).deletingLastPathComponent + "/postgres"
+            try self.run(postgres, ["--single", "-D", self.dataDirectory, "postgres"], stdin: script)
+        }
+        let scram = """
+            # Written by EmbeddedPostgres: every connection gives the password in \((self.passwordPath as NSString).lastPathComponent).
+            local   all   all                  scram-sha-256
+            host    all   all   127.0.0.1/32   scram-sha-256
+            host    all   all   ::1/128        scram-sha-256
+
+            """
+        try self.withFileForPostgres(scram, in: parent) { file in
+            try self.run("/bin/cp", [file, hbaPath])
+        }
+    }
+
+    /// Runs `body` with `text` in a 0600 file that the server's OS user can read, removed afterwards.
+    private func withFileForPostgres(_ text: String, in directory: String, _ body: (String) throws -> Void) throws {
+        let path = directory + "/.embedded-postgres-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Self.failure("cannot write \(path)")
+        }
+        defer { unlink(path) }
+        if self.runsAsPostgresUser { try self.run("/bin/chown", ["postgres:postgres", path], asPostgres: false) }
+        try body(path)
     }
 
     private func isRunning(_ tools: Tools) throws -> Bool {
@@ -200,11 +291,11 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     @discardableResult
-    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true) throws -> String {
+    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true, stdin: String = "/dev/null") throws -> String {
         let (program, argv) =
             asPostgres && self.runsAsPostgresUser
             ? ("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments) : (executable, arguments)
-        let (status, output) = try ChildProcess.run(program, argv)
+        let (status, output) = try ChildProcess.run(program, argv, stdin: stdin)
         guard status == 0 else {
             throw Self.failure(
                 "\((executable as NSString).lastPathComponent) \(arguments.first ?? "") failed (\(status)): \(output.suffix(600))"
