@@ -15,11 +15,18 @@ public enum OrderSaga {
         public var stepDeadline: Duration = .seconds(30)
         /// First delay before retrying a failed compensation; doubles up to `stepDeadline`. Defaults to 1 s.
         public var compensationRetry: Duration = .seconds(1)
+        /// Deadlines for particular commands, overriding `stepDeadline` (a slow payment gateway, say).
+        public var deadlines: [Command: Duration] = [:]
 
-        public init(stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1)) {
+        public init(
+            stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1), deadlines: [Command: Duration] = [:]
+        ) {
             self.stepDeadline = stepDeadline
             self.compensationRetry = compensationRetry
+            self.deadlines = deadlines
         }
+
+        public func deadline(for command: Command) -> Duration { self.deadlines[command] ?? self.stepDeadline }
     }
 
     /// The commands the saga sends; the handler fills them in from the state.
@@ -221,7 +228,7 @@ public enum OrderSaga {
             let command = self.state.phase == .forward ? step.command : step.compensation ?? step.command
             self.state.attempt += 1
             self.state.timeline.append(.init(step: self.state.step, command: command.rawValue, outcome: "running", startedAt: self.now))
-            self.state.deadline = .init(at: self.now + self.configuration.stepDeadline.timeInterval, kind: .step)
+            self.state.deadline = .init(at: self.now + self.configuration.deadline(for: command).timeInterval, kind: .step)
             self.actions.append(.send(command))
         }
 

@@ -21,10 +21,12 @@ public struct OrderSagaHandler: MailboxHandler {
 
     public init(
         stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1),
+        commandDeadlines: [OrderSaga.Command: Duration] = [:],
         deadlines: SagaDeadlines = SagaDeadlines(),
         logger: Logger = Logger(label: "order-saga", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
-        self.configuration = OrderSaga.Configuration(stepDeadline: stepDeadline, compensationRetry: compensationRetry)
+        self.configuration = OrderSaga.Configuration(
+            stepDeadline: stepDeadline, compensationRetry: compensationRetry, deadlines: commandDeadlines)
         self.deadlines = deadlines
         self.logger = logger
     }

@@ -111,7 +111,7 @@ final class MailboxFixture: @unchecked Sendable {
     /// Polls `condition` every 20 ms until it holds; fails the test after `timeout`.
     func eventually(
         _ what: String,
-        timeout: Duration = .seconds(15),
+        timeout: Duration = .seconds(60),
         _ condition: () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout

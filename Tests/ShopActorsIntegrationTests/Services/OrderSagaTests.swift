@@ -69,8 +69,9 @@ import Testing
 
 @Suite struct OrderSagaFaultTests {
     @Test func aStepThatNeverAnswersHitsItsDeadlineAndThePaymentIsRefunded() async throws {
-        // Long enough that only the step that never answers times out, even with the other suites loading the CPU.
-        let saga = OrderSagaHandler(stepDeadline: .seconds(3), compensationRetry: .milliseconds(100))
+        // Only the step that never answers has a short deadline: the others must not time out however loaded the CPU.
+        let saga = OrderSagaHandler(
+            stepDeadline: .seconds(120), compensationRetry: .milliseconds(100), commandDeadlines: [.completeOrder: .seconds(1)])
         try await withShop(saga: saga, order: OrderHandler(ignoresCompleteOrder: true)) { shop in
             let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 2)])
             #expect(try await shop.waitForSaga(order: order) == "compensated")
@@ -154,26 +155,30 @@ import Testing
 
 @Suite struct OrderSagaCompensationRetryTests {
     @Test func aCompensationThatGetsNoAnswerIsRetriedUntilItSucceeds() async throws {
-        // Deadlines long enough that the forward steps never time out while other suites load the CPU.
-        let saga = OrderSagaHandler(stepDeadline: .seconds(2), compensationRetry: .milliseconds(100))
+        // Forward steps never time out however loaded the CPU; an unanswered ReleaseInventory is resent every second.
+        let saga = OrderSagaHandler(
+            stepDeadline: .seconds(120), compensationRetry: .milliseconds(100), commandDeadlines: [.releaseInventory: .seconds(1)])
         try await withShop(saga: saga) { shop in
             await shop.stopService("payment")
             let order = try await shop.placeOrder(method: "method-fail", items: [("product-3", 5)])
-            for _ in 0..<400 {
-                if try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") == 3 { break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            #expect(try await shop.waitForStep(order: order, 3) == 3)
             #expect(try await shop.stock("product-3") == 29995)
             // Payment comes back (and fails), but inventory is gone when ReleaseInventory is sent.
             await shop.stopService("inventory")
             shop.startService("payment")
-            try await Task.sleep(for: .milliseconds(5000))  // several compensation deadlines pass
+            // Wait until ReleaseInventory has gone unanswered and been resent, however long the load makes that.
+            var timeline = ""
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
+                timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+                if timeline.components(separatedBy: "ReleaseInventory").count > 3 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(timeline.components(separatedBy: "ReleaseInventory").count > 3, "\(timeline)")
             #expect(try await shop.sagaStatus(order: order) == "compensating")
             shop.startService("inventory")
             #expect(try await shop.waitForSaga(order: order) == "compensated")
             #expect(try await shop.stock("product-3") == 30000)  // given back exactly once despite the resends
-            let timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
-            #expect(timeline.components(separatedBy: "ReleaseInventory").count > 2)  // sent more than once
         }
     }
 }

@@ -122,7 +122,8 @@ final class ShopFixture: @unchecked Sendable {
     /// The saga's step once it reaches `step` (or where it stood after ten seconds).
     func waitForStep(order: String, _ step: Int) async throws -> Int {
         var current = -1
-        for _ in 0..<400 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             current = try await self.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") ?? -1
             if current == step { break }
             try await Task.sleep(for: .milliseconds(25))
@@ -134,7 +135,7 @@ final class ShopFixture: @unchecked Sendable {
         try await self.clients["order-saga"]!.query("SELECT status FROM sagas WHERE order_id = $1", [order]).first?.string("status")
     }
 
-    func waitForSaga(order: String, timeout: Duration = .seconds(20)) async throws -> String {
+    func waitForSaga(order: String, timeout: Duration = .seconds(60)) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let status = try await self.sagaStatus(order: order), status == "completed" || status == "compensated" {

@@ -171,4 +171,14 @@ import Testing
         #expect(state.attempt == 4)  // CreateOrder, ValidateProducts, CancelOrder, CancelOrder again
         #expect(self.apply([.orderCancelled], to: &state, from: 33) == [.finished(.compensated)])
     }
+
+    @Test func aCommandWithItsOwnDeadlineUsesItAndTheOthersKeepTheStepDeadline() {
+        let configuration = OrderSaga.Configuration(
+            stepDeadline: .seconds(30), compensationRetry: .seconds(1), deadlines: [.validateProducts: .seconds(4)])
+        var state = self.started()
+        _ = OrderSaga.apply(.event(.orderCreated), to: &state, now: self.at(1), configuration: configuration)
+        #expect(state.deadline == .init(at: self.at(5), kind: .step))
+        _ = OrderSaga.apply(.event(Self.validated), to: &state, now: self.at(2), configuration: configuration)
+        #expect(state.deadline == .init(at: self.at(32), kind: .step))
+    }
 }
