@@ -25,10 +25,12 @@ enum NodeFactory {
         databases: Databases,
         logger: Logger
     ) -> [ShopServiceHost] {
-        var directory: [String: String] = [:]
-        for node in config.nodes { for service in node.services { directory[service] = node.name } }
+        var placement: [String: [String]] = [:]
+        for node in config.nodes { for service in node.services { placement[service, default: []].append(node.name) } }
         return systems.flatMap { system in
             let node = config.node(named: system.node)
+            // One per node: what its senders learnt about where each service is active.
+            let directory = ServiceDirectory(placement: placement)
             return (node?.services ?? []).map { service in
                 let http = node?.http.flatMap { address -> GatewayConfiguration? in
                     guard service == "gateway" else { return nil }

@@ -17,10 +17,13 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible, CustomDebu
             case handshakeFailed = "handshake_failed"
             case bindFailed = "bind_failed"
             case notPermitted = "not_permitted"
+            case standby = "standby"
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
+        /// The service stands by on that node: another node holds its lease (try the service's other nodes).
+        public static let standby = Code(.standby)
         /// The caller's role (from its handshake) may not call this method, or not with these arguments.
         public static let notPermitted = Code(.notPermitted)
         /// No actor with that id is registered on its node.

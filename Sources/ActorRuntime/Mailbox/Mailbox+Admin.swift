@@ -47,6 +47,41 @@ public struct MailboxStats: Codable, Sendable, Equatable {
     /// How long, in seconds, the oldest due row has been waiting (since it was written or fell due); 0 when none.
     public var oldestPendingSeconds: Double
     public var deadLetters: Int
+    /// `active` or `standby` for a service that runs under a lease; nil otherwise.
+    public var role: String?
+    /// Who holds the service's lease, per its database; nil when not leased.
+    public var lease: LeaseHolder?
+
+    public init(
+        service: String, pending: [String: Int], scheduled: Int, oldestPendingSeconds: Double, deadLetters: Int,
+        role: String? = nil, lease: LeaseHolder? = nil
+    ) {
+        self.service = service
+        self.pending = pending
+        self.scheduled = scheduled
+        self.oldestPendingSeconds = oldestPendingSeconds
+        self.deadLetters = deadLetters
+        self.role = role
+        self.lease = lease
+    }
+}
+
+/// A service's row of `service_lease`: which node runs it, since when, and the last failover.
+public struct LeaseHolder: Codable, Sendable, Equatable {
+    public var node: String
+    public var epoch: Int64
+    public var acquiredAt: Date
+    /// The node that held the lease before the last failover, and when that failover was.
+    public var previousNode: String?
+    public var failedOverAt: Date?
+
+    public init(node: String, epoch: Int64, acquiredAt: Date, previousNode: String? = nil, failedOverAt: Date? = nil) {
+        self.node = node
+        self.epoch = epoch
+        self.acquiredAt = acquiredAt
+        self.previousNode = previousNode
+        self.failedOverAt = failedOverAt
+    }
 }
 
 extension Mailbox {
@@ -149,8 +184,19 @@ extension Mailbox {
             oldest = max(oldest, try row.double("age"))
         }
         let dead = try await self.client.query("SELECT count(*) AS n FROM outbox WHERE status = 2").first?.int("n") ?? 0
-        return MailboxStats(
+        var stats = MailboxStats(
             service: self.service, pending: pending, scheduled: scheduled, oldestPendingSeconds: oldest, deadLetters: dead)
+        if self.configuration.leased {
+            stats.role = self.isActive ? "active" : "standby"
+            stats.lease = try await self.client.query(
+                "SELECT node, epoch, acquired_at, previous_node, failed_over_at FROM service_lease WHERE service = $1", [self.service]
+            ).first.map { row in
+                LeaseHolder(
+                    node: try row.string("node"), epoch: Int64(try row.int("epoch")), acquiredAt: try row.date("acquired_at"),
+                    previousNode: try row.optionalString("previous_node"), failedOverAt: try row.optionalDate("failed_over_at"))
+            }
+        }
+        return stats
     }
 
     /// Messages to `destination` not yet delivered (due or scheduled, not dead).

@@ -113,24 +113,33 @@ extension Mailbox {
         self.dueTimes.withLock { $0[destination, default: []].append(ContinuousClock.now + delay) }
     }
 
+    /// One delivery call to the node `directory` names for `destination`. A node that fails the call (it stands
+    /// by, is unreachable, or is slow) stops being the first choice, so the retry tries the service's next node.
     private func deliver(_ rows: [PendingRow], to destination: String) async throws -> DeliveryReport {
-        guard let node = self.configuration.directory[destination] else {
+        let directory = self.configuration.directory
+        guard let node = directory[destination] else {
             throw RuntimeError(.unknownNode, "no node hosts service \(destination)")
         }
         let id = ActorID(node: node, path: MailboxEndpoint.path(for: destination))
-        let endpoint = try MailboxEndpoint.resolve(id: id, using: self.system)
         let reordered = self.configuration.deliverReordered && rows.count > 1
         let messages = reordered ? rows.reversed().map(\.message) : rows.map(\.message)
         let batch = DeliveryBatch(source: self.service, destination: destination, messages: messages)
-        let report = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
-            try await endpoint.deliver(batch)
-        }
-        if self.configuration.deliverTwice {
-            return try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
+        do {
+            let endpoint = try MailboxEndpoint.resolve(id: id, using: self.system)
+            var report = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
                 try await endpoint.deliver(batch)
             }
+            if self.configuration.deliverTwice {
+                report = try await ClusterSystem.withCallTimeout(self.configuration.deliveryTimeout) {
+                    try await endpoint.deliver(batch)
+                }
+            }
+            directory.found(destination, on: node)
+            return report
+        } catch {
+            directory.moveOn(from: node, for: destination)
+            throw error
         }
-        return report
     }
 
     /// Counts a failed attempt against each row, delays its retry with backoff (the rest of the queue goes on),

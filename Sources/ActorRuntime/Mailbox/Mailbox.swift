@@ -20,8 +20,8 @@ public final class Mailbox: Service, Sendable {
     public struct Configuration: Sendable {
         /// The service this mailbox belongs to.
         public var service: String
-        /// Which node hosts each service (destinations are resolved through it).
-        public var directory: [String: String]
+        /// Which nodes host each service (destinations are resolved through it).
+        public var directory: ServiceDirectory
         /// Subscribers per message type, for `Turn.publish`.
         public var routes = MessageRoutes()
         /// Most messages per delivery call (one receiving transaction). Defaults to 1000.
@@ -48,13 +48,16 @@ public final class Mailbox: Service, Sendable {
         public var retention: Duration = .seconds(7 * 24 * 3600)
         /// How often pruning runs. Defaults to 10 minutes.
         public var pruneInterval: Duration = .seconds(600)
+        /// Whether the service runs under a `ServiceLease`: it then takes deliveries and runs turns only while
+        /// activated with the lease's epoch, and every turn checks that epoch in the database.
+        public var leased = false
         /// Test switch: every batch is delivered twice (the inbox must absorb the copies).
         public var deliverTwice = false
         /// Test switch: every batch is delivered in reverse order (handlers must not rely on the order of
         /// messages from one sender). A batch is acknowledged only when all of it was accepted.
         public var deliverReordered = false
 
-        public init(service: String, directory: [String: String]) {
+        public init(service: String, directory: ServiceDirectory) {
             self.service = service
             self.directory = directory
         }
@@ -72,8 +75,10 @@ public final class Mailbox: Service, Sendable {
     let relays = Mutex<[String: WakeSignal]>([:])
     /// When delayed rows written by this process fall due, per destination (so an idle relay wakes for them).
     let dueTimes = Mutex<[String: [ContinuousClock.Instant]]>([:])
-    let newRelays: AsyncStream<String>
-    let newRelaysContinuation: AsyncStream<String>.Continuation
+    /// Where `ensureRelay` asks the running `run()` for a relay; nil while not running.
+    let newRelays = Mutex<AsyncStream<String>.Continuation?>(nil)
+    /// The lease epoch this instance runs under (leased mailboxes only); nil while standing by.
+    let epoch = Mutex<Int64?>(nil)
 
     public init(
         configuration: Configuration,
@@ -96,7 +101,6 @@ public final class Mailbox: Service, Sendable {
         var log = logger
         log[metadataKey: "service"] = "\(configuration.service)"
         self.log = log
-        (self.newRelays, self.newRelaysContinuation) = AsyncStream.makeStream()
     }
 
     deinit {
@@ -112,27 +116,71 @@ public final class Mailbox: Service, Sendable {
 
     /// Registers the endpoint, starts a relay for every destination with pending rows, and runs relays and
     /// pruning until graceful shutdown (or cancellation).
+    ///
+    /// A leased mailbox runs only while activated, and may run again after its lease is lost and retaken; it
+    /// keeps its endpoint (a standby answers that it stands by), and cancelling `run()` stops its relays.
     public func run() async throws {
         self.registerEndpoint()
-        let pendingDestinations = try await self.client.query(
-            "SELECT DISTINCT destination FROM outbox WHERE status = 0"
-        ).rows.map { try $0.string("destination") }
+        // Relays asked for from here on are queued in the stream, so none is missed while the query runs.
+        let (newRelays, continuation) = AsyncStream.makeStream(of: String.self)
+        self.relays.withLock { $0 = [:] }
+        self.newRelays.withLock { $0 = continuation }
+        let pendingDestinations: [String]
+        do {
+            pendingDestinations = try await self.client.query(
+                "SELECT DISTINCT destination FROM outbox WHERE status = 0"
+            ).rows.map { try $0.string("destination") }
+        } catch {
+            self.newRelays.withLock { $0 = nil }
+            throw error
+        }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.pruneLoop() }
                 for destination in Set(pendingDestinations).union([self.service]) {
                     self.ensureRelay(destination)
                 }
-                for await destination in self.newRelays {
+                for await destination in newRelays {
                     group.addTask { await self.relayLoop(to: destination) }
                 }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            self.newRelaysContinuation.finish()
+            continuation.finish()
         }
+        self.newRelays.withLock { $0 = nil }
+        self.relays.withLock { $0 = [:] }
         // Stopped: this service no longer takes deliveries (senders keep its messages and retry).
-        self.endpoint.withLock { $0 = nil }
+        if !self.configuration.leased { self.endpoint.withLock { $0 = nil } }
+    }
+
+    /// Lets a leased mailbox take deliveries and run turns under `epoch`.
+    public func activate(epoch: Int64) { self.epoch.withLock { $0 = epoch } }
+
+    /// Stops a leased mailbox from taking deliveries (its lease is lost or given up).
+    public func deactivate() { self.epoch.withLock { $0 = nil } }
+
+    /// Whether the mailbox takes deliveries: always when not leased, while activated when leased.
+    public var isActive: Bool { !self.configuration.leased || self.epoch.withLock { $0 } != nil }
+
+    /// The epoch a turn must find in `service_lease`, or nil when not leased.
+    ///
+    /// - Throws: `RuntimeError(.standby)` when leased but not active.
+    func fence() throws -> Int64? {
+        guard self.configuration.leased else { return nil }
+        guard let epoch = self.epoch.withLock({ $0 }) else {
+            throw RuntimeError(.standby, "\(self.service) stands by on this node; another node holds its lease")
+        }
+        return epoch
+    }
+
+    /// Checks, inside a turn's transaction, that `epoch` is still the lease's; the row lock makes a new holder's
+    /// increment wait for this turn.
+    @available(*, noasync)
+    static func checkFence(_ epoch: Int64?, service: String, connection: PostgresConnection) throws {
+        guard let epoch else { return }
+        let current = try connection.query("SELECT epoch FROM service_lease WHERE service = $1 FOR SHARE", [service]).first?.int("epoch")
+        guard current.map(Int64.init) == epoch else { throw Fenced(service: service, epoch: epoch, current: current.map(Int64.init)) }
     }
 
     /// Makes this service reachable at `/mailbox/<service>` on its node. `run()` calls it.
@@ -150,7 +198,9 @@ public final class Mailbox: Service, Sendable {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (inout Turn) throws -> T) async throws -> T {
         let service = self.service
         let routes = self.configuration.routes
+        let epoch = try self.fence()
         let (result, after) = try await self.client.transaction { connection in
+            try Self.checkFence(epoch, service: service, connection: connection)
             var turn = Turn(connection: connection, service: service, routes: routes)
             let result = try body(&turn)
             try turn.flush()
@@ -188,12 +238,13 @@ public final class Mailbox: Service, Sendable {
     }
 
     private func ensureRelay(_ destination: String) {
+        guard let continuation = self.newRelays.withLock({ $0 }) else { return }  // not running: `run()` starts them
         let isNew = self.relays.withLock { relays -> Bool in
             guard relays[destination] == nil else { return false }
             relays[destination] = WakeSignal()
             return true
         }
-        if isNew { self.newRelaysContinuation.yield(destination) }
+        if isNew { continuation.yield(destination) }
     }
 
     // MARK: Receiving
@@ -204,6 +255,7 @@ public final class Mailbox: Service, Sendable {
         guard batch.destination == self.service else {
             throw RuntimeError(.badCall, "batch for \(batch.destination) delivered to \(self.service)")
         }
+        _ = try self.fence()
         let id = self.receiving.nextID()
         // A caller that gives up (its delivery call timed out) takes its batch back if no turn has it yet, so
         // that the sender's retry is the only copy that runs.
@@ -251,16 +303,27 @@ public final class Mailbox: Service, Sendable {
         let handler = self.handler
         let service = self.service
         let routes = self.configuration.routes
+        let epoch = try self.fence()
         let outcome: Outcome
         do {
-            outcome = try await self.client.transaction { connection in
-                try Self.receiveAll(messages, handler: handler, connection: connection, service: service, routes: routes)
+            do {
+                outcome = try await self.client.transaction { connection in
+                    try Self.receiveAll(messages, handler: handler, connection: connection, service: service, epoch: epoch, routes: routes)
+                }
+            } catch is HandlerFailure {
+                // Some handler threw: redo the turn, isolating the failing messages under savepoints.
+                outcome = try await self.client.transaction { connection in
+                    try Self.receiveIsolating(
+                        messages, handler: handler, connection: connection, service: service, epoch: epoch, routes: routes)
+                }
             }
-        } catch is HandlerFailure {
-            // Some handler threw: redo the turn, isolating the failing messages under savepoints.
-            outcome = try await self.client.transaction { connection in
-                try Self.receiveIsolating(messages, handler: handler, connection: connection, service: service, routes: routes)
-            }
+        } catch let fenced as Fenced {
+            // Another instance holds the lease now: this one stands by, and the sender goes elsewhere.
+            self.log.warning("turn refused: the lease moved on", metadata: [
+                "epoch": "\(fenced.epoch)", "current_epoch": "\(fenced.current.map(String.init) ?? "-")",
+            ])
+            self.deactivate()
+            throw fenced
         }
         self.committed(outcome.after)
         let types = Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -303,6 +366,15 @@ public final class Mailbox: Service, Sendable {
 
     private struct HandlerFailure: Error {}
 
+    /// A turn found another epoch in `service_lease` than the one it runs under. Its caller hears `standby`.
+    struct Fenced: ClusterShareableError {
+        var service: String
+        var epoch: Int64
+        var current: Int64?
+        var code: String { RuntimeError.Code.standby.description }
+        var safeMessage: String { "\(self.service) stands by on this node; another node holds its lease" }
+    }
+
     /// Records the batch's ids in the inbox with one statement; the messages seen for the first time, in order.
     @available(*, noasync)
     private static func recordInInbox(
@@ -332,8 +404,10 @@ public final class Mailbox: Service, Sendable {
         handler: any MailboxHandler,
         connection: PostgresConnection,
         service: String,
+        epoch: Int64?,
         routes: MessageRoutes
     ) throws -> Outcome {
+        try Self.checkFence(epoch, service: service, connection: connection)
         let fresh = try Self.recordInInbox(messages, service: service, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         if !fresh.isEmpty {
@@ -357,8 +431,10 @@ public final class Mailbox: Service, Sendable {
         handler: any MailboxHandler,
         connection: PostgresConnection,
         service: String,
+        epoch: Int64?,
         routes: MessageRoutes
     ) throws -> Outcome {
+        try Self.checkFence(epoch, service: service, connection: connection)
         let fresh = try Self.recordInInbox(messages, service: service, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         var failed: [DeliveryReport.Failure] = []

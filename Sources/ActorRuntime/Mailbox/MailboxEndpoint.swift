@@ -20,7 +20,7 @@ public distributed actor MailboxEndpoint {
     /// directory): a client connection, or another node, cannot inject messages in a service's name.
     public distributed func deliver(_ batch: DeliveryBatch) async throws -> DeliveryReport {
         if let caller = try ClusterSystem.allow([.member], "deliver") {
-            guard self.mailbox.configuration.directory[batch.source] == caller.node else {
+            guard self.mailbox.configuration.directory.hosts(batch.source, on: caller.node) else {
                 throw RuntimeError(.notPermitted, "node \(caller.node) does not host \(batch.source); its batch is refused")
             }
             guard batch.messages.allSatisfy({ $0.source == batch.source }) else {

@@ -78,6 +78,21 @@ public enum MailboxSchema {
                 ALTER TABLE inbox ADD PRIMARY KEY (receiver, message_id);
                 """
         ),
+        Migration(
+            version: 5,
+            name: "service_lease",
+            // Who runs the service (`ServiceLease`): the epoch fences turns of an instance that lost the lease.
+            sql: """
+                CREATE TABLE service_lease (
+                    service TEXT PRIMARY KEY,
+                    node TEXT NOT NULL,
+                    epoch BIGINT NOT NULL,
+                    acquired_at TIMESTAMPTZ NOT NULL,
+                    previous_node TEXT,
+                    failed_over_at TIMESTAMPTZ
+                );
+                """
+        ),
     ]
 
     /// Applies the migrations to the database of `service`, and gives inbox rows written before migration 4

@@ -25,17 +25,25 @@ public final class PostgresClient: Sendable {
         /// at 25k rows with the generic plan, 0.7 ms with a custom one.
         public var sessionSetup: [String] = ["SET plan_cache_mode = force_custom_plan"]
 
+        /// Further libpq connection parameters (`tcp_user_timeout`, `keepalives_idle`, ...), added to `url`.
+        public var parameters: [String: String] = [:]
+
         public init(url: String) {
             self.url = url
         }
 
         var conninfo: String {
-            let separator = self.url.contains("?") ? "&" : "?"
+            var parameters = self.parameters
+            if !self.url.contains("connect_timeout") { parameters["connect_timeout"] = "\(self.connectTimeoutSeconds)" }
+            let pairs = parameters.sorted { $0.key < $1.key }
             if self.url.hasPrefix("postgres://") || self.url.hasPrefix("postgresql://") {
-                return self.url.contains("connect_timeout")
-                    ? self.url : "\(self.url)\(separator)connect_timeout=\(self.connectTimeoutSeconds)"
+                var conninfo = self.url
+                for (index, (key, value)) in pairs.enumerated() {
+                    conninfo += (index == 0 && !self.url.contains("?") ? "?" : "&") + "\(key)=\(value)"
+                }
+                return conninfo
             }
-            return "\(self.url) connect_timeout=\(self.connectTimeoutSeconds)"
+            return ([self.url] + pairs.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
         }
     }
 

@@ -106,7 +106,7 @@ struct MailboxBenchCommand: AsyncParsableCommand {
         a.addPeer(b.boundAddress!)
         b.addPeer(a.boundAddress!)
         try await a.waitForMembers(["b"])
-        let directory = ["src": "a", "dst": "b"]
+        let directory: ServiceDirectory = ["src": "a", "dst": "b"]
         let sink = BenchSink()
         let srcMailbox = Mailbox(
             configuration: .init(service: "src", directory: directory), client: src, system: a, handler: sink, logger: logger)

@@ -76,7 +76,7 @@ extension ClusterConfig {
         return frames
     }
 
-    /// `[mailbox]`, `[saga]` and `[payment]`.
+    /// `[mailbox]`, `[saga]`, `[failover]` and `[payment]`.
     static func options(_ root: inout TOMLReader) throws -> ServiceOptions {
         var options = ServiceOptions()
         if var mailbox = try root.table("mailbox") {
@@ -91,6 +91,13 @@ extension ClusterConfig {
             if let value = try saga.int("step_deadline_seconds", in: 1...86_400) { options.sagaStepDeadline = .seconds(value) }
             if let value = try saga.int("compensation_retry_ms", in: 10...600_000) { options.sagaCompensationRetry = .milliseconds(value) }
             try saga.finish()
+        }
+        if var failover = try root.table("failover") {
+            var lease = ServiceLease.Configuration()
+            if let value = try failover.int("lease_timeout_seconds", in: 2...300) { lease.timeout = .seconds(value) }
+            if let value = try failover.int("standby_retry_ms", in: 100...60_000) { lease.retryInterval = .milliseconds(value) }
+            try failover.finish()
+            options.lease = lease
         }
         if var payment = try root.table("payment") {
             if let value = try payment.bool("shared_demo_methods") { options.sharedDemoMethods = value }

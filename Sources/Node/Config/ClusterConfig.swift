@@ -194,13 +194,15 @@ struct ClusterConfig: Equatable {
     }
 
     private static func checkPlacement(_ nodes: [Node]) throws {
+        // A service on several nodes runs on the one that holds its lease; the others stand by.
         var hostOf: [String: String] = [:]
         for node in nodes {
+            var listed = Set<String>()
             for service in node.services {
-                if let other = hostOf[service] {
-                    throw ConfigError("nodes.\(node.name).services", "service '\(service)' is already on node '\(other)'")
+                guard listed.insert(service).inserted else {
+                    throw ConfigError("nodes.\(node.name).services", "service '\(service)' is listed twice")
                 }
-                hostOf[service] = node.name
+                hostOf[service] = hostOf[service] ?? node.name
             }
         }
         if let missing = Self.knownServices.first(where: { hostOf[$0] == nil }) {

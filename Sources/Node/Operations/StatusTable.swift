@@ -17,14 +17,20 @@ enum StatusTable {
             })
         out += "\n"
         out += Self.columns(
-            ["SERVICE", "NODE", "PENDING", "SCHEDULED", "OLDEST PENDING", "DEAD LETTERS"],
+            ["SERVICE", "NODE", "ROLE", "PENDING", "SCHEDULED", "OLDEST PENDING", "DEAD LETTERS"],
             report.services.map { queue in
-                guard queue.reachable else { return [queue.service, queue.node, "-", "-", "-", "- (not reachable)"] }
+                guard queue.reachable else { return [queue.service, queue.node, "-", "-", "-", "-", "- (not reachable)"] }
                 return [
-                    queue.service, queue.node, "\(queue.pending ?? 0)", "\(queue.scheduled ?? 0)",
+                    queue.service, queue.node, queue.role ?? "-", "\(queue.pending ?? 0)", "\(queue.scheduled ?? 0)",
                     Self.duration(queue.oldestPendingSeconds ?? 0), "\(queue.deadLetters ?? 0)",
                 ]
             })
+        var failovers = Set<String>()
+        for queue in report.services where queue.reachable {
+            guard let at = queue.lastFailoverAt, failovers.insert(queue.service).inserted else { continue }
+            out += "FAILOVER \(queue.service): \(queue.previousNode ?? "?") → \(queue.activeNode ?? "?") at \(at.formatted(.iso8601))"
+                + " (epoch \(queue.leaseEpoch ?? 0))\n"
+        }
         out += "\n"
         if let sagas = report.sagas {
             let statuses = ["running", "compensating", "completed", "compensated"]

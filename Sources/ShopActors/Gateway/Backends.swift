@@ -7,8 +7,8 @@ import HTTPTypes
 /// rejected a parameter.
 struct Backends: Sendable {
     let system: ClusterSystem
-    /// Which node hosts each service (from cluster.conf).
-    let directory: [String: String]
+    /// Which nodes host each service (from cluster.conf); query actors answer on standby nodes too.
+    let directory: ServiceDirectory
     let timeout: Duration
 
     func products() throws -> ProductService {
@@ -34,13 +34,27 @@ struct Backends: Sendable {
         return ActorID(node: node, path: path)
     }
 
-    /// Runs one call to `service` under the read deadline, mapping its failures.
+    /// Runs one call to `service` under the read deadline, mapping its failures. A call that never reached
+    /// the service (its node is down) is tried once more on the service's next node, if it has one.
     func call<T: Sendable>(_ service: String, _ body: () async throws -> T) async throws -> T {
+        let node = self.directory[service]
         do {
             return try await ClusterSystem.withCallTimeout(self.timeout) { try await body() }
+        } catch let error as RuntimeError where Self.neverArrived(error) && self.directory.nodes(for: service).count > 1 {
+            if let node { self.directory.moveOn(from: node, for: service) }
+            do {
+                return try await ClusterSystem.withCallTimeout(self.timeout) { try await body() }
+            } catch let error as RuntimeError {
+                throw Self.map(error, service: service)
+            }
         } catch let error as RuntimeError {
             throw Self.map(error, service: service)
         }
+    }
+
+    private static func neverArrived(_ error: RuntimeError) -> Bool {
+        error.code == .peerUnreachable || error.code == .unknownActor || error.code == .unknownNode || error.code == .standby
+            || error.remote?.code == RuntimeError.Code.standby.description
     }
 
     static func map(_ error: RuntimeError, service: String) -> GatewayError {

@@ -93,7 +93,8 @@ enum DashboardPage {
             table.append(head);
             for (const queue of report.services.filter(q => q.node === node.name)) {
               const row = el("tr");
-              row.append(el("td", null, queue.service));
+              row.append(el("td", null, queue.service + (queue.role === "standby" ? " (standby)" : "") +
+                (queue.role === "active" && queue.last_failover_at ? " (active since failover " + queue.last_failover_at + ")" : "")));
               if (!queue.reachable) {
                 row.append(el("td", "bad", "-"), el("td", "bad", "-"), el("td", "bad", "unreachable"));
               } else {

@@ -1,5 +1,6 @@
 import ActorRuntime
 import CoreMetrics
+import Foundation
 import Metrics
 import Prometheus
 
@@ -36,7 +37,25 @@ final class GatewayMetrics: Sendable {
     /// Sets the cluster gauges from `report` (the same picture `node status` and the dashboard show), then
     /// renders everything in the Prometheus text format.
     func scrape(_ report: ClusterReport) -> String {
+        // A service listed on several nodes counts once, by the instance that runs it (or any that answered).
+        var chosen: [String: ClusterReport.ServiceQueue] = [:]
         for queue in report.services {
+            let current = chosen[queue.service]
+            if current == nil || (!current!.reachable && queue.reachable) || (queue.role == "active" && current!.role != "active") {
+                chosen[queue.service] = queue
+            }
+            if let role = queue.role {
+                CoreMetrics.Gauge(label: "shop_service_active", dimensions: [("service", queue.service), ("node", queue.node)], factory: self.factory)
+                    .record(role == "active" ? 1 : 0)
+            }
+        }
+        for queue in chosen.values {
+            if let epoch = queue.leaseEpoch { self.gauge("shop_service_lease_epoch", queue.service, Double(epoch)) }
+            if let failover = queue.lastFailoverAt {
+                self.gauge("shop_service_last_failover_timestamp_seconds", queue.service, failover.timeIntervalSince1970)
+            }
+        }
+        for queue in chosen.values.sorted(by: { $0.service < $1.service }) {
             self.gauge("shop_service_up", queue.service, queue.reachable ? 1 : 0)
             guard queue.reachable else { continue }
             self.gauge("shop_mailbox_pending", queue.service, Double(queue.pending ?? 0))

@@ -18,6 +18,10 @@ public struct ServiceOptions: Sendable, Equatable {
     /// First wait before a failed compensation is retried (it then backs off).
     public var sagaCompensationRetry: Duration = .seconds(1)
 
+    /// The lease that lets one node run the service while others listed for it stand by (cluster.conf
+    /// `[failover]`); nil runs the service without one (tests that host a single instance).
+    public var lease: ServiceLease.Configuration? = ServiceLease.Configuration()
+
     /// Whether the original's seed payment methods (`method-1`, `method-2`, `method-fail`) pay for every
     /// user (cluster.conf `[payment] shared_demo_methods`). Off unless configured; the shipped file turns it on.
     public var sharedDemoMethods = false
@@ -46,5 +50,6 @@ public struct ServiceOptions: Sendable, Equatable {
         configuration.retention = self.retention
         configuration.deliverTwice = self.deliverTwice
         configuration.deliverReordered = self.deliverReordered
+        configuration.leased = self.lease != nil
     }
 }

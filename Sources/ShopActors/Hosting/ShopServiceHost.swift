@@ -15,6 +15,8 @@ public final class ShopServiceHost: Service, Sendable {
     private let saga: OrderSagaHandler?
     private let db: PostgresClient
     private let logger: Logger
+    /// Decides whether this node runs the service or stands by; nil: it always runs.
+    public let lease: ServiceLease?
 
     /// The handler of each service; the gateway only sends (orders come in over HTTP).
     static func handler(for service: String, options: ServiceOptions, logger: Logger) -> any MailboxHandler {
@@ -43,12 +45,12 @@ public final class ShopServiceHost: Service, Sendable {
     /// Creates the host; nothing runs until `run()`.
     ///
     /// - Parameters:
-    ///   - directory: which node hosts each service.
+    ///   - directory: which nodes host each service.
     ///   - db: the service's database, already migrated (`ServiceSchema.migrate`).
     ///   - options: mailbox and saga tunables.
     ///   - http: for the gateway, where and how to serve HTTP (nil: no HTTP server).
     public init(
-        service: String, system: ClusterSystem, db: PostgresClient, directory: [String: String],
+        service: String, system: ClusterSystem, db: PostgresClient, directory: ServiceDirectory,
         options: ServiceOptions = ServiceOptions(), http: GatewayConfiguration? = nil, logger: Logger
     ) {
         self.service = service
@@ -61,6 +63,9 @@ public final class ShopServiceHost: Service, Sendable {
         self.saga = handler as? OrderSagaHandler
         self.db = db
         self.logger = logger
+        self.lease = options.lease.map {
+            ServiceLease(service: service, node: system.node, database: db.configuration, configuration: $0, logger: logger)
+        }
         let mailbox = Mailbox(configuration: configuration, client: db, system: system, handler: handler, logger: logger)
         self.mailbox = mailbox
         let gateway = http.map { Gateway(configuration: $0, system: system, db: db, mailbox: mailbox, logger: logger) }
@@ -87,7 +92,41 @@ public final class ShopServiceHost: Service, Sendable {
         }
     }
 
+    /// Runs the service; under a lease, stands by until this node holds it, runs while it holds it, and stands
+    /// by again when it is lost.
     public func run() async throws {
+        guard let lease = self.lease else { return try await self.runActive() }
+        self.mailbox.registerEndpoint()  // a standby answers deliveries with `standby`, and its stats
+        while true {
+            guard let holding = try? await cancelWhenGracefulShutdown({ try await lease.acquire() }) else { return }
+            self.mailbox.activate(epoch: holding.epoch)
+            enum End { case stopped, lost }
+            let end = try await withThrowingTaskGroup(of: End.self) { group in
+                group.addTask {
+                    try await self.runActive()
+                    return .stopped
+                }
+                group.addTask {
+                    await lease.watch()
+                    return .lost
+                }
+                group.addTask {
+                    // A turn that found a newer epoch deactivated the mailbox.
+                    while self.mailbox.isActive, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(200)) }
+                    return .lost
+                }
+                let end = try await group.next() ?? .stopped
+                group.cancelAll()
+                return end
+            }
+            self.mailbox.deactivate()
+            lease.release()
+            guard end == .lost, !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+            self.logger.warning("stands by: the lease was lost", metadata: ["service": "\(self.service)"])
+        }
+    }
+
+    private func runActive() async throws {
         if let saga = self.saga {
             // Deadlines first, so that the turns after them only add to what was read.
             await saga.loadDeadlines(db: self.db, logger: self.logger)

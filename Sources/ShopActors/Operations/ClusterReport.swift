@@ -32,10 +32,19 @@ public struct ClusterReport: Codable, Sendable {
         public var scheduled: Int?
         public var oldestPendingSeconds: Double?
         public var deadLetters: Int?
+        /// `active` or `standby` (a service listed on several nodes runs on the one holding its lease).
+        public var role: String?
+        /// The lease's holder and epoch, and the last failover (its time and the node that held it before).
+        public var activeNode: String?
+        public var leaseEpoch: Int64?
+        public var lastFailoverAt: Date?
+        public var previousNode: String?
 
         enum CodingKeys: String, CodingKey {
-            case service, node, reachable, pending, scheduled
+            case service, node, reachable, pending, scheduled, role
             case oldestPendingSeconds = "oldest_pending_seconds", deadLetters = "dead_letters"
+            case activeNode = "active_node", leaseEpoch = "lease_epoch", lastFailoverAt = "last_failover_at"
+            case previousNode = "previous_node"
         }
     }
 
@@ -101,24 +110,35 @@ public struct ClusterReport: Codable, Sendable {
                     queue.scheduled = stats.scheduled
                     queue.oldestPendingSeconds = stats.oldestPendingSeconds
                     queue.deadLetters = stats.deadLetters
+                    queue.role = stats.role
+                    queue.activeNode = stats.lease?.node
+                    queue.leaseEpoch = stats.lease?.epoch
+                    queue.lastFailoverAt = stats.lease?.failedOverAt
+                    queue.previousNode = stats.lease?.previousNode
                     return queue
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
+        /// The node that runs `service`: the one that says it is active, else the first that is up.
+        func running(_ service: String) -> String? {
+            queues.first { $0.service == service && $0.role == "active" }?.node
+                ?? placement.first { $0.0 == service && upNodes.contains($0.1) }?.1
+        }
         var sagas: [String: Int]?
-        if let (_, node) = placement.first(where: { $0.0 == "order-saga" }), upNodes.contains(node) {
+        if let node = running("order-saga") {
             let id = ActorID(node: node, path: OrderSagaService.path)
             sagas = try? await ClusterSystem.withCallTimeout(timeout) { try await OrderSagaService.resolve(id: id, using: system).counts() }
         }
         var admission: AdmissionReport?
-        if let (_, node) = placement.first(where: { $0.0 == "gateway" }), upNodes.contains(node) {
+        if let node = running("gateway") {
             let id = ActorID(node: node, path: GatewayService.path)
             admission = try? await ClusterSystem.withCallTimeout(timeout) { try await GatewayService.resolve(id: id, using: system).admission() }
         }
-        let order = Dictionary(uniqueKeysWithValues: placement.enumerated().map { ($1.0, $0) })
+        let order = Dictionary(placement.enumerated().map { ($1.0, $0) }, uniquingKeysWith: { first, _ in first })
         return ClusterReport(
             cluster: status.cluster, observedBy: status.node, generatedAt: Date(), nodes: reportNodes,
-            services: queues.sorted { order[$0.service, default: 0] < order[$1.service, default: 0] }, sagas: sagas, admission: admission)
+            services: queues.sorted { (order[$0.service, default: 0], $0.node) < (order[$1.service, default: 0], $1.node) },
+            sagas: sagas, admission: admission)
     }
 }

@@ -54,7 +54,7 @@ final class MailboxFixture: @unchecked Sendable {
         _ switches: Ledger.Switches,
         _ tune: (inout Mailbox.Configuration) -> Void
     ) -> Mailbox {
-        var configuration = Mailbox.Configuration(service: service, directory: Self.directory)
+        var configuration = Mailbox.Configuration(service: service, directory: ServiceDirectory(Self.directory))
         configuration.retryBackoff.initial = .milliseconds(20)
         configuration.retryBackoff.maximum = .milliseconds(200)
         configuration.deliveryTimeout = .seconds(2)

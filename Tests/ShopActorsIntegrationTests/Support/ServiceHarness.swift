@@ -22,7 +22,7 @@ final class ServiceHarness: Sendable {
         self.system = system
         var configuration = Mailbox.Configuration(
             service: service,
-            directory: Dictionary(uniqueKeysWithValues: ClusterConfigServices.all.map { ($0, system.node) }))
+            directory: ServiceDirectory(Dictionary(uniqueKeysWithValues: ClusterConfigServices.all.map { ($0, system.node) })))
         configuration.routes = ShopRoutes.routes
         self.mailbox = Mailbox(configuration: configuration, client: self.client, system: self.system, handler: handler,
                                logger: TestSettings.quietLogger)

@@ -71,7 +71,7 @@ final class ShopFixture: @unchecked Sendable {
 
     /// Starts (or restarts, as a new process would) a service's mailbox on its node and database.
     func startService(_ service: String) {
-        var configuration = Mailbox.Configuration(service: service, directory: Self.placement)
+        var configuration = Mailbox.Configuration(service: service, directory: ServiceDirectory(Self.placement))
         configuration.routes = ShopRoutes.routes
         configuration.retryBackoff.initial = .milliseconds(20)
         configuration.retryBackoff.maximum = .milliseconds(300)

@@ -28,7 +28,9 @@ extension Gateway {
     func clusterReport() async -> ClusterReport {
         let status = self.backends.system.status()
         var servicesByNode: [String: [String]] = [:]
-        for (service, node) in self.backends.directory { servicesByNode[node, default: []].append(service) }
+        for (service, nodes) in self.backends.directory.placement {
+            for node in nodes { servicesByNode[node, default: []].append(service) }
+        }
         let nodes = status.members.map { member in
             (member.name, "\(member.host):\(member.port)", (servicesByNode[member.name] ?? []).sorted())
         }
