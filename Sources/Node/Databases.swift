@@ -37,7 +37,13 @@ final class Databases: Service, Sendable {
             } else {
                 url = try await embedded!.ensureDatabase(service)
             }
-            let client = PostgresClient(configuration: .init(url: url), logger: logger)
+            var configuration = PostgresClient.Configuration(url: url)
+            if let lease = config.options.lease {
+                // A process frozen inside a turn must not hold its row locks (nor the lease row) past the lease:
+                // the server ends such a session, and the new holder's epoch can be written.
+                configuration.sessionSetup.append("SET idle_in_transaction_session_timeout = \(Int(lease.timeout.seconds * 1000))")
+            }
+            let client = PostgresClient(configuration: configuration, logger: logger)
             try await ServiceSchema.migrate(service, client: client)
             clients[service] = client
             logger.info("database ready", metadata: ["service": "\(service)"])

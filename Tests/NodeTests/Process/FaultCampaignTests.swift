@@ -23,12 +23,13 @@ import Testing
 
     /// Starts the cluster, runs the load while `inject` does its damage, settles and checks.
     func campaign(
-        _ name: String, environment: [String: String] = [:],
+        _ name: String, environment: [String: String] = [:], placement: [(String, [String])] = ProcessCluster.placement,
         inject: @escaping @Sendable (ProcessCluster, EmbeddedPostgres) async throws -> Int
     ) async throws {
         let server = try await Self.server.value
         let cluster = try await ProcessCluster(
-            server: server, extraConfig: "[saga]\nstep_deadline_seconds = 10\ncompensation_retry_ms = 200", environment: environment)
+            server: server, extraConfig: "[saga]\nstep_deadline_seconds = 10\ncompensation_retry_ms = 200", environment: environment,
+            placement: placement)
         do {
             try cluster.startAll()
             try await cluster.waitForHTTP()
@@ -78,6 +79,87 @@ import Testing
                 }
             }
             return killed
+        }
+    }
+
+    /// The stock services run on two nodes; the one holding inventory's lease is killed under load, and the
+    /// other must take over within the lease's 10 s bound and finish every order.
+    @Test func killMinus9OfAnActiveNodeThatHasAStandby() async throws {
+        let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
+        try await self.campaign("kill -9 of the active node, standby takes over", placement: placement) { cluster, _ in
+            let rounds = Self.long ? 3 : 1
+            var takeovers: [Double] = []
+            for _ in 0..<rounds {
+                try await Self.pause((Self.loadSeconds - 4 * Double(rounds)) / Double(rounds + 1))
+                guard let (active, epoch) = try await cluster.leaseHolder("inventory") else {
+                    Issue.record("no node holds inventory's lease")
+                    return 0
+                }
+                let process = cluster.nodes[active]!
+                try await process.kill9()
+                let killed = ContinuousClock.now
+                var holder = (active, epoch)
+                while holder.0 == active || holder.1 <= epoch, ContinuousClock.now - killed < .seconds(30) {
+                    try await Task.sleep(for: .milliseconds(50))
+                    holder = try await cluster.leaseHolder("inventory") ?? holder
+                }
+                let takeover = (ContinuousClock.now - killed) / .milliseconds(1) / 1000
+                takeovers.append(takeover)
+                #expect(holder.0 != active && holder.1 > epoch, "the lease stayed with \(active)")
+                #expect(takeover <= 10, "took \(takeover) s to take over")
+                try await Self.pause(1)
+                try cluster.start(active)  // back as the standby
+                // `node status` shows the new holder active with its failover, and the old one standing by.
+                var roles: [String: String] = [:]
+                var failover: Any?
+                let asked = ContinuousClock.now
+                while roles[active] != "standby" || roles[holder.0] != "active" || failover == nil, ContinuousClock.now - asked < .seconds(30) {
+                    let services = (try? await cluster.status().report["services"]) as? [[String: Any]] ?? []
+                    let inventory = services.filter { $0["service"] as? String == "inventory" }
+                    roles = Dictionary(inventory.compactMap { q in (q["node"] as? String).map { ($0, q["role"] as? String ?? "-") } },
+                                       uniquingKeysWith: { first, _ in first })
+                    failover = inventory.first { $0["role"] as? String == "active" }?["last_failover_at"]
+                    if roles[active] != "standby" { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(roles[active] == "standby" && roles[holder.0] == "active", "\(roles)")
+                #expect(failover != nil)
+            }
+            print("[fault campaign] standby takeovers after kill -9: \(takeovers.map { String(format: "%.2f s", $0) }.joined(separator: ", "))")
+            return takeovers.count
+        }
+    }
+
+    /// The node holding inventory's lease is frozen (SIGSTOP: its sockets stay open, nothing answers, as in a
+    /// silent partition) under load. The standby must take over once the lease times out, and the frozen node,
+    /// when it wakes, must not write under its old epoch.
+    @Test func aFrozenActiveNodeIsReplacedAndFencedWhenItWakes() async throws {
+        let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
+        try await self.campaign("frozen active node (silent), standby takes over", placement: placement) { cluster, _ in
+            try await Self.pause(Self.loadSeconds / 4)
+            guard let (active, epoch) = try await cluster.leaseHolder("inventory") else {
+                Issue.record("no node holds inventory's lease")
+                return 0
+            }
+            let process = cluster.nodes[active]!
+            process.signal(SIGSTOP)
+            let frozen = ContinuousClock.now
+            var holder = (active, epoch)
+            while holder.0 == active || holder.1 <= epoch, ContinuousClock.now - frozen < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(50))
+                holder = try await cluster.leaseHolder("inventory") ?? holder
+            }
+            let takeover = (ContinuousClock.now - frozen) / .milliseconds(1) / 1000
+            print("[fault campaign] standby took over from a frozen node after \(String(format: "%.2f", takeover)) s")
+            #expect(holder.0 != active && holder.1 > epoch, "the lease stayed with \(active)")
+            #expect(takeover <= 10, "took \(takeover) s to take over")
+            try await Self.pause(2)
+            process.signal(SIGCONT)  // it wakes believing it still runs the service
+            let woke = ContinuousClock.now
+            while !process.output.contains("stands by: the lease was lost"), ContinuousClock.now - woke < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(process.output.contains("stands by: the lease was lost"), "the woken node never noticed it lost the lease")
+            return 1
         }
     }
 

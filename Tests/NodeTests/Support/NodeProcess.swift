@@ -51,6 +51,11 @@ final class NodeProcess: @unchecked Sendable {
         _ = try await self.waitForExit()
     }
 
+    /// SIGSTOP or SIGCONT: a frozen process keeps its sockets open and answers nothing.
+    func signal(_ signal: Int32) {
+        if self.process.isRunning { kill(self.process.processIdentifier, signal) }
+    }
+
     func waitForExit(timeout: Duration = .seconds(20)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while self.process.isRunning {

@@ -15,6 +15,8 @@ final class ProcessCluster: @unchecked Sendable {
     let environment: [String: String]
     /// Each service's database URL.
     var urls: [String: String] = [:]
+    /// Which services each node runs (a service on two nodes: one active, one standby).
+    let placement: [(String, [String])]
 
     static let placement = [
         ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"]),
@@ -24,15 +26,20 @@ final class ProcessCluster: @unchecked Sendable {
     ///   - server: where the services' databases go (default: the shared test Postgres).
     ///   - extraConfig: more cluster.conf (e.g. `[saga]`).
     ///   - environment: for the node processes (e.g. `SHOP_FAULTS`).
-    init(server: EmbeddedPostgres? = nil, extraConfig: String = "", environment: [String: String] = [:]) async throws {
+    ///   - placement: nodes and their services (default: edge, orders, stock).
+    init(
+        server: EmbeddedPostgres? = nil, extraConfig: String = "", environment: [String: String] = [:],
+        placement: [(String, [String])] = ProcessCluster.placement
+    ) async throws {
         self.environment = environment
+        self.placement = placement
         self.httpPort = TestSettings.restartablePort()
         var text = """
             cluster = "proc-test"
             secret = "process-test-secret-0123"
 
             """
-        for (name, services) in Self.placement {
+        for (name, services) in placement {
             let port = TestSettings.restartablePort()
             self.addresses[name] = port
             text += """
@@ -45,7 +52,7 @@ final class ProcessCluster: @unchecked Sendable {
         }
         text += (extraConfig.isEmpty ? "[saga]\nstep_deadline_seconds = 30\n" : extraConfig + "\n")
             + "[payment]\nshared_demo_methods = true\n" + "[postgres.urls]\n"
-        for service in Self.placement.flatMap(\.1) {
+        for service in Set(placement.flatMap(\.1)).sorted() {
             let url: String
             if let server {
                 let name = "f_\(EmbeddedPostgres.databaseName(for: service))"
@@ -67,7 +74,7 @@ final class ProcessCluster: @unchecked Sendable {
     }
 
     func startAll() throws {
-        for (name, _) in Self.placement { try self.start(name) }
+        for (name, _) in self.placement { try self.start(name) }
     }
 
     /// `node status --json`: its exit status and the parsed report.
@@ -82,6 +89,15 @@ final class ProcessCluster: @unchecked Sendable {
     static func nodeState(_ report: [String: Any], _ name: String) -> (state: String?, incarnation: String?) {
         let node = (report["nodes"] as? [[String: Any]])?.first { $0["name"] as? String == name }
         return (node?["state"] as? String, node?["incarnation"] as? String)
+    }
+
+    /// Which node holds `service`'s lease, and its epoch, per the service's database.
+    func leaseHolder(_ service: String) async throws -> (node: String, epoch: Int)? {
+        let client = TestPostgres.client(self.urls[service]!, poolSize: 1)
+        defer { client.shutdown() }
+        return try await client.query("SELECT node, epoch FROM service_lease WHERE service = $1", [service]).first.map {
+            (try $0.string("node"), try $0.int("epoch"))
+        }
     }
 
     /// Waits for the gateway's `/health`.
