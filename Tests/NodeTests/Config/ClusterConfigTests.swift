@@ -65,6 +65,15 @@ import Testing
         #expect(try ClusterConfig.parse(separate).postgres.urls.count == 2)
     }
 
+    @Test func aServiceOnSeveralNodesIsAcceptedAndFailoverIsTunable() throws {
+        let standby = Self.valid.replacingOccurrences(of: "\"payment\", ", with: "\"payment\", \"product\", ")
+        let config = try ClusterConfig.parse(standby)
+        #expect(config.nodes.filter { $0.services.contains("product") }.map(\.name) == ["a", "b"])
+        #expect(config.options.lease == ServiceLease.Configuration())  // 6 s, standbys try every second
+        let tuned = try ClusterConfig.parse(standby + "\n[failover]\nlease_timeout_seconds = 4\nstandby_retry_ms = 250\n")
+        #expect(tuned.options.lease == ServiceLease.Configuration(timeout: .seconds(4), retryInterval: .milliseconds(250)))
+    }
+
     @Test func readsTransportLimits() throws {
         let config = try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 8\nhandshake_frame_bytes = 1024\nmax_outbound_mib = 16\n")
         var settings = ClusterSystem.Settings(node: "a", secret: "0123456789abcdef0123")
@@ -163,7 +172,9 @@ import Testing
         ("colour = \"blue\"\n" + valid, "colour"),
         (valid.replacingOccurrences(of: "http = ", with: "htpp = "), "nodes.a.htpp"),
         (valid.replacingOccurrences(of: "\"payment\", ", with: ""), "nodes"),
-        (valid.replacingOccurrences(of: "\"payment\", ", with: "\"payment\", \"product\", "), "nodes.b.services"),
+        (valid.replacingOccurrences(of: "\"payment\", ", with: "\"payment\", \"payment\", "), "nodes.b.services"),
+        (valid + "\n[failover]\nlease_timeout_seconds = 1\n", "failover.lease_timeout_seconds"),
+        (valid + "\n[failover]\nlease = 5\n", "failover.lease"),
         (valid.replacingOccurrences(of: "7002", with: "7001"), "nodes.b.address"),
         (valid.replacingOccurrences(of: "127.0.0.1:7002", with: "localhost"), "nodes.b.address"),
         (valid.replacingOccurrences(of: "\"order\",", with: "\"orders\","), "nodes.b.services"),
