@@ -125,14 +125,22 @@ public final class Mailbox: Service, Sendable {
         let (newRelays, continuation) = AsyncStream.makeStream(of: String.self)
         self.relays.withLock { $0 = [:] }
         self.newRelays.withLock { $0 = continuation }
-        let pendingDestinations: [String]
-        do {
-            pendingDestinations = try await self.client.query(
-                "SELECT DISTINCT destination FROM outbox WHERE status = 0"
-            ).rows.map { try $0.string("destination") }
-        } catch {
-            self.newRelays.withLock { $0 = nil }
-            throw error
+        var pendingDestinations: [String] = []
+        var attempt = 0
+        while true {
+            do {
+                pendingDestinations = try await self.client.query(
+                    "SELECT DISTINCT destination FROM outbox WHERE status = 0"
+                ).rows.map { try $0.string("destination") }
+                break
+            } catch let error as PostgresError where error.isTransient && attempt < 50 && !Task.isCancelled {
+                // A pool connection left over from before a database restart fails once; later ones reconnect.
+                attempt += 1
+                try? await Task.sleep(for: self.configuration.retryBackoff.delay(attempt: attempt - 1))
+            } catch {
+                self.newRelays.withLock { $0 = nil }
+                throw error
+            }
         }
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
@@ -199,12 +207,19 @@ public final class Mailbox: Service, Sendable {
         let service = self.service
         let routes = self.configuration.routes
         let epoch = try self.fence()
-        let (result, after) = try await self.client.transaction { connection in
-            try Self.checkFence(epoch, service: service, connection: connection)
-            var turn = Turn(connection: connection, service: service, routes: routes)
-            let result = try body(&turn)
-            try turn.flush()
-            return (result, AfterCommit(turn))
+        let result: T
+        let after: AfterCommit
+        do {
+            (result, after) = try await self.client.transaction { connection in
+                try Self.checkFence(epoch, service: service, connection: connection)
+                var turn = Turn(connection: connection, service: service, routes: routes)
+                let result = try body(&turn)
+                try turn.flush()
+                return (result, AfterCommit(turn))
+            }
+        } catch is Fenced {
+            self.deactivate()
+            throw RuntimeError(.standby, "\(service) stands by on this node; another node holds its lease")
         }
         self.committed(after)
         return result

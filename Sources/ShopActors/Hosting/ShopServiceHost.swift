@@ -94,8 +94,26 @@ public final class ShopServiceHost: Service, Sendable {
 
     /// Runs the service; under a lease, stands by until this node holds it, runs while it holds it, and stands
     /// by again when it is lost.
+    ///
+    /// The gateway's HTTP listener is not leased: it serves for as long as the node runs (its reads work on a
+    /// standby, and its order intake answers 503 until the lease is held), so clients' connections are never
+    /// cut by a failover.
     public func run() async throws {
-        guard let lease = self.lease else { return try await self.runActive() }
+        guard let lease = self.lease else {
+            guard let gateway = self.gateway else { return try await self.runActive() }
+            return try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await self.runActive() }
+                group.addTask { try await gateway.run() }
+            }
+        }
+        guard let gateway = self.gateway else { return try await self.runLeased(lease) }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await self.runLeased(lease) }
+            group.addTask { try await gateway.run() }
+        }
+    }
+
+    private func runLeased(_ lease: ServiceLease) async throws {
         self.mailbox.registerEndpoint()  // a standby answers deliveries with `standby`, and its stats
         while true {
             guard let holding = try? await cancelWhenGracefulShutdown({ try await lease.acquire() }) else { return }
@@ -103,8 +121,14 @@ public final class ShopServiceHost: Service, Sendable {
             enum End { case stopped, lost }
             let end = try await withThrowingTaskGroup(of: End.self) { group in
                 group.addTask {
-                    try await self.runActive()
-                    return .stopped
+                    do {
+                        try await self.runActive()
+                        return .stopped
+                    } catch let error as PostgresError where error.isTransient {
+                        // Its database went away under it (a restart): stand by and take the lease again.
+                        self.logger.warning("stopped by its database", metadata: ["service": "\(self.service)", "error": "\(error)"])
+                        return .lost
+                    }
                 }
                 group.addTask {
                     await lease.watch()
@@ -123,6 +147,7 @@ public final class ShopServiceHost: Service, Sendable {
             lease.release()
             guard end == .lost, !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
             self.logger.warning("stands by: the lease was lost", metadata: ["service": "\(self.service)"])
+            try? await Task.sleep(for: lease.configuration.retryInterval)
         }
     }
 
@@ -139,10 +164,6 @@ public final class ShopServiceHost: Service, Sendable {
             }
             return
         }
-        guard let gateway = self.gateway else { return try await self.mailbox.run() }
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await self.mailbox.run() }
-            group.addTask { try await gateway.run() }
-        }
+        try await self.mailbox.run()
     }
 }

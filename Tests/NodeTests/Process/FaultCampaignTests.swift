@@ -50,6 +50,9 @@ import Testing
             #expect(answered > 20, "the load barely ran")
             #expect(injected > 0 || environment["SHOP_FAULTS"] != nil, "no fault was injected")
             #expect(violations.isEmpty, "\(name): \(violations.joined(separator: "; "))")
+            if !violations.isEmpty || ProcessInfo.processInfo.environment["SHOP_CAMPAIGN_LOGS"] != nil {
+                for (node, process) in cluster.nodes { print("---- \(node) log ----\n\(process.output.suffix(6000))") }
+            }
         } catch {
             for (node, process) in cluster.nodes { print("---- \(node) log ----\n\(process.output.suffix(3000))") }
             await cluster.stopAll()
