@@ -393,20 +393,51 @@ public final class Mailbox: Service, Sendable {
     /// Records the batch's ids in the inbox with one statement; the messages seen for the first time, in order.
     @available(*, noasync)
     private static func recordInInbox(
-        _ messages: [MailboxMessage], service: String, connection: PostgresConnection
+        _ messages: [MailboxMessage], service: String, epoch: Int64?, connection: PostgresConnection
     ) throws -> [MailboxMessage] {
-        let fresh = Set(
-            try connection.query(
+        let parameters: [(any PostgresBindable)?] = [
+            PostgresArray(messages.map(\.id)), PostgresArray(messages.map(\.source)), PostgresArray(messages.map(\.type)), service,
+        ]
+        let fresh: Set<String>
+        if let epoch {
+            // The lease check rides on the same statement (no extra round trip per turn): the row is read
+            // FOR SHARE, nothing is inserted under another epoch, and the last row reports the epoch found.
+            let rows = try connection.query(
                 """
-                INSERT INTO inbox (receiver, message_id, source, message_type)
-                SELECT $4, * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING
-                RETURNING message_id
+                WITH lease AS (SELECT epoch FROM service_lease WHERE service = $4 FOR SHARE),
+                fresh AS (
+                    INSERT INTO inbox (receiver, message_id, source, message_type)
+                    SELECT $4, m.id, m.source, m.type FROM unnest($1::text[], $2::text[], $3::text[]) AS m(id, source, type)
+                    WHERE EXISTS (SELECT 1 FROM lease WHERE epoch = $5)
+                    ON CONFLICT DO NOTHING RETURNING message_id
+                )
+                SELECT message_id, NULL::bigint AS epoch FROM fresh
+                UNION ALL SELECT NULL, (SELECT epoch FROM lease)
                 """,
-                [
-                    PostgresArray(messages.map(\.id)), PostgresArray(messages.map(\.source)),
-                    PostgresArray(messages.map(\.type)), service,
-                ]
-            ).rows.map { try $0.string("message_id") })
+                parameters + [Int(epoch)]
+            ).rows
+            var ids = Set<String>()
+            var found: Int64?
+            for row in rows {
+                if let id = try row.optionalString("message_id") {
+                    ids.insert(id)
+                } else {
+                    found = try row.optionalInt("epoch").map(Int64.init)
+                }
+            }
+            guard found == epoch else { throw Fenced(service: service, epoch: epoch, current: found) }
+            fresh = ids
+        } else {
+            fresh = Set(
+                try connection.query(
+                    """
+                    INSERT INTO inbox (receiver, message_id, source, message_type)
+                    SELECT $4, * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING
+                    RETURNING message_id
+                    """,
+                    parameters
+                ).rows.map { try $0.string("message_id") })
+        }
         // A message id twice in one batch (a sender's duplicate) is handled once.
         var seen = Set<String>()
         return messages.filter { fresh.contains($0.id) && seen.insert($0.id).inserted }
@@ -422,8 +453,7 @@ public final class Mailbox: Service, Sendable {
         epoch: Int64?,
         routes: MessageRoutes
     ) throws -> Outcome {
-        try Self.checkFence(epoch, service: service, connection: connection)
-        let fresh = try Self.recordInInbox(messages, service: service, connection: connection)
+        let fresh = try Self.recordInInbox(messages, service: service, epoch: epoch, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         if !fresh.isEmpty {
             do {
@@ -449,8 +479,7 @@ public final class Mailbox: Service, Sendable {
         epoch: Int64?,
         routes: MessageRoutes
     ) throws -> Outcome {
-        try Self.checkFence(epoch, service: service, connection: connection)
-        let fresh = try Self.recordInInbox(messages, service: service, connection: connection)
+        let fresh = try Self.recordInInbox(messages, service: service, epoch: epoch, connection: connection)
         var turn = Turn(connection: connection, service: service, routes: routes)
         var failed: [DeliveryReport.Failure] = []
         try Self.apply(fresh[...], handler: handler, turn: &turn, failed: &failed)
