@@ -14,7 +14,8 @@ public final class FreezingProxy: Sendable {
         self.server = server
     }
 
-    public static func start(to target: SocketAddress) async throws -> FreezingProxy {
+    /// - Parameter host: where it listens (default loopback; a bridge address lets network namespaces in).
+    public static func start(to target: SocketAddress, host: String = "127.0.0.1") async throws -> FreezingProxy {
         let frozenBox = FrozenBox()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -33,7 +34,7 @@ public final class FreezingProxy: Sendable {
                     }
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(host: host, port: 0)
             .get()
         let proxy = FreezingProxy(server: server, frozen: false)
         frozenBox.proxy.withLock { $0 = proxy }

@@ -18,15 +18,21 @@ final class NodeProcess: @unchecked Sendable {
         }
     }
 
-    init(_ arguments: [String], log name: String, environment: [String: String] = [:]) throws {
+    /// - Parameter wrapper: a command the node runs under (e.g. `ip netns exec NS`), which execs it.
+    init(_ arguments: [String], log name: String, environment: [String: String] = [:], wrapper: [String] = []) throws {
         self.logPath = NSTemporaryDirectory() + "node-test-\(name)-\(UUID().uuidString.prefix(8)).log"
         guard FileManager.default.createFile(atPath: self.logPath, contents: nil) else {
             throw NodeTestError("cannot create \(self.logPath)")
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: self.logPath))
         self.process = Process()
-        self.process.executableURL = try Self.binary
-        self.process.arguments = arguments
+        if let command = wrapper.first {
+            self.process.executableURL = URL(fileURLWithPath: command)
+            self.process.arguments = Array(wrapper.dropFirst()) + [try Self.binary.path] + arguments
+        } else {
+            self.process.executableURL = try Self.binary
+            self.process.arguments = arguments
+        }
         self.process.standardOutput = log
         self.process.standardError = log
         self.process.standardInput = FileHandle.nullDevice

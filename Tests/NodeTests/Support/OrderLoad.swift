@@ -9,9 +9,11 @@ import Synchronization
 final class OrderLoad: Sendable {
     let accepted = Mutex<[String]>([])
     let refused = Mutex<Int>(0)
+    let host: String
     let port: Int
 
-    init(port: Int) {
+    init(host: String = "127.0.0.1", port: Int) {
+        self.host = host
         self.port = port
     }
 
@@ -49,7 +51,7 @@ final class OrderLoad: Sendable {
         var lastError = ""
         while ContinuousClock.now < deadline {
             do {
-                let http = try await HTTPTestClient(port: self.port)
+                let http = try await HTTPTestClient(host: self.host, port: self.port)
                 defer { Task { await http.close() } }
                 let registered = try await http.request(.POST, "/auth/register", json: body)
                 guard registered.status == 200 || registered.status == 409 else { throw NodeTestError("register: \(registered.text)") }
@@ -70,7 +72,7 @@ final class OrderLoad: Sendable {
         while ContinuousClock.now < deadline {
             sequence += 1
             do {
-                if http == nil { http = try await HTTPTestClient(port: self.port) }
+                if http == nil { http = try await HTTPTestClient(host: self.host, port: self.port) }
                 let response = try await http!.request(
                     .POST, "/api/orders", headers: [("Authorization", "Bearer \(token)")], json: Self.bodies[sequence % Self.bodies.count])
                 if response.status == 200, let id = try response.json()["order_id"] as? String {

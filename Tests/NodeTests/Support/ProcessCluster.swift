@@ -10,6 +10,10 @@ final class ProcessCluster: @unchecked Sendable {
     // Only touched from the test's task.
     let configPath: String
     let httpPort: Int
+    /// Where the gateway listens (its node's address).
+    let httpHost: String
+    /// The namespaces the nodes run in, if any.
+    let network: NetworkLab?
     var nodes: [String: NodeProcess] = [:]
     var addresses: [String: Int] = [:]
     let environment: [String: String]
@@ -27,26 +31,33 @@ final class ProcessCluster: @unchecked Sendable {
     ///   - extraConfig: more cluster.conf (e.g. `[saga]`).
     ///   - environment: for the node processes (e.g. `SHOP_FAULTS`).
     ///   - placement: nodes and their services (default: edge, orders, stock).
+    ///   - network: run each node in its namespace of `network`, at its address there; the nodes then reach
+    ///     Postgres at `postgres` (a proxy on the bridge), and the secret is a long one (not loopback).
     init(
         server: EmbeddedPostgres? = nil, extraConfig: String = "", environment: [String: String] = [:],
-        placement: [(String, [String])] = ProcessCluster.placement
+        placement: [(String, [String])] = ProcessCluster.placement, network: NetworkLab? = nil,
+        postgres: (host: String, port: Int)? = nil
     ) async throws {
         self.environment = environment
         self.placement = placement
+        self.network = network
         self.httpPort = TestSettings.restartablePort()
+        self.httpHost = network?.addresses["edge"] ?? "127.0.0.1"
+        let secret = network == nil ? "process-test-secret-0123" : "process-test-secret-beyond-loopback-0123456789"
         var text = """
             cluster = "proc-test"
-            secret = "process-test-secret-0123"
+            secret = "\(secret)"
 
             """
         for (name, services) in placement {
             let port = TestSettings.restartablePort()
+            let host = network?.addresses[name] ?? "127.0.0.1"
             self.addresses[name] = port
             text += """
                 [nodes.\(name)]
-                address = "127.0.0.1:\(port)"
+                address = "\(host):\(port)"
                 services = [\(services.map { "\"\($0)\"" }.joined(separator: ", "))]
-                \(name == "edge" ? "http = \"127.0.0.1:\(self.httpPort)\"" : "")
+                \(name == "edge" ? "http = \"\(host):\(self.httpPort)\"" : "")
 
                 """
         }
@@ -62,7 +73,13 @@ final class ProcessCluster: @unchecked Sendable {
                 url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
             }
             self.urls[service] = url
-            text += "\"\(service)\" = \"\(url)\"\n"
+            var reached = url
+            if let postgres, var components = URLComponents(string: url) {
+                components.host = postgres.host
+                components.port = postgres.port
+                reached = components.string ?? url
+            }
+            text += "\"\(service)\" = \"\(reached)\"\n"
         }
         self.configPath = NSTemporaryDirectory() + "cluster-\(UUID().uuidString.prefix(8)).conf"
         try text.write(toFile: self.configPath, atomically: true, encoding: .utf8)
@@ -70,7 +87,8 @@ final class ProcessCluster: @unchecked Sendable {
 
     func start(_ node: String) throws {
         self.nodes[node] = try NodeProcess(
-            ["--config", self.configPath, "--node", node, "--log-level", "info"], log: node, environment: self.environment)
+            ["--config", self.configPath, "--node", node, "--log-level", "info"], log: node, environment: self.environment,
+            wrapper: self.network?.wrapper(for: node) ?? [])
     }
 
     func startAll() throws {
@@ -104,7 +122,7 @@ final class ProcessCluster: @unchecked Sendable {
     func waitForHTTP(timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let client = try? await HTTPTestClient(port: self.httpPort) {
+            if let client = try? await HTTPTestClient(host: self.httpHost, port: self.httpPort) {
                 let response = try? await client.request(.GET, "/health")
                 await client.close()
                 if response?.status == 200 { return }

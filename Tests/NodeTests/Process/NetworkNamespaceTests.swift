@@ -1,0 +1,92 @@
+import ActorRuntime
+import ActorRuntimeTestSupport
+import Foundation
+import NIOCore
+import Synchronization
+import Testing
+
+/// The cluster as on separate hosts: every node in its own network namespace with its own address (frames
+/// encrypted, as they are by default off loopback), Postgres reached through the bridge. Orders complete;
+/// then the node running the stock services loses its link (packets dropped, nothing reset), the standby
+/// takes over, orders keep completing, and when the link returns the cut node stands by.
+@Suite(.serialized) struct NetworkNamespaceTests {
+    @Test func nodesOnTheirOwnAddressesServeOrdersLoseALinkAndHeal() async throws {
+        let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
+        let lab = try await NetworkLab.create(nodes: placement.map(\.0))
+        let server = try await TestPostgres.server
+        let proxy: FreezingProxy
+        let cluster: ProcessCluster
+        do {
+            proxy = try await FreezingProxy.start(
+                to: try SocketAddress(ipAddress: "127.0.0.1", port: server.configuration.port), host: lab.bridgeAddress)
+            cluster = try await ProcessCluster(
+                extraConfig: "[saga]\nstep_deadline_seconds = 30", placement: placement, network: lab,
+                postgres: (lab.bridgeAddress, proxy.port))
+        } catch {
+            await lab.destroy()
+            throw error
+        }
+        do {
+            try cluster.startAll()
+            try await cluster.waitForHTTP()
+            let load = OrderLoad(host: cluster.httpHost, port: cluster.httpPort)
+            let tokens = try await load.makeUsers(4)
+            let deadline = ContinuousClock.now + .seconds(30)
+            async let loading: Void = load.run(tokens: tokens, interval: .milliseconds(150), until: deadline)
+
+            let orders = TestPostgres.client(cluster.urls["order"]!, poolSize: 1)
+            defer { orders.shutdown() }
+            func completed() async throws -> Int {
+                try await orders.query("SELECT count(*) AS n FROM orders WHERE status = 'completed'").first?.int("n") ?? 0
+            }
+            try await Self.wait("orders complete across the namespaces", timeout: .seconds(60)) { try await completed() >= 10 }
+
+            guard let (active, epoch) = try await cluster.leaseHolder("inventory") else {
+                Issue.record("no node holds inventory's lease")
+                return
+            }
+            try await lab.cut(active)
+            let cut = ContinuousClock.now
+            var holder = (active, epoch)
+            try await Self.wait("the standby takes the lease", timeout: .seconds(30)) {
+                holder = try await cluster.leaseHolder("inventory") ?? holder
+                return holder.0 != active && holder.1 > epoch
+            }
+            let takeover = (ContinuousClock.now - cut) / .milliseconds(1) / 1000
+            print("[namespaces] \(active)'s link cut; \(holder.0) took inventory's lease after \(String(format: "%.2f", takeover)) s")
+            #expect(takeover <= 10, "took \(takeover) s")
+            let before = try await completed()
+            try await Self.wait("orders complete while the link is down", timeout: .seconds(30)) { try await completed() > before + 5 }
+            try await lab.heal(active)
+            let cutNode = cluster.nodes[active]!
+            try await Self.wait("the healed node stands by", timeout: .seconds(30)) {
+                cutNode.output.contains("stands by: the lease was lost")
+            }
+            await loading
+
+            let (violations, summary) = try await Invariants(urls: cluster.urls).settleAndCheck()
+            print("[namespaces] \(load.accepted.withLock { $0.count }) accepted; \(summary)")
+            #expect(violations.isEmpty, "\(violations.joined(separator: "; "))")
+            if !violations.isEmpty {
+                for (node, process) in cluster.nodes { print("---- \(node) log ----\n\(process.output.suffix(4000))") }
+            }
+        } catch {
+            for (node, process) in cluster.nodes { print("---- \(node) log ----\n\(process.output.suffix(4000))") }
+            await cluster.stopAll()
+            await proxy.close()
+            await lab.destroy()
+            throw error
+        }
+        await cluster.stopAll()
+        await proxy.close()
+        await lab.destroy()
+    }
+
+    static func wait(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while try await !condition() {
+            guard ContinuousClock.now < deadline else { throw NodeTestError("timed out waiting: \(what)") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
