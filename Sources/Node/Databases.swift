@@ -44,11 +44,29 @@ final class Databases: Service, Sendable {
                 configuration.sessionSetup.append("SET idle_in_transaction_session_timeout = \(Int(lease.timeout.seconds * 1000))")
             }
             let client = PostgresClient(configuration: configuration, logger: logger)
-            try await ServiceSchema.migrate(service, client: client)
+            try await Self.untilReachable(service, logger: logger) { try await ServiceSchema.migrate(service, client: client) }
             clients[service] = client
             logger.info("database ready", metadata: ["service": "\(service)"])
         }
         return Databases(clients: clients, embedded: embedded, startedEmbedded: started, logger: logger)
+    }
+
+    /// Runs `body` until it gets past a database that cannot be reached yet (a server still starting, a network
+    /// still coming up), for up to two minutes; any other error at once.
+    private static func untilReachable(_ service: String, logger: Logger, _ body: () async throws -> Void) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch let error as PostgresError where error.isConnectionFailure && ContinuousClock.now < deadline {
+                attempt += 1
+                if attempt == 1 {
+                    logger.warning("database not reachable yet; retrying", metadata: ["service": "\(service)", "error": "\(error)"])
+                }
+                try await Task.sleep(for: .milliseconds(min(2000, 100 * (1 << min(attempt, 5)))))
+            }
+        }
     }
 
     /// Waits for shutdown, then closes the pools and stops the embedded server if this process started it.

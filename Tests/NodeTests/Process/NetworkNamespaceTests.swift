@@ -28,7 +28,7 @@ import Testing
         }
         do {
             try cluster.startAll()
-            try await cluster.waitForHTTP()
+            try await cluster.waitForHTTP(timeout: .seconds(180))  // nodes wait for the bridge and the database
             let load = OrderLoad(host: cluster.httpHost, port: cluster.httpPort)
             let tokens = try await load.makeUsers(4)
             let deadline = ContinuousClock.now + .seconds(30)
