@@ -29,17 +29,21 @@ public struct ServiceOptions: Sendable, Equatable {
     /// Fault-injection switches for tests (never for production): every batch delivered twice, or in reverse.
     public var deliverTwice = false
     public var deliverReordered = false
+    /// Fault-injection switch for tests: handlers fail every message of these types (dead letters).
+    public var failingMessageTypes: Set<String> = []
 
     public init() {}
 
-    /// Reads the fault-injection switches from `SHOP_FAULTS` (comma-separated: `deliver-twice`, `reorder`).
+    /// Reads the fault-injection switches from `SHOP_FAULTS` (comma-separated: `deliver-twice`, `reorder`,
+    /// `fail-payments`: every `ProcessPayment` fails in the payment service).
     ///
     /// - Returns: the switches it turned on.
     public mutating func applyFaultSwitches(_ environment: [String: String]) -> [String] {
         let switches = (environment["SHOP_FAULTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if switches.contains("deliver-twice") { self.deliverTwice = true }
         if switches.contains("reorder") { self.deliverReordered = true }
-        return switches.filter { ["deliver-twice", "reorder"].contains($0) }
+        if switches.contains("fail-payments") { self.failingMessageTypes.insert("ProcessPayment") }
+        return switches.filter { ["deliver-twice", "reorder", "fail-payments"].contains($0) }
     }
 
     func apply(to configuration: inout Mailbox.Configuration) {

@@ -22,7 +22,7 @@ public final class ShopServiceHost: Service, Sendable {
     static func handler(for service: String, options: ServiceOptions, logger: Logger) -> any MailboxHandler {
         var logger = logger
         logger[metadataKey: "service"] = "\(service)"
-        return switch service {
+        let handler: any MailboxHandler = switch service {
         case "product": ProductHandler()
         case "inventory": InventoryHandler()
         case "payment": PaymentHandler(sharedDemoMethods: options.sharedDemoMethods)
@@ -33,6 +33,8 @@ public final class ShopServiceHost: Service, Sendable {
         case "gateway": GatewayMailboxHandler()
         default: SendOnly(service: service)
         }
+        guard !options.failingMessageTypes.isEmpty, !(handler is OrderSagaHandler) else { return handler }
+        return FaultInjectingHandler(base: handler, failing: options.failingMessageTypes)
     }
 
     struct SendOnly: MailboxHandler {

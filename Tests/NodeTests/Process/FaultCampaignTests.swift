@@ -24,6 +24,7 @@ import Testing
     /// Starts the cluster, runs the load while `inject` does its damage, settles and checks.
     func campaign(
         _ name: String, environment: [String: String] = [:], placement: [(String, [String])] = ProcessCluster.placement,
+        allowDeadLetters: Bool = false,
         inject: @escaping @Sendable (ProcessCluster, EmbeddedPostgres) async throws -> Int
     ) async throws {
         let server = try await Self.server.value
@@ -44,7 +45,7 @@ import Testing
                 group.addTask { try await inject(cluster, server) }
                 return try await group.reduce(0, +)
             }
-            let (violations, summary) = try await Invariants(urls: cluster.urls).settleAndCheck()
+            let (violations, summary) = try await Invariants(urls: cluster.urls).settleAndCheck(allowDeadLetters: allowDeadLetters)
             let answered = load.accepted.withLock { $0.count }
             print("[fault campaign] \(name): \(injected) faults injected; \(answered) answered 200, \(load.refused.withLock { $0 }) refused or cut; \(summary)")
             #expect(answered > 20, "the load barely ran")
@@ -163,6 +164,39 @@ import Testing
             }
             #expect(process.output.contains("stands by: the lease was lost"), "the woken node never noticed it lost the lease")
             return 1
+        }
+    }
+
+    /// Every `ProcessPayment` fails (a broken payment deploy), becomes a dead letter, and each saga's deadline
+    /// compensates its order. Then payment is fixed and an operator replays every dead letter: each is refused
+    /// (its saga has finished), so no cancelled order is charged and no stock moves.
+    @Test func deadLettersReplayedAfterTheirSagasCompensated() async throws {
+        try await self.campaign(
+            "dead letters → compensation → replay", environment: ["SHOP_FAULTS": "fail-payments"], allowDeadLetters: true
+        ) { cluster, _ in
+            try await Self.pause(Self.loadSeconds)
+            let sagas = TestPostgres.client(cluster.urls["order-saga"]!, poolSize: 1)
+            defer { sagas.shutdown() }
+            func count(_ sql: String) async throws -> Int { try await sagas.query(sql).first?.int("n") ?? -1 }
+            // Every saga ends compensated at its deadline, 10 s after its payment step.
+            let settled = ContinuousClock.now
+            while try await count("SELECT count(*) AS n FROM sagas WHERE status IN ('running', 'compensating')") > 0,
+                ContinuousClock.now - settled < .seconds(120)
+            {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let dead = try await count("SELECT count(*) AS n FROM outbox WHERE status = 2 AND message_type = 'ProcessPayment'")
+            #expect(dead > 0, "no ProcessPayment became a dead letter")
+            // Payment is fixed (restarted without the fault), then everything is replayed.
+            _ = try await cluster.nodes["stock"]!.terminate()
+            try cluster.start("stock", environment: [:])
+            let (status, output) = try await NodeProcess.run(
+                ["deadletters", "replay", "--service", "order-saga", "--all", "--config", cluster.configPath], timeout: .seconds(60))
+            #expect(output.contains("replayed 0 dead letters"), "\(status): \(output)")
+            #expect(output.contains("refused"), "\(output)")
+            #expect(try await count("SELECT count(*) AS n FROM outbox WHERE status = 2") == dead, "refused replays stay dead letters")
+            #expect(try await count("SELECT count(*) AS n FROM outbox WHERE status = 0 AND message_type = 'ProcessPayment'") == 0)
+            return dead
         }
     }
 

@@ -85,9 +85,10 @@ final class ProcessCluster: @unchecked Sendable {
         try text.write(toFile: self.configPath, atomically: true, encoding: .utf8)
     }
 
-    func start(_ node: String) throws {
+    /// Starts `node`, with the cluster's environment unless `environment` replaces it (e.g. without faults).
+    func start(_ node: String, environment: [String: String]? = nil) throws {
         self.nodes[node] = try NodeProcess(
-            ["--config", self.configPath, "--node", node, "--log-level", "info"], log: node, environment: self.environment,
+            ["--config", self.configPath, "--node", node, "--log-level", "info"], log: node, environment: environment ?? self.environment,
             wrapper: self.network?.wrapper(for: node) ?? [])
     }
 
