@@ -61,7 +61,15 @@ extension ClusterSystem {
     /// lookup demangles the name once.
     func directMethod(for target: String) -> DirectMethod? {
         let methods = self.directMethods.withLock { $0 }
-        guard !methods.isEmpty else { return nil }
+        // Only a name that carries a registered method's base name (as every mangling of it does) is demangled:
+        // most targets are not direct, and the runtime's demangler leaks a few bytes on some malformed names.
+        guard methods.keys.contains(where: { target.contains(Self.baseName(of: $0)) }) else { return nil }
         return methods[RemoteCallTarget(target).description]
+    }
+
+    /// `deliver` of `"ActorRuntime.MailboxEndpoint.deliver(_:)"`.
+    static func baseName(of method: String) -> Substring {
+        let name = method.prefix { $0 != "(" }
+        return name.lastIndex(of: ".").map { name[name.index(after: $0)...] } ?? name
     }
 }

@@ -41,19 +41,10 @@ import Testing
             }
             try await Self.wait("orders complete across the namespaces", timeout: .seconds(60)) { try await completed() >= 10 }
 
-            guard let (active, epoch) = try await cluster.leaseHolder("inventory") else {
-                Issue.record("no node holds inventory's lease")
-                return
-            }
-            try await lab.cut(active)
-            let cut = ContinuousClock.now
-            var holder = (active, epoch)
-            try await Self.wait("the standby takes the lease", timeout: .seconds(30)) {
-                holder = try await cluster.leaseHolder("inventory") ?? holder
-                return holder.0 != active && holder.1 > epoch
-            }
-            let takeover = (ContinuousClock.now - cut) / .milliseconds(1) / 1000
-            print("[namespaces] \(active)'s link cut; \(holder.0) took inventory's lease after \(String(format: "%.2f", takeover)) s")
+            guard let (active, holder, takeover) = try await cluster.takeover(of: "inventory", after: { node in
+                try await lab.cut(node)
+            }) else { return }
+            print("[namespaces] \(active)'s link cut; \(holder) took inventory's lease after \(String(format: "%.2f", takeover)) s")
             #expect(takeover <= 10, "took \(takeover) s")
             let before = try await completed()
             try await Self.wait("orders complete while the link is down", timeout: .seconds(30)) { try await completed() > before + 5 }

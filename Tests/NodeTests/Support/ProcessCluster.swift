@@ -119,6 +119,30 @@ final class ProcessCluster: @unchecked Sendable {
         }
     }
 
+    /// Does `fault` to the node holding `service`'s lease, then waits (up to 30 s) until another node holds
+    /// it under a later epoch. The node hit, the new holder, and the seconds the takeover took (nil when
+    /// no node held the lease, or it never moved: both recorded as issues).
+    func takeover(
+        of service: String, after fault: (_ node: String) async throws -> Void
+    ) async throws -> (from: String, to: String, seconds: Double)? {
+        guard let (active, epoch) = try await self.leaseHolder(service) else {
+            Issue.record("no node holds \(service)'s lease")
+            return nil
+        }
+        try await fault(active)
+        let started = ContinuousClock.now
+        var holder = (active, epoch)
+        while holder.0 == active || holder.1 <= epoch {
+            guard ContinuousClock.now - started < .seconds(30) else {
+                Issue.record("\(service)'s lease stayed with \(active)")
+                return nil
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            holder = try await self.leaseHolder(service) ?? holder
+        }
+        return (active, holder.0, (ContinuousClock.now - started) / .milliseconds(1) / 1000)
+    }
+
     /// Waits for the gateway's `/health`.
     func waitForHTTP(timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
