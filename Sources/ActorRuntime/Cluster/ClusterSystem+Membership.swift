@@ -96,6 +96,11 @@ extension ClusterSystem {
         connection?.channel.close(promise: nil)
     }
 
+    /// Whether any other node is up as this node sees it (false for a node cut off from all its peers).
+    public var anyPeerUp: Bool {
+        self.membership.withLock { $0.members.values.contains { $0.state == .up } }
+    }
+
     /// The state of `name` as this node sees it, or `nil` for a node it does not know.
     public func memberState(_ name: String) -> MemberState? {
         self.membership.withLock { $0.members[name]?.state }

@@ -15,6 +15,7 @@ public final class ShopServiceHost: Service, Sendable {
     private let saga: OrderSagaHandler?
     private let db: PostgresClient
     private let logger: Logger
+    private let system: ClusterSystem
     /// Decides whether this node runs the service or stands by; nil: it always runs.
     public let lease: ServiceLease?
 
@@ -65,6 +66,7 @@ public final class ShopServiceHost: Service, Sendable {
         self.saga = handler as? OrderSagaHandler
         self.db = db
         self.logger = logger
+        self.system = system
         self.lease = options.lease.map {
             ServiceLease(service: service, node: system.node, database: db.configuration, configuration: $0, logger: logger)
         }
@@ -117,10 +119,13 @@ public final class ShopServiceHost: Service, Sendable {
 
     private func runLeased(_ lease: ServiceLease) async throws {
         self.mailbox.registerEndpoint()  // a standby answers deliveries with `standby`, and its stats
+        // Gave the lease up for being cut off from every peer, and has not seen a peer since.
+        var isolated = false
         while true {
             guard let holding = try? await cancelWhenGracefulShutdown({ try await lease.acquire() }) else { return }
             self.mailbox.activate(epoch: holding.epoch)
-            enum End { case stopped, lost }
+            enum End { case stopped, lost, isolated }
+            let seenPeerFirst = isolated
             let end = try await withThrowingTaskGroup(of: End.self) { group in
                 group.addTask {
                     do {
@@ -137,6 +142,12 @@ public final class ShopServiceHost: Service, Sendable {
                     return .lost
                 }
                 group.addTask {
+                    // Half the lease timeout: with the transport's failure detection (3 s) a standby still takes
+                    // over within the bound a dead holder's standby would.
+                    await self.waitUntilCutOff(for: lease.configuration.timeout / 2, seenPeerFirst: seenPeerFirst)
+                    return Task.isCancelled ? .stopped : .isolated
+                }
+                group.addTask {
                     // A turn that found a newer epoch deactivated the mailbox.
                     while self.mailbox.isActive, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(200)) }
                     return .lost
@@ -147,9 +158,40 @@ public final class ShopServiceHost: Service, Sendable {
             }
             self.mailbox.deactivate()
             lease.release()
-            guard end == .lost, !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
-            self.logger.warning("stands by: the lease was lost", metadata: ["service": "\(self.service)"])
-            try? await Task.sleep(for: lease.configuration.retryInterval)
+            guard end != .stopped, !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+            if end == .isolated {
+                // Let a standby that still sees the cluster take over; if none does, this node takes the lease
+                // back, and keeps it until it has seen a peer again (a lone survivor does not flap).
+                isolated = true
+                self.logger.warning("gives the lease up: no peer reachable", metadata: [
+                    "service": "\(self.service)", "for": "\(lease.configuration.timeout)",
+                ])
+                try? await Task.sleep(for: lease.configuration.retryInterval * 3)
+            } else {
+                isolated = false
+                self.logger.warning("stands by: the lease was lost", metadata: ["service": "\(self.service)"])
+                try? await Task.sleep(for: lease.configuration.retryInterval)
+            }
+        }
+    }
+
+    /// Returns once this node has seen no peer up for `timeout` (never when the service has no other node to
+    /// stand by for it). With `seenPeerFirst`, a peer must be seen up before the watch starts.
+    private func waitUntilCutOff(for timeout: Duration, seenPeerFirst: Bool) async {
+        let forever: () async -> Void = { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } }
+        guard self.mailbox.configuration.directory.nodes(for: self.service).count > 1 else { return await forever() }
+        var mustSeePeer = seenPeerFirst
+        var alone: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            if self.system.anyPeerUp {
+                mustSeePeer = false
+                alone = nil
+            } else if !mustSeePeer {
+                let since = alone ?? ContinuousClock.now
+                alone = since
+                if ContinuousClock.now - since >= timeout { return }
+            }
+            try? await Task.sleep(for: .milliseconds(250))
         }
     }
 

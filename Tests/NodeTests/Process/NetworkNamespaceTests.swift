@@ -11,6 +11,22 @@ import Testing
 /// takes over, orders keep completing, and when the link returns the cut node stands by.
 @Suite(.serialized) struct NetworkNamespaceTests {
     @Test func nodesOnTheirOwnAddressesServeOrdersLoseALinkAndHeal() async throws {
+        try await self.scenario("link cut", cut: { lab, node in try await lab.cut(node) }, heal: { lab, node in try await lab.heal(node) })
+    }
+
+    /// The node holding the lease still reaches its database but none of its peers: it gives the lease up,
+    /// the standby (which still sees the cluster) takes it, and the cut-off node stands by when it rejoins.
+    @Test func anActiveNodeCutOffFromItsPeersButNotItsDatabaseHandsOver() async throws {
+        try await self.scenario(
+            "peers unreachable", cut: { lab, node in try await lab.isolateFromPeers(node) },
+            heal: { lab, node in try await lab.rejoin(node) }, standsByWhen: "gives the lease up: no peer reachable")
+    }
+
+    func scenario(
+        _ name: String, cut: @escaping @Sendable (NetworkLab, String) async throws -> Void,
+        heal: @escaping @Sendable (NetworkLab, String) async throws -> Void,
+        standsByWhen logLine: String = "stands by: the lease was lost"
+    ) async throws {
         let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
         let lab = try await NetworkLab.create(nodes: placement.map(\.0))
         let server = try await TestPostgres.server
@@ -42,21 +58,23 @@ import Testing
             try await Self.wait("orders complete across the namespaces", timeout: .seconds(60)) { try await completed() >= 10 }
 
             guard let (active, holder, takeover) = try await cluster.takeover(of: "inventory", after: { node in
-                try await lab.cut(node)
+                try await cut(lab, node)
             }) else { return }
-            print("[namespaces] \(active)'s link cut; \(holder) took inventory's lease after \(String(format: "%.2f", takeover)) s")
+            print("[namespaces] \(name): \(active) cut off; \(holder) took inventory's lease after \(String(format: "%.2f", takeover)) s")
             #expect(takeover <= 10, "took \(takeover) s")
             let before = try await completed()
             try await Self.wait("orders complete while the link is down", timeout: .seconds(30)) { try await completed() > before + 5 }
-            try await lab.heal(active)
+            try await heal(lab, active)
             let cutNode = cluster.nodes[active]!
-            try await Self.wait("the healed node stands by", timeout: .seconds(30)) {
-                cutNode.output.contains("stands by: the lease was lost")
+            try await Self.wait("the healed node stands by", timeout: .seconds(30)) { cutNode.output.contains(logLine) }
+            try await Self.wait("the healed node is back in the cluster", timeout: .seconds(30)) {
+                let services = (try? await cluster.status().report["services"]) as? [[String: Any]] ?? []
+                return services.contains { $0["service"] as? String == "inventory" && $0["node"] as? String == active && $0["role"] as? String == "standby" }
             }
             await loading
 
             let (violations, summary) = try await Invariants(urls: cluster.urls).settleAndCheck()
-            print("[namespaces] \(load.accepted.withLock { $0.count }) accepted; \(summary)")
+            print("[namespaces] \(name): \(load.accepted.withLock { $0.count }) accepted; \(summary)")
             #expect(violations.isEmpty, "\(violations.joined(separator: "; "))")
             if !violations.isEmpty {
                 for (node, process) in cluster.nodes { print("---- \(node) log ----\n\(process.output.suffix(4000))") }

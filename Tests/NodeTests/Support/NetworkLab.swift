@@ -62,6 +62,20 @@ final class NetworkLab: @unchecked Sendable {
 
     func heal(_ node: String) async throws { try await self.run(["link", "set", self.hostLinks[node]!, "up"]) }
 
+    /// Drops everything `node` sends to the other nodes (blackhole routes in its namespace); the bridge, and so
+    /// the database behind it, stays reachable.
+    func isolateFromPeers(_ node: String) async throws {
+        for (other, address) in self.addresses where other != node {
+            try await self.run(["-n", self.namespaces[node]!, "route", "add", "blackhole", "\(address)/32"])
+        }
+    }
+
+    func rejoin(_ node: String) async throws {
+        for (other, address) in self.addresses where other != node {
+            try await self.run(["-n", self.namespaces[node]!, "route", "del", "blackhole", "\(address)/32"])
+        }
+    }
+
     /// Removes the namespaces (and the veths inside them), the host ends and the bridge.
     func destroy() async {
         for link in self.hostLinks.values { try? await self.run(["link", "del", link]) }
