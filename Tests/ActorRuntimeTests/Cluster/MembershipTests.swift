@@ -75,8 +75,13 @@ import Testing
             let a = cluster["a"]
             let probe = a.makeActor(path: "/service/probe") { Probe(actorSystem: a) }
             defer { withExtendedLifetime(probe) {} }
-            try await Task.sleep(for: .milliseconds(1200))  // a few heartbeats for RTT
-            let status = a.status()
+            // RTT is measured by heartbeats: wait for one to come back from each peer, however loaded the machine.
+            var status = a.status()
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !status.members.dropFirst().allSatisfy({ ($0.rttMicros ?? 0) > 0 }), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                status = a.status()
+            }
             #expect(status.members.map(\.name) == ["a", "b", "c"])
             #expect(status.members.allSatisfy { $0.state == .up })
             #expect(status.members.dropFirst().allSatisfy { ($0.rttMicros ?? 0) > 0 })
@@ -108,7 +113,7 @@ import Testing
             var settings = TestCluster.settings(name)
             settings.heartbeatInterval = .milliseconds(100)
             settings.failureTimeout = .milliseconds(600)
-            settings.handshakeTimeout = .milliseconds(500)
+            settings.handshakeTimeout = .seconds(2)  // a handshake is not what this test measures
             return settings
         }
         let a = ClusterSystem(settings: settings("a"))
@@ -121,8 +126,8 @@ import Testing
         // a (the smaller name) dials b through the proxy.
         a.addPeer(NodeAddress(name: "b", host: "127.0.0.1", port: proxy.port))
         b.addPeer(a.boundAddress!)
-        try await a.waitForMembers(["b"])
-        try await b.waitForMembers(["a"])
+        try await a.waitForMembers(["b"], timeout: .seconds(30))
+        try await b.waitForMembers(["a"], timeout: .seconds(30))
         let remote = try Probe.resolve(id: probe.id, using: a)
         try await remote.bump()
 
@@ -140,7 +145,7 @@ import Testing
         // more, so the call is retried until the link holds.
         var delivered = false
         for _ in 0..<20 where !delivered {
-            try await a.waitForMembers(["b"], timeout: .seconds(10))
+            try await a.waitForMembers(["b"], timeout: .seconds(30))
             do {
                 try await remote.bump()
                 delivered = true

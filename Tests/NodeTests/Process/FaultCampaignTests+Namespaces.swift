@@ -9,20 +9,22 @@ import Testing
 /// encrypted, as they are by default off loopback), Postgres reached through the bridge. Orders complete;
 /// then the node running the stock services loses its link (packets dropped, nothing reset), the standby
 /// takes over, orders keep completing, and when the link returns the cut node stands by.
-@Suite(.serialized) struct NetworkNamespaceTests {
+///
+/// Part of the fault campaign's suite, so that it never runs beside another campaign run (both load the machine).
+extension FaultCampaignTests {
     @Test func nodesOnTheirOwnAddressesServeOrdersLoseALinkAndHeal() async throws {
-        try await self.scenario("link cut", cut: { lab, node in try await lab.cut(node) }, heal: { lab, node in try await lab.heal(node) })
+        try await self.namespaceScenario("link cut", cut: { lab, node in try await lab.cut(node) }, heal: { lab, node in try await lab.heal(node) })
     }
 
     /// The node holding the lease still reaches its database but none of its peers: it gives the lease up,
     /// the standby (which still sees the cluster) takes it, and the cut-off node stands by when it rejoins.
     @Test func anActiveNodeCutOffFromItsPeersButNotItsDatabaseHandsOver() async throws {
-        try await self.scenario(
+        try await self.namespaceScenario(
             "peers unreachable", cut: { lab, node in try await lab.isolateFromPeers(node) },
             heal: { lab, node in try await lab.rejoin(node) }, standsByWhen: "gives the lease up: no peer reachable")
     }
 
-    func scenario(
+    func namespaceScenario(
         _ name: String, cut: @escaping @Sendable (NetworkLab, String) async throws -> Void,
         heal: @escaping @Sendable (NetworkLab, String) async throws -> Void,
         standsByWhen logLine: String = "stands by: the lease was lost"
