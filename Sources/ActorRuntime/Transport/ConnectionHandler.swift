@@ -116,6 +116,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             self.settle(.success(connection))
         case .reject(let reject):
             self.log.warning("refusing connection: \(reject)")
+            self.system.transportStats.handshakeFailed(refusedByUs: true)
             self.handshakeEnded()
             self.mode = .closed
             self.settle(.failure(RuntimeError(.handshakeFailed, "refused the peer: \(reject)")))
@@ -125,6 +126,7 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
         case .rejected(let reject):
             self.log.warning("peer refused the connection: \(reject)")
+            self.system.transportStats.handshakeFailed(refusedByUs: false)
             self.handshakeEnded()
             self.mode = .closed
             self.settle(.failure(RuntimeError(.handshakeFailed, "the peer refused us: \(reject)")))

@@ -11,6 +11,9 @@ public final class TransportStats: Sendable {
         /// Inbound calls run through a registered direct method, and through `executeDistributedTarget`.
         public var callsDirect: Int
         public var callsGeneric: Int
+        /// Handshakes this node refused (the peer failed a check), and handshakes peers refused.
+        public var handshakesRefused: Int
+        public var handshakesRejected: Int
     }
 
     private let bytesSent = Atomic<Int>(0)
@@ -20,6 +23,8 @@ public final class TransportStats: Sendable {
     private let framesDeflated = Atomic<Int>(0)
     private let callsDirect = Atomic<Int>(0)
     private let callsGeneric = Atomic<Int>(0)
+    private let handshakesRefused = Atomic<Int>(0)
+    private let handshakesRejected = Atomic<Int>(0)
 
     public init() {}
 
@@ -42,6 +47,14 @@ public final class TransportStats: Sendable {
         }
     }
 
+    func handshakeFailed(refusedByUs: Bool) {
+        if refusedByUs {
+            self.handshakesRefused.add(1, ordering: .relaxed)
+        } else {
+            self.handshakesRejected.add(1, ordering: .relaxed)
+        }
+    }
+
     public var snapshot: Snapshot {
         Snapshot(
             bytesSent: self.bytesSent.load(ordering: .relaxed),
@@ -50,7 +63,9 @@ public final class TransportStats: Sendable {
             framesReceived: self.framesReceived.load(ordering: .relaxed),
             framesDeflated: self.framesDeflated.load(ordering: .relaxed),
             callsDirect: self.callsDirect.load(ordering: .relaxed),
-            callsGeneric: self.callsGeneric.load(ordering: .relaxed)
+            callsGeneric: self.callsGeneric.load(ordering: .relaxed),
+            handshakesRefused: self.handshakesRefused.load(ordering: .relaxed),
+            handshakesRejected: self.handshakesRejected.load(ordering: .relaxed)
         )
     }
 }

@@ -131,7 +131,7 @@ extension Wire {
             public static let badSecret = Code(rawValue: 5)
             public static let wrongTarget = Code(rawValue: 6)
             public static let protocolViolation = Code(rawValue: 7)
-            public static let shuttingDown = Code(rawValue: 8)
+            // 8 was "shutting down", never sent; not reused, so an old peer's code is not misread.
             public static let clientsRefused = Code(rawValue: 9)
             public static let framesMismatch = Code(rawValue: 10)
 
@@ -144,7 +144,6 @@ extension Wire {
                 case .badSecret: "bad secret"
                 case .wrongTarget: "wrong target node"
                 case .protocolViolation: "protocol violation"
-                case .shuttingDown: "shutting down"
                 case .clientsRefused: "clients refused"
                 case .framesMismatch: "frame protection mismatch"
                 default: "reject code \(self.rawValue)"

@@ -37,8 +37,6 @@ struct ClusterConfig: Equatable {
         var embeddedDirectory = ".data/postgres"
         /// Explicit database URLs per service (production).
         var urls: [String: String] = [:]
-
-        var needsEmbedded: Bool { ClusterConfig.knownServices.contains { self.urls[$0] == nil } }
     }
 
     var cluster: String

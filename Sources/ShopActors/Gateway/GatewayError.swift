@@ -38,37 +38,3 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         return response
     }
 }
-
-/// JSON responses the way the original wrote them (`json.Encoder`: a trailing newline), dates in RFC 3339.
-enum JSONResponse {
-    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(RFC3339.string(date))
-        }
-        var data = (try? encoder.encode(value)) ?? Data(#"{"success":false,"message":"Internal server error"}"#.utf8)
-        data.append(UInt8(ascii: "\n"))
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-/// RFC 3339 timestamps with fractional seconds, UTC.
-enum RFC3339 {
-    static func string(_ date: Date) -> String {
-        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
-    }
-
-    /// Accepts `2025-10-03`, `2025-10-03T11:19:46Z` and the same with fractional seconds or an offset.
-    static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-        // A bare date means its midnight, UTC.
-        guard text.count == 10 else { return nil }
-        return try? Date(text + "T00:00:00Z", strategy: .iso8601)
-    }
-}

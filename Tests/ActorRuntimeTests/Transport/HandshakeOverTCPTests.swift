@@ -142,7 +142,14 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
         try await rogue.start()
         b.addPeer(rogue.boundAddress!)
         rogue.addPeer(b.boundAddress!)
-        try await Task.sleep(for: .milliseconds(600))  // several dial attempts
+        // Each side sees a handshake fail on the secret (whichever dialled), not merely no connection yet.
+        func failures(_ system: ClusterSystem) -> Int {
+            system.transportStats.snapshot.handshakesRefused + system.transportStats.snapshot.handshakesRejected
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while failures(b) == 0 || failures(rogue) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(failures(b) > 0 && failures(rogue) > 0)
+        #expect(b.transportStats.snapshot.handshakesRefused + rogue.transportStats.snapshot.handshakesRefused > 0)
         #expect(b.memberState("a") == .unreachable)
         #expect(rogue.memberState("b") == .unreachable)
         let remote = try Probe.resolve(id: probe.id, using: rogue)

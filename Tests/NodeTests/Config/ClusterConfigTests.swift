@@ -150,7 +150,6 @@ import Testing
         let config = try ClusterConfig.parse(text)
         #expect(config.postgres.embeddedPort == 6000)
         #expect(config.postgres.urls == ["order": "postgresql://order@db:5432/order"])
-        #expect(config.postgres.needsEmbedded)
         #expect(throws: ConfigError("postgres.urls.shipping", "unknown service 'shipping'")) {
             try ClusterConfig.parse(Self.valid + "\n[postgres.urls]\nshipping = \"postgresql://x\"")
         }

@@ -1,0 +1,21 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// JSON responses the way the original wrote them (`json.Encoder`: a trailing newline), dates in RFC 3339.
+enum JSONResponse {
+    static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(RFC3339.string(date))
+        }
+        var data = (try? encoder.encode(value)) ?? Data(#"{"success":false,"message":"Internal server error"}"#.utf8)
+        data.append(UInt8(ascii: "\n"))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
