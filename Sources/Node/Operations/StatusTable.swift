@@ -33,7 +33,7 @@ enum StatusTable {
         }
         out += "\n"
         if let sagas = report.sagas {
-            let statuses = ["running", "compensating", "completed", "compensated"]
+            let statuses = OrderSagaState.Status.allCases.map(\.rawValue)
             out += "SAGAS  " + statuses.map { "\($0) \(sagas[$0] ?? 0)" }.joined(separator: " · ") + "\n"
         } else {
             out += "SAGAS  - (the saga service is not reachable)\n"

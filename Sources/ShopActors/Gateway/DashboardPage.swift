@@ -1,6 +1,9 @@
 /// The live dashboard at `/ui`: one self-contained page (no CDN, no build step) that polls
 /// `/ui/cluster.json` every two seconds. Values are inserted as text, never as HTML.
 enum DashboardPage {
+    /// The saga statuses come from `OrderSagaState.Status`, so the page cannot drift from the saga.
+    static let sagaStatuses = "[" + OrderSagaState.Status.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") + "]"
+
     static let html = #"""
         <!doctype html>
         <html lang="en">
@@ -52,6 +55,7 @@ enum DashboardPage {
             <svg id="chart" width="100%" height="120" viewBox="0 0 900 120" preserveAspectRatio="none"></svg></section>
         </main>
         <script>
+        const SAGA_STATUSES = \#(sagaStatuses);
         "use strict";
         function el(tag, cls, text) {
           const node = document.createElement(tag);
@@ -110,7 +114,7 @@ enum DashboardPage {
           const sagas = document.getElementById("sagas");
           sagas.replaceChildren();
           const counts = report.sagas || {};
-          for (const status of ["running", "compensating", "completed", "compensated"]) {
+          for (const status of SAGA_STATUSES) {
             const tile = el("div", "tile");
             tile.append(el("div", "n", report.sagas ? (counts[status] || 0) : "-"), el("div", "l", status));
             sagas.append(tile);

@@ -64,7 +64,7 @@ final class GatewayMetrics: Sendable {
             self.gauge("shop_mailbox_dead_letters", queue.service, Double(queue.deadLetters ?? 0))
         }
         if let counts = report.sagas {
-            for status in ["running", "compensating", "completed", "compensated"] {
+            for status in OrderSagaState.Status.allCases.map(\.rawValue) {
                 CoreMetrics.Gauge(label: "shop_sagas", dimensions: [("status", status)], factory: self.factory)
                     .record(Double(counts[status] ?? 0))
             }
