@@ -14,11 +14,16 @@ test-deps:
 run: deps
 	$(SWIFT) run node --config $(CONFIG)
 
-## Installs what is missing, builds once, runs every test. The tests start a throwaway Postgres under
-## .data/test-postgres on a free port; it is stopped afterwards whatever the outcome.
+## Installs what is missing, checks the formatting (.swift-format, 120 columns), builds once, runs every test.
+## The tests start a throwaway Postgres under .data/test-postgres on a free port; it is stopped afterwards
+## whatever the outcome. The fault campaign runs alone after the rest: each of its runs is a cluster of node
+## processes under load, and beside it the timing of every other suite would be what is tested.
 test: test-deps
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build; status=$$?; scripts/stop-test-postgres.sh; exit $$status
+	$(SWIFT) test --skip-build --skip FaultCampaignTests; status=$$?; \
+		$(SWIFT) test --skip-build --filter FaultCampaignTests; campaign=$$?; \
+		scripts/stop-test-postgres.sh; [ $$status -eq 0 ] && [ $$campaign -eq 0 ]
 
 bench-transport: deps
 	$(SWIFT) run -c release node bench transport

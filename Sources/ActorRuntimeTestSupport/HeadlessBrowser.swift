@@ -4,12 +4,16 @@ import Foundation
 /// Fails (never skips) when chromium is missing: `make test` installs it.
 public enum HeadlessBrowser {
     public static func dumpDOM(_ url: String, scriptTime: Duration = .seconds(5)) async throws -> String {
-        guard let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile)
+        guard
+            let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(
+                where: FileManager.default.isExecutableFile)
         else {
             throw HTTPTestClientError("chromium is not installed (apt-get install chromium; `make test` does it)")
         }
         let output = NSTemporaryDirectory() + "dom-\(UUID().uuidString.prefix(8)).html"
-        guard FileManager.default.createFile(atPath: output, contents: nil) else { throw HTTPTestClientError("cannot create \(output)") }
+        guard FileManager.default.createFile(atPath: output, contents: nil) else {
+            throw HTTPTestClientError("cannot create \(output)")
+        }
         defer { try? FileManager.default.removeItem(atPath: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -17,7 +21,8 @@ public enum HeadlessBrowser {
         defer { try? FileManager.default.removeItem(atPath: profile) }
         process.arguments = [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-            "--user-data-dir=\(profile)", "--virtual-time-budget=\(scriptTime.components.seconds * 1000)", "--dump-dom", url,
+            "--user-data-dir=\(profile)", "--virtual-time-budget=\(scriptTime.components.seconds * 1000)", "--dump-dom",
+            url,
         ]
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = FileHandle.nullDevice
@@ -30,7 +35,9 @@ public enum HeadlessBrowser {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        guard process.terminationStatus == 0 else { throw HTTPTestClientError("chromium exited with \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else {
+            throw HTTPTestClientError("chromium exited with \(process.terminationStatus)")
+        }
         return try String(contentsOfFile: output, encoding: .utf8)
     }
 }

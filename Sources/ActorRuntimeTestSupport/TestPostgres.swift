@@ -16,7 +16,8 @@ public enum TestPostgres {
         configuration.maxConnections = 1000
         if let running = EmbeddedPostgres.runningPort(directory: Self.directory) {
             configuration.port = running
-        } else if let fromEnvironment = ProcessInfo.processInfo.environment["SHOP_TEST_POSTGRES_PORT"].flatMap(Int.init) {
+        } else if let fromEnvironment = ProcessInfo.processInfo.environment["SHOP_TEST_POSTGRES_PORT"].flatMap(Int.init)
+        {
             configuration.port = fromEnvironment
         } else {
             configuration.port = try await Self.freePort()

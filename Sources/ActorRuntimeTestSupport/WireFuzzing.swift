@@ -17,7 +17,8 @@ public enum WireFuzzing {
 
     static func configuration(_ node: String) -> Handshake.Configuration {
         Handshake.Configuration(
-            cluster: "fuzz", node: node, role: .member, secret: SymmetricKey(data: Array("fuzz-secret-0123456789".utf8)),
+            cluster: "fuzz", node: node, role: .member,
+            secret: SymmetricKey(data: Array("fuzz-secret-0123456789".utf8)),
             incarnation: 1, startedAtMillis: 0, members: ["a", "b"])
     }
 
@@ -29,8 +30,10 @@ public enum WireFuzzing {
         // ... and as a proven peer's: every frame also goes through the decoders that run after the handshake.
         var buffer = ByteBuffer(bytes: bytes)
         let parser = Wire.FrameParser(limits: Self.limits)
-        var acceptor = Handshake.acceptor(Self.configuration("b"), nonce: Array(repeating: 7, count: Handshake.nonceSize))
-        var (dialer, _) = Handshake.dialer(Self.configuration("a"), target: "b", nonce: Array(repeating: 9, count: Handshake.nonceSize))
+        var acceptor = Handshake.acceptor(
+            Self.configuration("b"), nonce: Array(repeating: 7, count: Handshake.nonceSize))
+        var (dialer, _) = Handshake.dialer(
+            Self.configuration("a"), target: "b", nonce: Array(repeating: 9, count: Handshake.nonceSize))
         var connection = WireFuzzEntry.Connection()
         var frames = 0
         while frames < 1000 {

@@ -11,7 +11,8 @@ final class Databases: Service, Sendable {
     private let startedEmbedded: Bool
     private let logger: Logger
 
-    private init(clients: [String: PostgresClient], embedded: EmbeddedPostgres?, startedEmbedded: Bool, logger: Logger) {
+    private init(clients: [String: PostgresClient], embedded: EmbeddedPostgres?, startedEmbedded: Bool, logger: Logger)
+    {
         self.clients = clients
         self.embedded = embedded
         self.startedEmbedded = startedEmbedded
@@ -41,10 +42,13 @@ final class Databases: Service, Sendable {
             if let lease = config.options.lease {
                 // A process frozen inside a turn must not hold its row locks (nor the lease row) past the lease:
                 // the server ends such a session, and the new holder's epoch can be written.
-                configuration.sessionSetup.append("SET idle_in_transaction_session_timeout = \(Int(lease.timeout.seconds * 1000))")
+                configuration.sessionSetup.append(
+                    "SET idle_in_transaction_session_timeout = \(Int(lease.timeout.seconds * 1000))")
             }
             let client = PostgresClient(configuration: configuration, logger: logger)
-            try await Self.untilReachable(service, logger: logger) { try await ServiceSchema.migrate(service, client: client) }
+            try await Self.untilReachable(service, logger: logger) {
+                try await ServiceSchema.migrate(service, client: client)
+            }
             clients[service] = client
             logger.info("database ready", metadata: ["service": "\(service)"])
         }
@@ -53,7 +57,8 @@ final class Databases: Service, Sendable {
 
     /// Runs `body` until it gets past a database that cannot be reached yet (a server still starting, a network
     /// still coming up), for up to two minutes; any other error at once.
-    private static func untilReachable(_ service: String, logger: Logger, _ body: () async throws -> Void) async throws {
+    private static func untilReachable(_ service: String, logger: Logger, _ body: () async throws -> Void) async throws
+    {
         let deadline = ContinuousClock.now + .seconds(120)
         var attempt = 0
         while true {
@@ -62,7 +67,9 @@ final class Databases: Service, Sendable {
             } catch let error as PostgresError where error.isConnectionFailure && ContinuousClock.now < deadline {
                 attempt += 1
                 if attempt == 1 {
-                    logger.warning("database not reachable yet; retrying", metadata: ["service": "\(service)", "error": "\(error)"])
+                    logger.warning(
+                        "database not reachable yet; retrying",
+                        metadata: ["service": "\(service)", "error": "\(error)"])
                 }
                 try await Task.sleep(for: .milliseconds(min(2000, 100 * (1 << min(attempt, 5)))))
             }

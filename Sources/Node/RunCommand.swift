@@ -20,7 +20,9 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         var config = try Self.loadOrExit(self.config)
         if let node = self.node, config.node(named: node) == nil {
-            Self.fail("--node: no node named '\(node)' in \(self.config) (nodes: \(config.nodes.map(\.name).joined(separator: ", ")))")
+            Self.fail(
+                "--node: no node named '\(node)' in \(self.config) (nodes: \(config.nodes.map(\.name).joined(separator: ", ")))"
+            )
         }
         let level = self.logLevel
         LoggingSystem.bootstrap { label in
@@ -34,7 +36,8 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("fault injection is on (SHOP_FAULTS): \(faults.joined(separator: ", ")); for tests only")
         }
         if config.usesDevelopmentSecret {
-            logger.warning("cluster.conf uses the development secret; set secret_env for anything but local development")
+            logger.warning(
+                "cluster.conf uses the development secret; set secret_env for anything but local development")
         }
         let systems = NodeFactory.makeSystems(config, only: self.node.map { [$0] }, logger: logger)
         let hosted = config.nodes.filter { self.node == nil || $0.name == self.node }.flatMap(\.services)
@@ -43,7 +46,8 @@ struct RunCommand: AsyncParsableCommand {
         // Shut down in reverse: the services' relays first, then the nodes, then the databases under them.
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: databases)] + systems.map { .init(service: $0) } + hosts.map { .init(service: $0) },
+                services: [.init(service: databases)] + systems.map { .init(service: $0) }
+                    + hosts.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -60,20 +60,26 @@ public final class HTTPConnection: Sendable {
         try await channel.eventLoop.submit {
             collector.expect(promise)
             let timer = channel.eventLoop.scheduleTask(in: timeout) {
-                collector.failPending(HTTPConnectionError("no answer to \(requestHead.method) \(requestHead.uri) within \(timeout)"))
+                collector.failPending(
+                    HTTPConnectionError("no answer to \(requestHead.method) \(requestHead.uri) within \(timeout)"))
                 channel.close(promise: nil)
             }
             promise.futureResult.whenComplete { _ in timer.cancel() }
             channel.write(HTTPClientRequestPart.head(requestHead), promise: nil)
-            if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+            if let body {
+                channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil)
+            }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }.get()
         return try await promise.futureResult.get()
     }
 
     /// Convenience: a JSON body from a string.
-    public func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String) async throws -> Response {
-        try await self.request(method, path, headers: [("Content-Type", "application/json")] + headers, body: Array(json.utf8))
+    public func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String)
+        async throws -> Response
+    {
+        try await self.request(
+            method, path, headers: [("Content-Type", "application/json")] + headers, body: Array(json.utf8))
     }
 
     public func close() async {

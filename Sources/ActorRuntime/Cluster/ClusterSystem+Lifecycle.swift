@@ -44,9 +44,11 @@ extension ClusterSystem {
             control: Task { await self.runControl() }
         )
         self.lifecycle.withLock { $0 = .running(running) }
-        self.log.info("node started", metadata: [
-            "address": "\(bound.host):\(bound.port)", "incarnation": "\(self.incarnation)",
-        ])
+        self.log.info(
+            "node started",
+            metadata: [
+                "address": "\(bound.host):\(bound.port)", "incarnation": "\(self.incarnation)",
+            ])
         let toDial = self.membership.withLock { membership in
             membership.members.keys.filter { self.shouldDial($0) }
         }
@@ -134,18 +136,22 @@ extension ClusterSystem {
                 channel.eventLoop.makeCompletedFuture {
                     // Strangers get a bounded number of handshakes in progress, and nothing more; connections
                     // from the configured peers' hosts are not counted, so strangers cannot crowd members out.
-                    let fromPeer = channel.remoteAddress?.ipAddress.map { ip in self.settings.peers.contains { $0.host == ip } } ?? false
+                    let fromPeer =
+                        channel.remoteAddress?.ipAddress.map { ip in self.settings.peers.contains { $0.host == ip } }
+                        ?? false
                     let counted = !fromPeer
                     if counted {
                         let pending = self.pendingHandshakes.add(1, ordering: .relaxed).newValue
                         guard pending <= self.settings.maxPendingHandshakes else {
                             self.pendingHandshakes.subtract(1, ordering: .relaxed)
                             self.log.warning(
-                                "refusing connection from \(channel.remoteAddress.map { "\($0)" } ?? "?"): \(pending - 1) handshakes already in progress (max_pending_handshakes)")
+                                "refusing connection from \(channel.remoteAddress.map { "\($0)" } ?? "?"): \(pending - 1) handshakes already in progress (max_pending_handshakes)"
+                            )
                             throw RuntimeError(.handshakeFailed, "too many handshakes in progress")
                         }
                     }
-                    let ended: (() -> Void)? = counted ? { self.pendingHandshakes.subtract(1, ordering: .relaxed) } : nil
+                    let ended: (() -> Void)? =
+                        counted ? { self.pendingHandshakes.subtract(1, ordering: .relaxed) } : nil
                     let handler = ConnectionHandler(
                         system: self, handshake: self.handshakeConfiguration, logger: self.log, onHandshakeEnded: ended)
                     do {
@@ -168,8 +174,10 @@ extension ClusterSystem {
         channel.closeFuture.whenComplete { _ in self.openChannels.withLock { $0[key] = nil } }
         let sync = channel.pipeline.syncOperations
         let trust = handler.trust
-        try sync.addHandler(ByteToMessageHandler(FrameDecoder(limits: self.settings.limits, stats: self.transportStats, trust: trust)))
-        try sync.addHandler(MessageToByteHandler(FrameEncoder(limits: self.settings.limits, stats: self.transportStats, trust: trust)))
+        try sync.addHandler(
+            ByteToMessageHandler(FrameDecoder(limits: self.settings.limits, stats: self.transportStats, trust: trust)))
+        try sync.addHandler(
+            MessageToByteHandler(FrameEncoder(limits: self.settings.limits, stats: self.transportStats, trust: trust)))
         try sync.addHandler(handler)
     }
 
@@ -258,9 +266,11 @@ extension ClusterSystem {
             for connection in self.membership.withLock({ $0.allConnections }) {
                 let heard = connection.lastHeardNanos.load(ordering: .relaxed)
                 if now > heard, now - heard > timeout {
-                    self.log.warning("no heartbeat within \(self.settings.failureTimeout); closing connection", metadata: [
-                        "peer": "\(connection.peer.node)"
-                    ])
+                    self.log.warning(
+                        "no heartbeat within \(self.settings.failureTimeout); closing connection",
+                        metadata: [
+                            "peer": "\(connection.peer.node)"
+                        ])
                     connection.channel.close(promise: nil)
                 } else {
                     connection.sendPing()

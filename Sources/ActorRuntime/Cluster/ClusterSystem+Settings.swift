@@ -104,7 +104,8 @@ extension ClusterSystem {
         /// The mode in force: `frames`, or the default for the addresses.
         public var frameProtection: Wire.FrameProtection {
             if let frames = self.frames { return frames }
-            let loopbackOnly = NodeAddress.isLoopback(self.host) && self.peers.allSatisfy { NodeAddress.isLoopback($0.host) }
+            let loopbackOnly =
+                NodeAddress.isLoopback(self.host) && self.peers.allSatisfy { NodeAddress.isLoopback($0.host) }
             return loopbackOnly ? .plain : .encrypted
         }
     }

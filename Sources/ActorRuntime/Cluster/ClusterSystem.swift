@@ -152,9 +152,11 @@ extension ClusterSystem {
             return alive
         }
         if replaced {
-            self.log.warning("actor path registered twice; the newer actor replaces the older", metadata: [
-                "actor.path": "\(actor.id.path)"
-            ])
+            self.log.warning(
+                "actor path registered twice; the newer actor replaces the older",
+                metadata: [
+                    "actor.path": "\(actor.id.path)"
+                ])
         }
     }
 

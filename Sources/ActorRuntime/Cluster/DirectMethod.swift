@@ -8,8 +8,9 @@ import Synchronization
 /// method on the local actor (through its distributed thunk, so its role check still runs) and encodes the
 /// result. Outcomes match the generic path's: a thrown error is shared the same way.
 struct DirectMethod: Sendable {
-    let run: @Sendable (_ actor: any DistributedActor, _ call: Wire.Call, _ serialization: Serialization) async
-        -> Wire.Reply.Outcome
+    let run:
+        @Sendable (_ actor: any DistributedActor, _ call: Wire.Call, _ serialization: Serialization) async
+            -> Wire.Reply.Outcome
 }
 
 extension ClusterSystem {
@@ -27,14 +28,21 @@ extension ClusterSystem {
         _ method: String,
         of type: Act.Type,
         _ body: @escaping @Sendable (Act, Argument) async throws -> Result
-    ) where Act: DistributedActor, Act.ActorSystem == ClusterSystem, Argument: Codable & Sendable, Result: Codable & Sendable {
+    )
+    where
+        Act: DistributedActor, Act.ActorSystem == ClusterSystem, Argument: Codable & Sendable,
+        Result: Codable & Sendable
+    {
         let name = "\(String(reflecting: Act.self)).\(method)"
         let entry = DirectMethod { actor, call, serialization in
             guard let actor = actor as? Act else {
                 return .error(.runtime(RuntimeError(.badCall, "\(call.recipient) is not a \(Act.self)")))
             }
             guard call.arguments.count == 1, call.genericSubstitutions.isEmpty else {
-                return .error(.runtime(RuntimeError(.badCall, "call to \(call.recipient) has \(call.arguments.count) arguments, expected 1")))
+                return .error(
+                    .runtime(
+                        RuntimeError(
+                            .badCall, "call to \(call.recipient) has \(call.arguments.count) arguments, expected 1")))
             }
             let argument: Argument
             do {
@@ -51,7 +59,8 @@ extension ClusterSystem {
             do {
                 return .value(try serialization.encode(result))
             } catch {
-                return .error(.runtime(error as? RuntimeError ?? RuntimeError(.serializationFailed, "cannot encode the result")))
+                return .error(
+                    .runtime(error as? RuntimeError ?? RuntimeError(.serializationFailed, "cannot encode the result")))
             }
         }
         self.directMethods.withLock { $0[name] = entry }

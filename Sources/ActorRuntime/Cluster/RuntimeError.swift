@@ -66,7 +66,8 @@ public struct RuntimeError: Error, Sendable, CustomStringConvertible, CustomDebu
     public var file: String
     public var line: Int
 
-    public init(_ code: Code, _ message: String, remote: RemoteError? = nil, file: String = #fileID, line: Int = #line) {
+    public init(_ code: Code, _ message: String, remote: RemoteError? = nil, file: String = #fileID, line: Int = #line)
+    {
         self.code = code
         self.message = message
         self.remote = remote

@@ -22,7 +22,8 @@ public final class ServiceDirectory: Sendable, ExpressibleByDictionaryLiteral {
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.placement = Dictionary(elements.map { ($0.0, [$0.1]) }, uniquingKeysWith: { first, second in first + second })
+        self.placement = Dictionary(
+            elements.map { ($0.0, [$0.1]) }, uniquingKeysWith: { first, second in first + second })
         self.preferred = Mutex([:])
     }
 
@@ -50,7 +51,9 @@ public final class ServiceDirectory: Sendable, ExpressibleByDictionaryLiteral {
 
     /// `node` took `service`'s work: it stays the first choice.
     public func found(_ service: String, on node: String) {
-        guard let nodes = self.placement[service], nodes.count > 1, let index = nodes.firstIndex(of: node) else { return }
+        guard let nodes = self.placement[service], nodes.count > 1, let index = nodes.firstIndex(of: node) else {
+            return
+        }
         self.preferred.withLock { $0[service] = index }
     }
 }

@@ -122,7 +122,8 @@ extension Mailbox {
                 [list]
             ).rows.map { row in
                 ReplayCandidate(
-                    outboxID: Int64(try row.int("id")), messageID: try row.string("message_id"), type: try row.string("message_type"),
+                    outboxID: Int64(try row.int("id")), messageID: try row.string("message_id"),
+                    type: try row.string("message_type"),
                     sagaID: try row.optionalString("saga_id"), destination: try row.string("destination"))
             }
             // The sending service decides what may go again (a finished saga's commands may not).
@@ -135,15 +136,19 @@ extension Mailbox {
             }
             let refused = candidates.compactMap { candidate in
                 refusals[candidate.outboxID].map {
-                    ReplayReport.Refusal(outboxID: candidate.outboxID, messageID: candidate.messageID, type: candidate.type, reason: $0)
+                    ReplayReport.Refusal(
+                        outboxID: candidate.outboxID, messageID: candidate.messageID, type: candidate.type, reason: $0)
                 }
             }
             return (ReplayReport(replayed: allowed.count, refused: refused), Set(allowed.map(\.destination)))
         }
         for refusal in report.refused {
-            self.log.warning("dead letter not replayed", metadata: [
-                "outbox_id": "\(refusal.outboxID)", "message_type": "\(refusal.type)", "reason": "\(refusal.reason)",
-            ])
+            self.log.warning(
+                "dead letter not replayed",
+                metadata: [
+                    "outbox_id": "\(refusal.outboxID)", "message_type": "\(refusal.type)",
+                    "reason": "\(refusal.reason)",
+                ])
         }
         self.wake(destinations)
         return report
@@ -159,7 +164,8 @@ extension Mailbox {
             return try await self.client.query("DELETE FROM inbox WHERE received_at < $1", [cutoff]).affected
         }
         return try await self.client.query(
-            "DELETE FROM inbox WHERE received_at < now() - $1::float8 * interval '1 second'", [self.configuration.retention.seconds]
+            "DELETE FROM inbox WHERE received_at < now() - $1::float8 * interval '1 second'",
+            [self.configuration.retention.seconds]
         ).affected
     }
 
@@ -185,15 +191,19 @@ extension Mailbox {
         }
         let dead = try await self.client.query("SELECT count(*) AS n FROM outbox WHERE status = 2").first?.int("n") ?? 0
         var stats = MailboxStats(
-            service: self.service, pending: pending, scheduled: scheduled, oldestPendingSeconds: oldest, deadLetters: dead)
+            service: self.service, pending: pending, scheduled: scheduled, oldestPendingSeconds: oldest,
+            deadLetters: dead)
         if self.configuration.leased {
             stats.role = self.isActive ? "active" : "standby"
             stats.lease = try await self.client.query(
-                "SELECT node, epoch, acquired_at, previous_node, failed_over_at FROM service_lease WHERE service = $1", [self.service]
+                "SELECT node, epoch, acquired_at, previous_node, failed_over_at FROM service_lease WHERE service = $1",
+                [self.service]
             ).first.map { row in
                 LeaseHolder(
-                    node: try row.string("node"), epoch: Int64(try row.int("epoch")), acquiredAt: try row.date("acquired_at"),
-                    previousNode: try row.optionalString("previous_node"), failedOverAt: try row.optionalDate("failed_over_at"))
+                    node: try row.string("node"), epoch: Int64(try row.int("epoch")),
+                    acquiredAt: try row.date("acquired_at"),
+                    previousNode: try row.optionalString("previous_node"),
+                    failedOverAt: try row.optionalDate("failed_over_at"))
             }
         }
         return stats
@@ -201,8 +211,10 @@ extension Mailbox {
 
     /// Messages to `destination` not yet delivered (due or scheduled, not dead).
     public func pendingCount(to destination: String) async throws -> Int {
-        try await self.client.query("SELECT count(*) AS n FROM outbox WHERE status = 0 AND destination = $1", [destination])
-            .first?.int("n") ?? 0
+        try await self.client.query(
+            "SELECT count(*) AS n FROM outbox WHERE status = 0 AND destination = $1", [destination]
+        )
+        .first?.int("n") ?? 0
     }
 
     func pruneLoop() async {

@@ -29,23 +29,28 @@ extension Mailbox {
                 if rows.isEmpty {
                     failures = 0
                     let due = self.nextDue(destination)
-                    let wait = due.map { max(.milliseconds(1), min($0 - ContinuousClock.now, self.configuration.pollInterval)) }
+                    let wait = due.map {
+                        max(.milliseconds(1), min($0 - ContinuousClock.now, self.configuration.pollInterval))
+                    }
                     await signal.wait(timeout: wait ?? self.configuration.pollInterval)
                     continue
                 }
                 let report = try await self.deliver(rows, to: destination)
                 failures = 0
-                let failed = Dictionary(report.failed.map { ($0.messageID, $0.error) }, uniquingKeysWith: { first, _ in first })
+                let failed = Dictionary(
+                    report.failed.map { ($0.messageID, $0.error) }, uniquingKeysWith: { first, _ in first })
                 acknowledged = rows.filter { failed[$0.message.id] == nil }.map(\.id)
                 if !failed.isEmpty {
                     let failedRows = rows.filter { failed[$0.message.id] != nil }
                     let dead = try await self.recordFailures(failedRows, errors: failed, destination: destination)
                     for row in failedRows where dead.contains(row.id) {
-                        log.error("message is a dead letter", metadata: [
-                            "message_id": "\(row.message.id)", "message_type": "\(row.message.type)",
-                            "saga_id": "\(row.message.sagaID ?? "-")",
-                            "attempts": "\(row.attempts + 1)", "error": "\(failed[row.message.id] ?? "")",
-                        ])
+                        log.error(
+                            "message is a dead letter",
+                            metadata: [
+                                "message_id": "\(row.message.id)", "message_type": "\(row.message.type)",
+                                "saga_id": "\(row.message.sagaID ?? "-")",
+                                "attempts": "\(row.attempts + 1)", "error": "\(failed[row.message.id] ?? "")",
+                            ])
                     }
                 }
             } catch {
@@ -59,11 +64,15 @@ extension Mailbox {
                 try? await Task.sleep(for: self.configuration.retryBackoff.delay(attempt: failures - 1))
             }
         }
-        if !acknowledged.isEmpty { _ = try? await self.fetchPending(destination, acknowledging: acknowledged, limit: 0) }
+        if !acknowledged.isEmpty {
+            _ = try? await self.fetchPending(destination, acknowledging: acknowledged, limit: 0)
+        }
     }
 
     /// Deletes the acknowledged rows and reads the next due ones, in one statement.
-    private func fetchPending(_ destination: String, acknowledging: [Int64], limit: Int? = nil) async throws -> [PendingRow] {
+    private func fetchPending(_ destination: String, acknowledging: [Int64], limit: Int? = nil) async throws
+        -> [PendingRow]
+    {
         let source = self.service
         let rows = try await self.relayClient.query(
             """
@@ -84,17 +93,18 @@ extension Mailbox {
             let payload = try row.bytes("payload")
             bytes += payload.count
             if !pending.isEmpty, bytes > self.configuration.batchBytes { break }
-            pending.append(PendingRow(
-                id: Int64(try row.int("id")),
-                attempts: try row.int("attempts"),
-                message: MailboxMessage(
-                    id: try row.string("message_id"),
-                    type: try row.string("message_type"),
-                    sagaID: try row.optionalString("saga_id"),
-                    payload: payload,
-                    source: source
-                )
-            ))
+            pending.append(
+                PendingRow(
+                    id: Int64(try row.int("id")),
+                    attempts: try row.int("attempts"),
+                    message: MailboxMessage(
+                        id: try row.string("message_id"),
+                        type: try row.string("message_type"),
+                        sagaID: try row.optionalString("saga_id"),
+                        payload: payload,
+                        source: source
+                    )
+                ))
         }
         return pending
     }
@@ -146,7 +156,9 @@ extension Mailbox {
     /// and makes it a dead letter after `maxAttempts`.
     ///
     /// - Returns: the ids of the rows that became dead letters.
-    private func recordFailures(_ rows: [PendingRow], errors: [String: String], destination: String) async throws -> Set<Int64> {
+    private func recordFailures(_ rows: [PendingRow], errors: [String: String], destination: String) async throws
+        -> Set<Int64>
+    {
         let delays = rows.map { self.configuration.retryBackoff.delay(attempt: $0.attempts) }
         let dead = try await self.relayClient.query(
             """

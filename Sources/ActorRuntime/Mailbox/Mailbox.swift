@@ -187,8 +187,11 @@ public final class Mailbox: Service, Sendable {
     @available(*, noasync)
     static func checkFence(_ epoch: Int64?, service: String, connection: PostgresConnection) throws {
         guard let epoch else { return }
-        let current = try connection.query("SELECT epoch FROM service_lease WHERE service = $1 FOR SHARE", [service]).first?.int("epoch")
-        guard current.map(Int64.init) == epoch else { throw Fenced(service: service, epoch: epoch, current: current.map(Int64.init)) }
+        let current = try connection.query("SELECT epoch FROM service_lease WHERE service = $1 FOR SHARE", [service])
+            .first?.int("epoch")
+        guard current.map(Int64.init) == epoch else {
+            throw Fenced(service: service, epoch: epoch, current: current.map(Int64.init))
+        }
     }
 
     /// Makes this service reachable at `/mailbox/<service>` on its node. `run()` calls it.
@@ -323,20 +326,25 @@ public final class Mailbox: Service, Sendable {
         do {
             do {
                 outcome = try await self.client.transaction { connection in
-                    try Self.receiveAll(messages, handler: handler, connection: connection, service: service, epoch: epoch, routes: routes)
+                    try Self.receiveAll(
+                        messages, handler: handler, connection: connection, service: service, epoch: epoch,
+                        routes: routes)
                 }
             } catch is HandlerFailure {
                 // Some handler threw: redo the turn, isolating the failing messages under savepoints.
                 outcome = try await self.client.transaction { connection in
                     try Self.receiveIsolating(
-                        messages, handler: handler, connection: connection, service: service, epoch: epoch, routes: routes)
+                        messages, handler: handler, connection: connection, service: service, epoch: epoch,
+                        routes: routes)
                 }
             }
         } catch let fenced as Fenced {
             // Another instance holds the lease now: this one stands by, and the sender goes elsewhere.
-            self.log.warning("turn refused: the lease moved on", metadata: [
-                "epoch": "\(fenced.epoch)", "current_epoch": "\(fenced.current.map(String.init) ?? "-")",
-            ])
+            self.log.warning(
+                "turn refused: the lease moved on",
+                metadata: [
+                    "epoch": "\(fenced.epoch)", "current_epoch": "\(fenced.current.map(String.init) ?? "-")",
+                ])
             self.deactivate()
             throw fenced
         }
@@ -344,10 +352,12 @@ public final class Mailbox: Service, Sendable {
         let types = Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         for failure in outcome.failed {
             let message = types[failure.messageID]
-            self.log.warning("handler failed", metadata: [
-                "message_id": "\(failure.messageID)", "message_type": "\(message?.type ?? "-")",
-                "saga_id": "\(message?.sagaID ?? "-")", "error": "\(failure.error)",
-            ])
+            self.log.warning(
+                "handler failed",
+                metadata: [
+                    "message_id": "\(failure.messageID)", "message_type": "\(message?.type ?? "-")",
+                    "saga_id": "\(message?.sagaID ?? "-")", "error": "\(failure.error)",
+                ])
         }
         // A message is new for the first batch that carried it; a copy in a later batch is its duplicate. A
         // failed message is reported failed in every batch that carried it: it left the inbox again, so no
@@ -396,7 +406,8 @@ public final class Mailbox: Service, Sendable {
         _ messages: [MailboxMessage], service: String, epoch: Int64?, connection: PostgresConnection
     ) throws -> [MailboxMessage] {
         let parameters: [(any PostgresBindable)?] = [
-            PostgresArray(messages.map(\.id)), PostgresArray(messages.map(\.source)), PostgresArray(messages.map(\.type)), service,
+            PostgresArray(messages.map(\.id)), PostgresArray(messages.map(\.source)),
+            PostgresArray(messages.map(\.type)), service,
         ]
         let fresh: Set<String>
         if let epoch {
@@ -485,14 +496,16 @@ public final class Mailbox: Service, Sendable {
         try Self.apply(fresh[...], handler: handler, turn: &turn, failed: &failed)
         if !failed.isEmpty {
             try connection.query(
-                "DELETE FROM inbox WHERE receiver = $2 AND message_id = ANY($1::text[])", [PostgresArray(failed.map(\.messageID)), service])
+                "DELETE FROM inbox WHERE receiver = $2 AND message_id = ANY($1::text[])",
+                [PostgresArray(failed.map(\.messageID)), service])
         }
         return Outcome(fresh: Set(fresh.map(\.id)), failed: failed, after: AfterCommit(turn))
     }
 
     @available(*, noasync)
     private static func apply(
-        _ messages: ArraySlice<MailboxMessage>, handler: any MailboxHandler, turn: inout Turn, failed: inout [DeliveryReport.Failure]
+        _ messages: ArraySlice<MailboxMessage>, handler: any MailboxHandler, turn: inout Turn,
+        failed: inout [DeliveryReport.Failure]
     ) throws {
         guard !messages.isEmpty else { return }
         let connection = turn.connection

@@ -21,7 +21,8 @@ public distributed actor MailboxEndpoint {
     public distributed func deliver(_ batch: DeliveryBatch) async throws -> DeliveryReport {
         if let caller = try ClusterSystem.allow([.member], "deliver") {
             guard self.mailbox.configuration.directory.hosts(batch.source, on: caller.node) else {
-                throw RuntimeError(.notPermitted, "node \(caller.node) does not host \(batch.source); its batch is refused")
+                throw RuntimeError(
+                    .notPermitted, "node \(caller.node) does not host \(batch.source); its batch is refused")
             }
             guard batch.messages.allSatisfy({ $0.source == batch.source }) else {
                 throw RuntimeError(.notPermitted, "a batch from \(batch.source) carries messages of another source")

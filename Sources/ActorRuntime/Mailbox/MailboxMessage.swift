@@ -117,7 +117,8 @@ public enum OrderedUUID {
         let random = generator.next() as UInt64
         let more = generator.next() as UInt64
         for index in 6..<16 {
-            bytes[index] = UInt8(truncatingIfNeeded: index < 14 ? random >> (8 * (index - 6)) : more >> (8 * (index - 14)))
+            bytes[index] = UInt8(
+                truncatingIfNeeded: index < 14 ? random >> (8 * (index - 6)) : more >> (8 * (index - 14)))
         }
         bytes[6] = (bytes[6] & 0x0F) | 0x70  // version 7
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant

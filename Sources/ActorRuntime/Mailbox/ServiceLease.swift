@@ -45,7 +45,10 @@ public final class ServiceLease: Sendable {
     /// How many times `acquire` asked for the lock (for tests and logs).
     public var attempts: Int { self.tries.load(ordering: .relaxed) }
 
-    public init(service: String, node: String, database: PostgresClient.Configuration, configuration: Configuration, logger: Logger) {
+    public init(
+        service: String, node: String, database: PostgresClient.Configuration, configuration: Configuration,
+        logger: Logger
+    ) {
         self.service = service
         self.node = node
         self.configuration = configuration
@@ -79,7 +82,8 @@ public final class ServiceLease: Sendable {
             }
             self.tries.add(1, ordering: .relaxed)
             do {
-                let got = try await client.query("SELECT pg_try_advisory_lock(hashtext('service-lease:' || $1)) AS got", [self.service])
+                let got = try await client.query(
+                    "SELECT pg_try_advisory_lock(hashtext('service-lease:' || $1)) AS got", [self.service])
                 if try got.first?.bool("got") == true {
                     let row = try await client.query(
                         """
@@ -92,17 +96,24 @@ public final class ServiceLease: Sendable {
                         """,
                         [self.service, self.node]
                     ).first
-                    let holding = Holding(epoch: Int64(try row?.int("epoch") ?? 0), previousNode: try row?.optionalString("previous_node"))
-                    self.logger.info("holds the lease", metadata: [
-                        "service": "\(self.service)", "epoch": "\(holding.epoch)", "previous_node": "\(holding.previousNode ?? "-")",
-                    ])
+                    let holding = Holding(
+                        epoch: Int64(try row?.int("epoch") ?? 0), previousNode: try row?.optionalString("previous_node")
+                    )
+                    self.logger.info(
+                        "holds the lease",
+                        metadata: [
+                            "service": "\(self.service)", "epoch": "\(holding.epoch)",
+                            "previous_node": "\(holding.previousNode ?? "-")",
+                        ])
                     return holding
                 }
                 failures = 0
             } catch {
                 failures += 1
                 if failures == 1 {
-                    self.logger.info("cannot reach the database for the lease", metadata: ["service": "\(self.service)", "error": "\(error)"])
+                    self.logger.info(
+                        "cannot reach the database for the lease",
+                        metadata: ["service": "\(self.service)", "error": "\(error)"])
                 }
                 self.dropConnection()
             }
@@ -124,9 +135,12 @@ public final class ServiceLease: Sendable {
             }
             guard let pid, session == nil || session == pid else {
                 if !Task.isCancelled {
-                    self.logger.warning("lost the lease", metadata: [
-                        "service": "\(self.service)", "reason": "\(pid == nil ? "database silent or unreachable" : "session ended")",
-                    ])
+                    self.logger.warning(
+                        "lost the lease",
+                        metadata: [
+                            "service": "\(self.service)",
+                            "reason": "\(pid == nil ? "database silent or unreachable" : "session ended")",
+                        ])
                 }
                 break
             }
@@ -150,7 +164,9 @@ public final class ServiceLease: Sendable {
 
     /// `body`'s result, or nil if it failed or took longer than `deadline`: a blocked libpq call cannot be
     /// cancelled, so it is left to finish alone.
-    private static func withDeadline<T: Sendable>(_ deadline: Duration, _ body: @escaping @Sendable () async throws -> T?) async -> T? {
+    private static func withDeadline<T: Sendable>(
+        _ deadline: Duration, _ body: @escaping @Sendable () async throws -> T?
+    ) async -> T? {
         await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
             Task { once.resume(returning: (try? await body()) ?? nil) }

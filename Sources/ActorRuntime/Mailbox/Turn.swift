@@ -95,7 +95,10 @@ public struct Turn: ~Copyable {
             [
                 PostgresArray(queued.map(\.message.id)), PostgresArray(queued.map(\.destination)),
                 PostgresArray(queued.map(\.message.type)), PostgresArray(queued.map(\.message.sagaID)),
-                PostgresArray(delayed ? queued.map { $0.delay.map { String($0.seconds * 1000) } } : Array(repeating: nil, count: queued.count)),
+                PostgresArray(
+                    delayed
+                        ? queued.map { $0.delay.map { String($0.seconds * 1000) } }
+                        : Array(repeating: nil, count: queued.count)),
                 PostgresIntArray(offsets), PostgresBytes(payloads), PostgresIntArray(lengths),
             ]
         )
@@ -168,7 +171,8 @@ extension MailboxHandler {
     }
 
     @available(*, noasync)
-    public func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String] {
+    public func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String]
+    {
         [:]
     }
 }

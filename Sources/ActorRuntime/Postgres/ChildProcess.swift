@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs a program to completion with `posix_spawn` and `waitpid`.
@@ -31,7 +31,9 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // Without this the child (and the server it leaves running) would inherit every descriptor of this
         // process that lacks close-on-exec, listening sockets included, and keep their ports taken.
-        guard spawnCloseFrom(&actions, 3) == 0 else { throw Failure(description: "posix_spawn_file_actions_addclosefrom_np failed") }
+        guard spawnCloseFrom(&actions, 3) == 0 else {
+            throw Failure(description: "posix_spawn_file_actions_addclosefrom_np failed")
+        }
 
         let shell = ["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", directory, executable] + arguments
         let argv = shell.map { strdup($0) } + [nil]

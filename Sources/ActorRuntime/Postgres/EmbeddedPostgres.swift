@@ -105,7 +105,9 @@ public struct EmbeddedPostgres: Sendable {
         let this = self
         try await Blocking.run("embedded-postgres") {
             let tools = try Tools.find()
-            try this.run(tools.pgCtl, ["restart", "-D", this.dataDirectory, "-m", "fast", "-w", "-t", "60", "-o", this.serverOptions])
+            try this.run(
+                tools.pgCtl,
+                ["restart", "-D", this.dataDirectory, "-m", "fast", "-w", "-t", "60", "-o", this.serverOptions])
         }
     }
 
@@ -124,7 +126,8 @@ public struct EmbeddedPostgres: Sendable {
                 // The password is hex (see `password()`), so the literal is safe.
                 let create = "CREATE ROLE \"\(database)\" LOGIN PASSWORD '\(password)'"
                 do { try connection.query(create) } catch let error as PostgresError
-                where error.isUniqueViolation || error.sqlState == "42710" {}
+                    where error.isUniqueViolation || error.sqlState == "42710"
+                {}
             }
             if try connection.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).count == 0 {
                 do { try connection.query("CREATE DATABASE \"\(database)\" OWNER \"\(database)\"") } catch let error
@@ -164,7 +167,8 @@ public struct EmbeddedPostgres: Sendable {
     public static func databaseName(for name: String) -> String {
         let mapped = name.lowercased().map { $0 == "-" ? "_" : $0 }
         precondition(
-            !mapped.isEmpty && mapped.count <= 63 && mapped.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") },
+            !mapped.isEmpty && mapped.count <= 63
+                && mapped.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") },
             "database names are [a-z0-9_-], at most 63 characters: \(name)"
         )
         return String(mapped)
@@ -174,15 +178,19 @@ public struct EmbeddedPostgres: Sendable {
 
     private var serverOptions: String {
         let extra = self.configuration.settings.sorted { $0.key < $1.key }.map { " -c \($0.key)=\($0.value)" }.joined()
-        return "-p \(self.configuration.port) -c listen_addresses=127.0.0.1 -k \(self.dataDirectory) -c max_connections=\(self.configuration.maxConnections)" + extra
+        return
+            "-p \(self.configuration.port) -c listen_addresses=127.0.0.1 -k \(self.dataDirectory) -c max_connections=\(self.configuration.maxConnections)"
+            + extra
     }
 
     private var runsAsPostgresUser: Bool { geteuid() == 0 }
 
     private static func isSafeSetting(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122) || "_.,".utf8.contains(byte)
-        }
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+                    || "_.,".utf8.contains(byte)
+            }
     }
 
     private func startBlocking() throws -> Bool {
@@ -208,21 +216,28 @@ public struct EmbeddedPostgres: Sendable {
         let password = try self.password()
         if !FileManager.default.fileExists(atPath: directory + "/PG_VERSION") {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            if self.runsAsPostgresUser { try self.run("/bin/chown", ["postgres:postgres", directory], asPostgres: false) }
+            if self.runsAsPostgresUser {
+                try self.run("/bin/chown", ["postgres:postgres", directory], asPostgres: false)
+            }
             self.logger.info("initialising embedded Postgres", metadata: ["directory": "\(directory)"])
             try self.withFileForPostgres(password, in: parent) { passwordFile in
-                try self.run(tools.initdb, [
-                    "-D", directory, "-U", "postgres", "--auth=scram-sha-256", "--pwfile=\(passwordFile)", "-E", "UTF8",
-                    "--no-locale",
-                ])
+                try self.run(
+                    tools.initdb,
+                    [
+                        "-D", directory, "-U", "postgres", "--auth=scram-sha-256", "--pwfile=\(passwordFile)", "-E",
+                        "UTF8",
+                        "--no-locale",
+                    ])
             }
         }
         try self.convertFromTrust(tools, password: password, parent: parent)
         if try self.isRunning(tools) { return false }
         // A server killed hard leaves its pid file; pg_ctl start handles a stale one itself.
-        try self.run(tools.pgCtl, [
-            "start", "-D", directory, "-w", "-t", "60", "-l", parent + "/postgres.log", "-o", self.serverOptions,
-        ])
+        try self.run(
+            tools.pgCtl,
+            [
+                "start", "-D", directory, "-w", "-t", "60", "-l", parent + "/postgres.log", "-o", self.serverOptions,
+            ])
         self.logger.info("embedded Postgres started", metadata: ["port": "\(self.configuration.port)"])
         return true
     }
@@ -263,7 +278,10 @@ public struct EmbeddedPostgres: Sendable {
     /// Runs `body` with `text` in a 0600 file that the server's OS user can read, removed afterwards.
     private func withFileForPostgres(_ text: String, in directory: String, _ body: (String) throws -> Void) throws {
         let path = directory + "/.embedded-postgres-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw Self.failure("cannot write \(path)")
         }
         defer { unlink(path) }
@@ -291,7 +309,9 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     @discardableResult
-    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true, stdin: String = "/dev/null") throws -> String {
+    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true, stdin: String = "/dev/null")
+        throws -> String
+    {
         let (program, argv) =
             asPostgres && self.runsAsPostgresUser
             ? ("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments) : (executable, arguments)

@@ -23,10 +23,12 @@ public struct Migration: Sendable, Equatable {
         for file in files {
             let base = file.deletingPathExtension().lastPathComponent
             guard let underscore = base.firstIndex(of: "_"), let version = Int(base[..<underscore]) else {
-                throw PostgresError(sqlState: nil, message: "migration file \(file.lastPathComponent) must be NNNN_name.sql")
+                throw PostgresError(
+                    sqlState: nil, message: "migration file \(file.lastPathComponent) must be NNNN_name.sql")
             }
             let sql = try String(contentsOf: file, encoding: .utf8)
-            migrations.append(Migration(version: version, name: String(base[base.index(after: underscore)...]), sql: sql))
+            migrations.append(
+                Migration(version: version, name: String(base[base.index(after: underscore)...]), sql: sql))
         }
         migrations.sort { $0.version < $1.version }
         for (a, b) in zip(migrations, migrations.dropFirst()) where a.version == b.version {
@@ -54,17 +56,19 @@ public enum MigrationRunner {
     ) async throws -> [Int] {
         do {
             try await client.query(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                namespace TEXT NOT NULL,
-                version INTEGER NOT NULL,
-                name TEXT NOT NULL,
-                applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-                PRIMARY KEY (namespace, version)
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    namespace TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+                    PRIMARY KEY (namespace, version)
+                )
+                """
             )
-            """
-            )
-        } catch let error as PostgresError where error.isUniqueViolation || error.sqlState == "42P07" || error.sqlState == "42710" {
+        } catch let error as PostgresError
+            where error.isUniqueViolation || error.sqlState == "42P07" || error.sqlState == "42710"
+        {
             // Another process created it at the same moment: `IF NOT EXISTS` does not cover that race.
         }
         var applied: [Int] = []
@@ -84,9 +88,11 @@ public enum MigrationRunner {
                 return true
             }
             if didApply {
-                logger.info("applied migration", metadata: [
-                    "namespace": "\(namespace)", "version": "\(migration.version)", "name": "\(migration.name)",
-                ])
+                logger.info(
+                    "applied migration",
+                    metadata: [
+                        "namespace": "\(namespace)", "version": "\(migration.version)", "name": "\(migration.name)",
+                    ])
                 applied.append(migration.version)
             }
         }

@@ -33,7 +33,8 @@ public final class PostgresConnection {
         if self.isConnected { return }
         self.close()
         guard let handle = PQconnectdb(self.conninfo) else {
-            throw PostgresError(sqlState: nil, message: "libpq could not allocate a connection", isConnectionFailure: true)
+            throw PostgresError(
+                sqlState: nil, message: "libpq could not allocate a connection", isConnectionFailure: true)
         }
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = Self.trimmed(PQerrorMessage(handle))
@@ -125,7 +126,8 @@ public final class PostgresConnection {
             break
         default:
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+            let message =
+                PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
                 ?? Self.trimmed(PQerrorMessage(handle))
             let lost = PQstatus(handle) != CONNECTION_OK
             throw PostgresError(sqlState: state ?? (lost ? "08006" : nil), message: message, isConnectionFailure: lost)
@@ -185,7 +187,9 @@ public final class PostgresConnection {
             case .binary(let bytes):
                 let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: max(bytes.count, 1))
                 bytes.withUnsafeBytes { raw in
-                    if let base = raw.baseAddress { UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: raw.count) }
+                    if let base = raw.baseAddress {
+                        UnsafeMutableRawPointer(pointer).copyMemory(from: base, byteCount: raw.count)
+                    }
                 }
                 storage.append(pointer)
                 lengths.append(Int32(bytes.count))

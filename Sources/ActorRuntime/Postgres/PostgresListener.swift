@@ -14,13 +14,17 @@ public final class PostgresListener: Sendable {
     ///
     /// - Parameter channel: a channel name of `[a-z0-9_]` (it cannot be a parameter).
     public init(url: String, channel: String, onNotification: @escaping @Sendable (String) -> Void) async throws {
-        guard !channel.isEmpty, channel.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }) else {
+        guard !channel.isEmpty,
+            channel.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 })
+        else {
             throw PostgresError(sqlState: nil, message: "channel names are [a-z0-9_]")
         }
         let conninfo = PostgresClient.Configuration(url: url).conninfo
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             self.ready.withLock { $0 = continuation }
-            let thread = Thread { [self] in self.loop(conninfo: conninfo, channel: channel, onNotification: onNotification) }
+            let thread = Thread { [self] in
+                self.loop(conninfo: conninfo, channel: channel, onNotification: onNotification)
+            }
             thread.name = "postgres-listen"
             thread.start()
         }
@@ -49,7 +53,11 @@ public final class PostgresListener: Sendable {
                 if connection == nil {
                     guard listening else {
                         // Never started: the caller gets the error and nobody would stop this thread.
-                        self.signalReady(.failure(PostgresError(sqlState: "08001", message: "LISTEN \(channel): cannot connect", isConnectionFailure: true)))
+                        self.signalReady(
+                            .failure(
+                                PostgresError(
+                                    sqlState: "08001", message: "LISTEN \(channel): cannot connect",
+                                    isConnectionFailure: true)))
                         return
                     }
                     usleep(200_000)

@@ -42,9 +42,17 @@ public struct PostgresRow: Sendable {
     public func optionalString(_ column: String) throws -> String? { try self.raw(column) }
     public func int(_ column: String) throws -> Int { try self.parse(column, as: Int.self) { Int($0) } }
     public func optionalInt(_ column: String) throws -> Int? { try self.raw(column).flatMap { Int($0) } }
-    public func bool(_ column: String) throws -> Bool { try self.parse(column, as: Bool.self) { $0 == "t" ? true : $0 == "f" ? false : nil } }
+    public func bool(_ column: String) throws -> Bool {
+        try self.parse(column, as: Bool.self) { $0 == "t" ? true : $0 == "f" ? false : nil }
+    }
     public func double(_ column: String) throws -> Double { try self.parse(column, as: Double.self) { Double($0) } }
-    public func date(_ column: String) throws -> Date { try self.parse(column, as: Date.self) { PostgresTime.parse($0) } }
-    public func optionalDate(_ column: String) throws -> Date? { try self.raw(column).flatMap { PostgresTime.parse($0) } }
-    public func bytes(_ column: String) throws -> [UInt8] { try self.parse(column, as: [UInt8].self) { PostgresBytes.parse($0) } }
+    public func date(_ column: String) throws -> Date {
+        try self.parse(column, as: Date.self) { PostgresTime.parse($0) }
+    }
+    public func optionalDate(_ column: String) throws -> Date? {
+        try self.raw(column).flatMap { PostgresTime.parse($0) }
+    }
+    public func bytes(_ column: String) throws -> [UInt8] {
+        try self.parse(column, as: [UInt8].self) { PostgresBytes.parse($0) }
+    }
 }

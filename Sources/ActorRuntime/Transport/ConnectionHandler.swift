@@ -32,7 +32,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var onHandshakeEnded: (() -> Void)?
 
     /// Accepting side.
-    init(system: ClusterSystem, handshake: Handshake.Configuration, logger: Logger, onHandshakeEnded: (() -> Void)? = nil) {
+    init(
+        system: ClusterSystem, handshake: Handshake.Configuration, logger: Logger, onHandshakeEnded: (() -> Void)? = nil
+    ) {
         self.system = system
         self.mode = .handshaking(Handshake.acceptor(handshake))
         self.helloToSend = nil
@@ -108,7 +110,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                 self.trust.receiveCipher = Wire.FrameCipher(mode: mode, key: keys.receive)
             }
             self.log[metadataKey: "peer"] = "\(peer.node)"
-            let connection = PeerConnection(channel: context.channel, peer: peer, maxOutboundBytes: self.system.settings.maxOutboundBytes)
+            let connection = PeerConnection(
+                channel: context.channel, peer: peer, maxOutboundBytes: self.system.settings.maxOutboundBytes)
             connection.startDeadlineSweep()
             self.mode = .established(connection)
             self.log.debug("connection established", metadata: ["incarnation": "\(peer.incarnation)"])
@@ -143,7 +146,9 @@ final class ConnectionHandler: ChannelInboundHandler {
                 var direct: DirectMethod?
                 if let id = call.targetID.map(Int.init) {
                     // A new definition resolves its method once for the life of the connection.
-                    if id == self.directMethods.count { self.directMethods.append(self.system.directMethod(for: call.target)) }
+                    if id == self.directMethods.count {
+                        self.directMethods.append(self.system.directMethod(for: call.target))
+                    }
                     direct = self.directMethods[id]
                 }
                 self.system.received(call, direct: direct, on: connection)

@@ -184,7 +184,9 @@ public struct Handshake {
         }
         guard hello.frames == me.frames else {
             return self.refuse(
-                .framesMismatch, "peer protects frames as '\(hello.frames)'; node \(me.node) requires '\(me.frames)' ([security] frames)")
+                .framesMismatch,
+                "peer protects frames as '\(hello.frames)'; node \(me.node) requires '\(me.frames)' ([security] frames)"
+            )
         }
         let challenge = Wire.Challenge(
             cluster: me.cluster,
@@ -212,12 +214,16 @@ public struct Handshake {
         }
         func proof(_ label: String) -> [UInt8] {
             Self.proof(
-                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, dialerRole: me.role, frames: me.frames,
+                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, dialerRole: me.role,
+                frames: me.frames,
                 acceptor: challenge.node, dialerNonce: nonce, acceptorNonce: challenge.nonce)
         }
-        let keys = me.frames == .plain ? nil : Wire.SessionKeys.derive(
-            secret: me.secret, cluster: me.cluster, dialer: me.node, acceptor: challenge.node, dialerNonce: nonce,
-            acceptorNonce: challenge.nonce, isDialer: true)
+        let keys =
+            me.frames == .plain
+            ? nil
+            : Wire.SessionKeys.derive(
+                secret: me.secret, cluster: me.cluster, dialer: me.node, acceptor: challenge.node, dialerNonce: nonce,
+                acceptorNonce: challenge.nonce, isDialer: true)
         let peer = PeerIdentity(
             node: challenge.node,
             role: .member,
@@ -247,9 +253,12 @@ public struct Handshake {
             incarnation: hello.incarnation,
             startedAtMillis: hello.startedAtMillis
         )
-        let keys = me.frames == .plain ? nil : Wire.SessionKeys.derive(
-            secret: me.secret, cluster: me.cluster, dialer: hello.node, acceptor: me.node, dialerNonce: hello.nonce,
-            acceptorNonce: nonce, isDialer: false)
+        let keys =
+            me.frames == .plain
+            ? nil
+            : Wire.SessionKeys.derive(
+                secret: me.secret, cluster: me.cluster, dialer: hello.node, acceptor: me.node, dialerNonce: hello.nonce,
+                acceptorNonce: nonce, isDialer: false)
         return .establish(send: .welcome(Wire.Proof(proof: mine)), peer, keys: keys)
     }
 

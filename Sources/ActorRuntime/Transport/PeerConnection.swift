@@ -162,8 +162,11 @@ final class PeerConnection: Sendable {
                     return
                 }
                 if !self.send(.call(call)) {
-                    self.resolve(callID, with: .failure(RuntimeError.peerUnreachable(
-                        self.peer.node, "\(self.maxOutboundBytes) bytes are already waiting for it to read")))
+                    self.resolve(
+                        callID,
+                        with: .failure(
+                            RuntimeError.peerUnreachable(
+                                self.peer.node, "\(self.maxOutboundBytes) bytes are already waiting for it to read")))
                 }
             }
         } onCancel: {

@@ -75,7 +75,8 @@ extension Wire {
 
         func target(_ id: UInt32) throws -> CallTarget {
             guard Int(id) < self.targets.count else {
-                throw WireError.malformed("call target \(id) used before it was defined (\(self.targets.count) defined)")
+                throw WireError.malformed(
+                    "call target \(id) used before it was defined (\(self.targets.count) defined)")
             }
             return self.targets[Int(id)]
         }

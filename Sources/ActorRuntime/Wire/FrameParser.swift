@@ -32,7 +32,8 @@ extension Wire {
             }
             guard self.trusted || Int(length) <= self.limits.maxHandshakeFrameLength else {
                 throw WireError(
-                    .beforeHandshake, "frame length \(length) exceeds \(self.limits.maxHandshakeFrameLength) before the handshake")
+                    .beforeHandshake,
+                    "frame length \(length) exceeds \(self.limits.maxHandshakeFrameLength) before the handshake")
             }
             guard buffer.readableBytes >= 4 + Int(length) else { return nil }
 
@@ -99,7 +100,9 @@ extension Wire {
                     call.encode(into: &$0, reference: reference)
                 }
             case .reply(let reply):
-                return self.write(kind: .reply, maxBodyBytes: reply.maxBodyBytes, into: &out) { reply.encode(into: &$0) }
+                return self.write(kind: .reply, maxBodyBytes: reply.maxBodyBytes, into: &out) {
+                    reply.encode(into: &$0)
+                }
             }
         }
 

@@ -117,7 +117,8 @@ extension Wire {
             if self.mode == .authenticated {
                 tag = out.withUnsafeReadableBytes { bytes in
                     let offset = start + 4 - out.readerIndex
-                    return self.authenticationTag(counter, UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 2 + bodyLength)]))
+                    return self.authenticationTag(
+                        counter, UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + 2 + bodyLength)]))
                 }
             } else {
                 let box = out.withUnsafeReadableBytes { bytes -> ChaChaPoly.SealedBox in
@@ -142,7 +143,8 @@ extension Wire {
             }
             let counter = self.nextCounter()
             let payloadLength = body.readableBytes - Self.tagSize
-            let failure = WireError(.badAuthentication, "frame failed authentication (altered, injected, replayed or reordered)")
+            let failure = WireError(
+                .badAuthentication, "frame failed authentication (altered, injected, replayed or reordered)")
             if self.mode == .authenticated {
                 let valid = body.withUnsafeReadableBytes { bytes -> Bool in
                     var mac = self.mac
@@ -162,7 +164,9 @@ extension Wire {
                 Self.nonce(counter).withUnsafeBytes { combined.append(contentsOf: $0) }
                 body.withUnsafeReadableBytes { combined.append(contentsOf: $0) }
                 let box = try ChaChaPoly.SealedBox(combined: combined)
-                let plain = try withUnsafeBytes(of: (flags, kind)) { try ChaChaPoly.open(box, using: self.key, authenticating: $0) }
+                let plain = try withUnsafeBytes(of: (flags, kind)) {
+                    try ChaChaPoly.open(box, using: self.key, authenticating: $0)
+                }
                 return ByteBuffer(data: plain)
             } catch {
                 throw failure

@@ -108,7 +108,8 @@ extension Wire {
             // Real paths and mangled method names are far shorter; anything longer is an attack, and a
             // protocol error closes the connection.
             guard recipient.utf8.count <= Call.maxRecipientBytes else {
-                throw WireError.malformed("recipient of \(recipient.utf8.count) bytes (at most \(Call.maxRecipientBytes))")
+                throw WireError.malformed(
+                    "recipient of \(recipient.utf8.count) bytes (at most \(Call.maxRecipientBytes))")
             }
             guard target.utf8.count <= Call.maxTargetBytes else {
                 throw WireError.malformed("target of \(target.utf8.count) bytes (at most \(Call.maxTargetBytes))")

@@ -1,8 +1,10 @@
 /// A violation of the wire protocol by the bytes received. The connection that produced it is closed.
 public struct WireError: Error, Sendable, Equatable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String { case frameTooShort, frameTooLarge, unknownFlags, unknownKind, inflateFailed,
-            inflatedTooLarge, malformedBody, beforeHandshake, badAuthentication }
+        private enum Base: String {
+            case frameTooShort, frameTooLarge, unknownFlags, unknownKind, inflateFailed,
+                inflatedTooLarge, malformedBody, beforeHandshake, badAuthentication
+        }
         private let base: Base
         public static let frameTooShort = Code(base: .frameTooShort)
         public static let frameTooLarge = Code(base: .frameTooLarge)

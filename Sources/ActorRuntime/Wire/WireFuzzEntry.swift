@@ -48,9 +48,12 @@ public enum WireFuzzEntry {
 
     /// A valid call frame carrying a delivery batch, and a reply carrying a report: seeds for mutation.
     public static func seedFrames() -> [Wire.Outbound] {
-        let batch = DeliveryBatch(source: "order", destination: "order-saga", messages: [
-            MailboxMessage(id: "m-1", type: "OrderCreated", sagaID: "s-1", payload: Array("payload".utf8), source: "order"),
-        ])
+        let batch = DeliveryBatch(
+            source: "order", destination: "order-saga",
+            messages: [
+                MailboxMessage(
+                    id: "m-1", type: "OrderCreated", sagaID: "s-1", payload: Array("payload".utf8), source: "order")
+            ])
         let argument = (try? BinaryEncoder().encode(batch)) ?? ByteBuffer()
         let report = (try? BinaryEncoder().encode(DeliveryReport(accepted: 1, duplicates: 0))) ?? ByteBuffer()
         let deliver = "$s12ActorRuntime15MailboxEndpointC7deliveryAA14DeliveryReportVAA0F5BatchVYaKFTE"

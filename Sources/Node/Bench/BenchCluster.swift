@@ -28,7 +28,8 @@ final class BenchCluster: Sendable {
     static let finalChannel = "bench_final"
 
     private init(
-        httpPort: Int, server: EmbeddedPostgres, startedServer: Bool, admin: PostgresClient, urls: [String: String], process: Process
+        httpPort: Int, server: EmbeddedPostgres, startedServer: Bool, admin: PostgresClient, urls: [String: String],
+        process: Process
     ) {
         self.httpPort = httpPort
         self.server = server
@@ -40,7 +41,9 @@ final class BenchCluster: Sendable {
         self.nodePID = process.processIdentifier
     }
 
-    static func start(postgresPort: Int, options: ServiceOptions, extraConfig: String, logger: Logger) async throws -> BenchCluster {
+    static func start(postgresPort: Int, options: ServiceOptions, extraConfig: String, logger: Logger) async throws
+        -> BenchCluster
+    {
         var pg = EmbeddedPostgres.Configuration()
         pg.directory = ".data/bench-postgres"
         pg.port = postgresPort
@@ -61,7 +64,8 @@ final class BenchCluster: Sendable {
             try await server.dropDatabase("bench_\(service)")
             urls[service] = try await server.ensureDatabase("bench_\(service)")
         }
-        var config = ClusterConfig(cluster: "bench", secret: "bench-secret-\(UInt64.random(in: 0...UInt64.max))", nodes: [])
+        var config = ClusterConfig(
+            cluster: "bench", secret: "bench-secret-\(UInt64.random(in: 0...UInt64.max))", nodes: [])
         config.postgres.urls = urls
         config.options = options
         let databases = try await Databases.prepare(config, services: ClusterConfig.knownServices, logger: logger)
@@ -76,7 +80,10 @@ final class BenchCluster: Sendable {
             secret = "\(config.secret)"
 
             """
-        let placement = [("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"])]
+        let placement = [
+            ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]),
+            ("stock", ["product", "inventory", "payment"]),
+        ]
         for (name, services) in placement {
             toml += """
                 [nodes.\(name)]
@@ -86,11 +93,13 @@ final class BenchCluster: Sendable {
 
                 """
         }
-        toml += "[postgres.urls]\n" + urls.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"\n" }.joined()
+        toml +=
+            "[postgres.urls]\n" + urls.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"\n" }.joined()
         toml += "\n[mailbox]\nbatch_size = \(options.batchSize)\n[payment]\nshared_demo_methods = true\n"
         // The load generator registers all its users from one address.
         let registrations = "max_registrations_per_client = 1000000\n"
-        toml += extraConfig.contains("[gateway]")
+        toml +=
+            extraConfig.contains("[gateway]")
             ? extraConfig.replacingOccurrences(of: "[gateway]\n", with: "[gateway]\n" + registrations)
             : extraConfig + "\n[gateway]\n" + registrations
         try FileManager.default.createDirectory(atPath: Self.directory, withIntermediateDirectories: true)
@@ -98,7 +107,9 @@ final class BenchCluster: Sendable {
         try toml.write(toFile: configPath, atomically: true, encoding: .utf8)
 
         let logPath = Self.directory + "/node.log"
-        guard FileManager.default.createFile(atPath: logPath, contents: nil) else { throw BenchError("cannot create \(logPath)") }
+        guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
+            throw BenchError("cannot create \(logPath)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = ["run", "--config", configPath, "--log-level", "warning"]
@@ -182,7 +193,9 @@ final class BenchCluster: Sendable {
     }
 
     static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(
+            host: "127.0.0.1", port: 0
+        ).get()
         let port = channel.localAddress?.port ?? 0
         try await channel.close()
         return port

@@ -4,6 +4,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each measured against a baseline in the same run.",
-        subcommands: [TransportBenchCommand.self, MailboxBenchCommand.self, OrdersBenchCommand.self, HistoryBenchCommand.self]
+        subcommands: [
+            TransportBenchCommand.self, MailboxBenchCommand.self, OrdersBenchCommand.self, HistoryBenchCommand.self,
+        ]
     )
 }

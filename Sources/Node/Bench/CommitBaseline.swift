@@ -35,9 +35,10 @@ enum CommitBaseline {
         configuration.poolSize = connections
         let client = PostgresClient(configuration: configuration, logger: logger)
         defer { client.shutdown() }
-        let settings = try await client.query("SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s").first
+        let settings = try await client.query(
+            "SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s"
+        ).first
         let perSecond = try await Self.insertsPerSecond(client, connections: connections, seconds: seconds)
         return (perSecond, try settings?.string("f") ?? "?", try settings?.string("s") ?? "?")
     }
 }
-

@@ -23,9 +23,13 @@ struct HistoryBenchCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object at the end.") var json = false
 
     func validate() throws {
-        guard (1000...20_000_000).contains(self.orders) else { throw ValidationError("--orders must be 1,000...20,000,000") }
+        guard (1000...20_000_000).contains(self.orders) else {
+            throw ValidationError("--orders must be 1,000...20,000,000")
+        }
         guard (2...1_000_000).contains(self.users) else { throw ValidationError("--users must be 2...1,000,000") }
-        guard (100...self.orders).contains(self.heavyOrders) else { throw ValidationError("--heavy-orders must be 100...--orders") }
+        guard (100...self.orders).contains(self.heavyOrders) else {
+            throw ValidationError("--heavy-orders must be 100...--orders")
+        }
         guard (1...100_000).contains(self.requests) else { throw ValidationError("--requests must be 1...100,000") }
     }
 
@@ -40,8 +44,10 @@ struct HistoryBenchCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        self.progress("starting the cluster: embedded Postgres under .data/bench-postgres, a node process, fresh databases")
-        let cluster = try await BenchCluster.start(postgresPort: self.postgresPort, options: ServiceOptions(), extraConfig: "", logger: logger)
+        self.progress(
+            "starting the cluster: embedded Postgres under .data/bench-postgres, a node process, fresh databases")
+        let cluster = try await BenchCluster.start(
+            postgresPort: self.postgresPort, options: ServiceOptions(), extraConfig: "", logger: logger)
         do {
             try await self.measure(cluster)
         } catch {
@@ -54,13 +60,16 @@ struct HistoryBenchCommand: AsyncParsableCommand {
     private func measure(_ cluster: BenchCluster) async throws {
         let http = try await HTTPConnection(host: "127.0.0.1", port: cluster.httpPort)
         defer { Task { await http.close() } }
-        let body = #"{"name":"bench","email":"history-\#(UInt32.random(in: 0...UInt32.max))@example.com","password":"bench-password"}"#
+        let body =
+            #"{"name":"bench","email":"history-\#(UInt32.random(in: 0...UInt32.max))@example.com","password":"bench-password"}"#
         let registered = try await http.request(.POST, "/auth/register", json: body)
         guard registered.status == 200, let userID = try registered.json()["user_id"] as? String else {
             throw BenchError("register failed: \(registered.status) \(registered.text)")
         }
         let login = try await http.request(.POST, "/auth/login", json: body)
-        guard let token = try login.json()["session_id"] as? String else { throw BenchError("login failed: \(login.text)") }
+        guard let token = try login.json()["session_id"] as? String else {
+            throw BenchError("login failed: \(login.text)")
+        }
         let auth = ("Authorization", "Bearer \(token)")
 
         let seconds = try await self.seed(cluster, heavyUser: userID)
@@ -73,7 +82,10 @@ struct HistoryBenchCommand: AsyncParsableCommand {
             for page in pages {
                 let path = "/api/my-orders?page=\(page)&limit=10" + (filtered ? "&status=order_completed" : "")
                 let (p50, p99) = try await self.time(http) { _ in (path, [auth]) }
-                cases.append(Case(name: "page \(page)" + (filtered ? ", status" : ""), page: page, filtered: filtered, p50: p50, p99: p99))
+                cases.append(
+                    Case(
+                        name: "page \(page)" + (filtered ? ", status" : ""), page: page, filtered: filtered, p50: p50,
+                        p99: p99))
             }
         }
         // A cursor walk from the first page, and one from the deepest page measured.
@@ -116,8 +128,14 @@ struct HistoryBenchCommand: AsyncParsableCommand {
             let start = ContinuousClock.now
             let response = try await http.request(.GET, path, headers: headers)
             let elapsed = ContinuousClock.now - start
-            guard response.status == 200 else { throw BenchError("\(path): \(response.status) \(response.text.prefix(200))") }
-            if index >= 20 { recorder.record(nanoseconds: UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)) }
+            guard response.status == 200 else {
+                throw BenchError("\(path): \(response.status) \(response.text.prefix(200))")
+            }
+            if index >= 20 {
+                recorder.record(
+                    nanoseconds: UInt64(elapsed.components.seconds) * 1_000_000_000
+                        + UInt64(elapsed.components.attoseconds / 1_000_000_000))
+            }
             previous = response
         }
         return (recorder.quantile(0.5) / 1000, recorder.quantile(0.99) / 1000)
@@ -185,14 +203,16 @@ struct HistoryBenchCommand: AsyncParsableCommand {
             let entries = cases.map { item in
                 "\"\(item.name)\": {\"p50_ms\": \(String(format: "%.2f", item.p50)), \"p99_ms\": \(String(format: "%.2f", item.p99))}"
             }
-            print("{\"orders\": \(self.orders), \"users\": \(self.users), \"user_orders\": \(self.heavyOrders), \"requests\": \(self.requests), "
-                + entries.joined(separator: ", ") + "}")
+            print(
+                "{\"orders\": \(self.orders), \"users\": \(self.users), \"user_orders\": \(self.heavyOrders), \"requests\": \(self.requests), "
+                    + entries.joined(separator: ", ") + "}")
             return
         }
         print("case".padding(toLength: 36, withPad: " ", startingAt: 0) + "p50 ms   p99 ms")
         for item in cases {
-            print(item.name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                + String(format: "%-9.2f%.2f", item.p50, item.p99))
+            print(
+                item.name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                    + String(format: "%-9.2f%.2f", item.p50, item.p99))
         }
     }
 
@@ -221,12 +241,15 @@ struct HistoryBenchCommand: AsyncParsableCommand {
             svg += "<text x=\"\(x(page) - 10)\" y=\"\(height - bottom + 16)\">\(page)</text>\n"
         }
         let series: [(String, Bool, KeyPath<Case, Double>, String)] = [
-            ("p50", false, \.p50, "#2a6"), ("p99", false, \.p99, "#c33"), ("p50, status", true, \.p50, "#26a"), ("p99, status", true, \.p99, "#a6c"),
+            ("p50", false, \.p50, "#2a6"), ("p99", false, \.p99, "#c33"), ("p50, status", true, \.p50, "#26a"),
+            ("p99, status", true, \.p99, "#a6c"),
         ]
         for (index, (label, filtered, value, color)) in series.enumerated() {
             let points = paged.filter { $0.filtered == filtered }.map { "\(x($0.page!)),\(y($0[keyPath: value]))" }
-            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
-            svg += "<text x=\"\(width - right + 10)\" y=\"\(top + 16 * Double(index + 1))\" fill=\"\(color)\">\(label)</text>\n"
+            svg +=
+                "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"/>\n"
+            svg +=
+                "<text x=\"\(width - right + 10)\" y=\"\(top + 16 * Double(index + 1))\" fill=\"\(color)\">\(label)</text>\n"
         }
         return svg + "</svg>\n"
     }

@@ -23,17 +23,21 @@ enum LatencyPlot {
             svg += "<text x=\"4\" y=\"\(y(value) + 4)\">\(Int(value))</text>"
             svg += "<line x1=\"\(left - 4)\" y1=\"\(y(value))\" x2=\"\(left)\" y2=\"\(y(value))\" stroke=\"black\"/>\n"
             let second = maxX * Double(tick) / 5
-            svg += "<text x=\"\(x(second) - 8)\" y=\"\(height - bottom + 16)\">\(String(format: "%.0f", second))</text>\n"
+            svg +=
+                "<text x=\"\(x(second) - 8)\" y=\"\(height - bottom + 16)\">\(String(format: "%.0f", second))</text>\n"
         }
         // At most ~20,000 dots: enough to see the shape, small enough to open.
         let step = max(1, results.count / 20_000)
         for (index, result) in results.enumerated() where index % step == 0 {
             let colour = result.completed ? "#2b6cb0" : "#e53e3e"
-            svg += "<circle cx=\"\(String(format: "%.1f", x(result.postedAt)))\" cy=\"\(String(format: "%.1f", y(result.latencyMs)))\" r=\"1.2\" fill=\"\(colour)\" fill-opacity=\"0.5\"/>\n"
+            svg +=
+                "<circle cx=\"\(String(format: "%.1f", x(result.postedAt)))\" cy=\"\(String(format: "%.1f", y(result.latencyMs)))\" r=\"1.2\" fill=\"\(colour)\" fill-opacity=\"0.5\"/>\n"
         }
         for (label, value, colour) in [("p50", p50, "#2f855a"), ("p99", p99, "#c05621")] {
-            svg += "<line x1=\"\(left)\" y1=\"\(y(value))\" x2=\"\(width - right)\" y2=\"\(y(value))\" stroke=\"\(colour)\" stroke-dasharray=\"6 4\"/>"
-            svg += "<text x=\"\(width - right - 110)\" y=\"\(y(value) - 4)\" fill=\"\(colour)\">\(label) \(String(format: "%.1f", value)) ms</text>\n"
+            svg +=
+                "<line x1=\"\(left)\" y1=\"\(y(value))\" x2=\"\(width - right)\" y2=\"\(y(value))\" stroke=\"\(colour)\" stroke-dasharray=\"6 4\"/>"
+            svg +=
+                "<text x=\"\(width - right - 110)\" y=\"\(y(value) - 4)\" fill=\"\(colour)\">\(label) \(String(format: "%.1f", value)) ms</text>\n"
         }
         return svg + "</svg>\n"
     }

@@ -54,11 +54,15 @@ struct MailboxBenchCommand: AsyncParsableCommand {
             configuration.poolSize = self.connections
             return PostgresClient(configuration: configuration, logger: logger)
         }
-        let settings = try await client(urls.base).query("SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s").first
+        let settings = try await client(urls.base).query(
+            "SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s"
+        ).first
 
-        self.progress("baseline: single-row INSERT transactions on \(self.connections) connections for \(self.seconds) s")
+        self.progress(
+            "baseline: single-row INSERT transactions on \(self.connections) connections for \(self.seconds) s")
         let baselineClient = client(urls.base)
-        let baseline = try await CommitBaseline.insertsPerSecond(baselineClient, connections: self.connections, seconds: self.seconds)
+        let baseline = try await CommitBaseline.insertsPerSecond(
+            baselineClient, connections: self.connections, seconds: self.seconds)
         baselineClient.shutdown()
         self.progress("mailbox: src -> dst, \(self.perCommit) messages per sending commit")
         let result = try await self.measureMailbox(src: client(urls.src), dst: client(urls.dst), logger: logger)
@@ -77,7 +81,10 @@ struct MailboxBenchCommand: AsyncParsableCommand {
             ("synchronous_commit", try settings?.string("s") ?? "?"),
         ]
         if self.json {
-            print("{" + report.map { "\"\($0.0)\": \(Double($0.1) != nil ? $0.1 : "\"\($0.1)\"")" }.joined(separator: ", ") + "}")
+            print(
+                "{"
+                    + report.map { "\"\($0.0)\": \(Double($0.1) != nil ? $0.1 : "\"\($0.1)\"")" }.joined(
+                        separator: ", ") + "}")
         } else {
             for (key, value) in report { print(key.padding(toLength: 24, withPad: " ", startingAt: 0), value) }
         }
@@ -93,7 +100,8 @@ struct MailboxBenchCommand: AsyncParsableCommand {
         var receiverCommitsPerSecond: Double
     }
 
-    private func measureMailbox(src: PostgresClient, dst: PostgresClient, logger: Logger) async throws -> MailboxResult {
+    private func measureMailbox(src: PostgresClient, dst: PostgresClient, logger: Logger) async throws -> MailboxResult
+    {
         func settings(_ name: String) -> ClusterSystem.Settings {
             var settings = ClusterSystem.Settings(node: name, secret: "bench-secret-0123456789")
             settings.logger = logger
@@ -109,9 +117,11 @@ struct MailboxBenchCommand: AsyncParsableCommand {
         let directory: ServiceDirectory = ["src": "a", "dst": "b"]
         let sink = BenchSink()
         let srcMailbox = Mailbox(
-            configuration: .init(service: "src", directory: directory), client: src, system: a, handler: sink, logger: logger)
+            configuration: .init(service: "src", directory: directory), client: src, system: a, handler: sink,
+            logger: logger)
         let dstMailbox = Mailbox(
-            configuration: .init(service: "dst", directory: directory), client: dst, system: b, handler: sink, logger: logger)
+            configuration: .init(service: "dst", directory: directory), client: dst, system: b, handler: sink,
+            logger: logger)
         try await srcMailbox.migrate()
         try await dstMailbox.migrate()
         let dstCommitsBefore = try await Self.commits(dst)

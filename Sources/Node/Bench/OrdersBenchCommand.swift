@@ -10,34 +10,42 @@ import SimpleHTTPClient
 struct OrdersBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orders",
-        abstract: "Orders over HTTP, from POST to a terminal status in order history, against the server's commit ceiling."
+        abstract:
+            "Orders over HTTP, from POST to a terminal status in order history, against the server's commit ceiling."
     )
 
     @Option(help: "Seconds of load.") var seconds: Double = 20
     @Option(help: "Clients posting orders, each its own user and keep-alive connection.") var concurrency = 64
-    @Option(help: "Offered load in orders/s across all clients (default: each client as fast as it can).") var rate: Double?
+    @Option(help: "Offered load in orders/s across all clients (default: each client as fast as it can).") var rate:
+        Double?
     @Option(help: "A running gateway (http://host:port) instead of a cluster started here.") var target: String?
     @Option(help: "Port of the benchmark's embedded Postgres (without --target).") var postgresPort = 54392
-    @Option(help: "Connections of the commit baseline (default: what the cluster's services hold).") var baselineConnections: Int?
+    @Option(help: "Connections of the commit baseline (default: what the cluster's services hold).")
+    var baselineConnections: Int?
     @Option(help: "Write a latency plot (SVG) here.") var plot: String?
-    @Option(help: "Messages per delivery call in the cluster started here (cluster.conf mailbox.batch_size).") var batchSize = ServiceOptions().batchSize
+    @Option(help: "Messages per delivery call in the cluster started here (cluster.conf mailbox.batch_size).")
+    var batchSize = ServiceOptions().batchSize
     @Flag(help: "Print one JSON object at the end.") var json = false
 
     func validate() throws {
         guard self.seconds > 0, self.seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
         guard (1...2000).contains(self.concurrency) else { throw ValidationError("--concurrency must be 1...2000") }
         if let rate = self.rate, rate <= 0 { throw ValidationError("--rate must be positive") }
-        if let target = self.target, Self.hostPort(target) == nil { throw ValidationError("--target must be http://host:port") }
+        if let target = self.target, Self.hostPort(target) == nil {
+            throw ValidationError("--target must be http://host:port")
+        }
     }
 
     static func hostPort(_ url: String) -> (String, Int)? {
-        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else { return nil }
+        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host
+        else { return nil }
         return (host, components.port ?? 80)
     }
 
     @Option(help: "Print this many of the statements that took the most server time.") var statements = 0
     @Flag(help: "Skip the 5 s commit baseline before the load.") var skipBaseline = false
-    @Option(help: "Extra lines appended to the generated cluster.conf (e.g. \"[gateway]\\nmax_orders_in_flight = 4000\").")
+    @Option(
+        help: "Extra lines appended to the generated cluster.conf (e.g. \"[gateway]\\nmax_orders_in_flight = 4000\").")
     var extraConfig: String = ""
 
     func run() async throws {
@@ -50,7 +58,8 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         if let target = self.target, let (targetHost, targetPort) = Self.hostPort(target) {
             (host, port) = (targetHost, targetPort)
         } else {
-            self.progress("starting the cluster: embedded Postgres under .data/bench-postgres, a node process, fresh databases")
+            self.progress(
+                "starting the cluster: embedded Postgres under .data/bench-postgres, a node process, fresh databases")
             var options = ServiceOptions()
             options.batchSize = self.batchSize
             let started = try await BenchCluster.start(
@@ -62,7 +71,8 @@ struct OrdersBenchCommand: AsyncParsableCommand {
                 // Every service's pool plus its relay pool.
                 let connections = self.baselineConnections ?? ClusterConfig.knownServices.count * (4 + 2)
                 self.progress("baseline: single-row INSERT transactions on \(connections) connections for 5 s")
-                let measured = try await CommitBaseline.measure(server: started.server, connections: connections, seconds: 5, logger: logger)
+                let measured = try await CommitBaseline.measure(
+                    server: started.server, connections: connections, seconds: 5, logger: logger)
                 baseline = (measured.commitsPerSecond, connections)
             }
         }
@@ -75,7 +85,9 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         try await cluster?.stop()
     }
 
-    private func load(host: String, port: Int, cluster: BenchCluster?, baseline: (commitsPerSecond: Double, connections: Int)?) async throws {
+    private func load(
+        host: String, port: Int, cluster: BenchCluster?, baseline: (commitsPerSecond: Double, connections: Int)?
+    ) async throws {
         let setup = OrdersLoad(host: host, port: port)
         self.progress("registering and logging in \(self.concurrency) users")
         let users = try await setup.makeUsers(self.concurrency)
@@ -83,7 +95,8 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         var listener: PostgresListener?
         var countersBefore: ServerCounters?
         if let cluster {
-            listener = try await PostgresListener(url: cluster.historyURL, channel: BenchCluster.finalChannel) { payload in
+            listener = try await PostgresListener(url: cluster.historyURL, channel: BenchCluster.finalChannel) {
+                payload in
                 let parts = payload.split(separator: " ", maxSplits: 1).map(String.init)
                 if parts.count == 2 { load.finish([(parts[0], parts[1])]) }
             }
@@ -95,13 +108,16 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         load.begin()
         let interval: Duration? = self.rate.map { .nanoseconds(Int64(1e9 * Double(self.concurrency) / $0)) }
         let deadline = ContinuousClock.now + .nanoseconds(Int64(self.seconds * 1e9))
-        self.progress("posting orders for \(self.seconds) s at " + (self.rate.map { "\(Int($0))/s" } ?? "full speed") + " from \(self.concurrency) clients")
+        self.progress(
+            "posting orders for \(self.seconds) s at " + (self.rate.map { "\(Int($0))/s" } ?? "full speed")
+                + " from \(self.concurrency) clients")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await withThrowingTaskGroup(of: Void.self) { clients in
                     for (index, user) in users.enumerated() {
                         clients.addTask {
-                            try await load.client(user, index: index, of: users.count, until: deadline, interval: interval)
+                            try await load.client(
+                                user, index: index, of: users.count, until: deadline, interval: interval)
                         }
                     }
                     try await clients.waitForAll()
@@ -118,7 +134,9 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         }
         let cpuAfter = (cluster?.cpu(), ProcessCPU.ownSeconds())
         var countersAfter: ServerCounters?
-        if let cluster { countersAfter = try await ServerCounters.read(cluster.admin, databases: BenchCluster.databaseNames) }
+        if let cluster {
+            countersAfter = try await ServerCounters.read(cluster.admin, databases: BenchCluster.databaseNames)
+        }
         let results = load.results
         let latencies = results.map(\.latencyMs).sorted()
         func quantile(_ q: Double) -> Double {
@@ -170,28 +188,38 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         }
         if let cluster {
             let settings = try await cluster.admin.query(
-                "SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s").first
+                "SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s"
+            ).first
             report.append(("fsync", try settings?.string("f") ?? "?"))
             report.append(("synchronous_commit", try settings?.string("s") ?? "?"))
             if self.statements > 0 {
                 self.progress("statements by server time (all databases of the run):")
-                for statement in try await ServerCounters.top(cluster.admin, databases: BenchCluster.databaseNames, limit: self.statements) {
+                for statement in try await ServerCounters.top(
+                    cluster.admin, databases: BenchCluster.databaseNames, limit: self.statements)
+                {
                     let query = statement.query.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-                    self.progress(String(
-                        format: "%9.0f ms %8d calls %6.1f/order %9d rows  %@: %@", statement.totalMs, statement.calls,
-                        Double(statement.calls) / orders, statement.rows, statement.database, String(query.prefix(160))))
+                    self.progress(
+                        String(
+                            format: "%9.0f ms %8d calls %6.1f/order %9d rows  %@: %@", statement.totalMs,
+                            statement.calls,
+                            Double(statement.calls) / orders, statement.rows, statement.database,
+                            String(query.prefix(160))))
                 }
             }
         }
         if let last = load.httpFailures.last { self.progress("last failure: \(last)") }
         if let plot = self.plot {
-            let title = "bench orders: \(completed) completed, p50 \(String(format: "%.0f", quantile(0.5))) ms, p99 \(String(format: "%.0f", quantile(0.99))) ms, offered \(self.rate.map { "\(Int($0))/s" } ?? "max"), \(self.concurrency) clients"
+            let title =
+                "bench orders: \(completed) completed, p50 \(String(format: "%.0f", quantile(0.5))) ms, p99 \(String(format: "%.0f", quantile(0.99))) ms, offered \(self.rate.map { "\(Int($0))/s" } ?? "max"), \(self.concurrency) clients"
             try LatencyPlot.svg(results, p50: quantile(0.5), p99: quantile(0.99), title: title)
                 .write(toFile: plot, atomically: true, encoding: .utf8)
             self.progress("wrote \(plot)")
         }
         if self.json {
-            print("{" + report.map { "\"\($0.0)\": \(Double($0.1) != nil ? $0.1 : "\"\($0.1)\"")" }.joined(separator: ", ") + "}")
+            print(
+                "{"
+                    + report.map { "\"\($0.0)\": \(Double($0.1) != nil ? $0.1 : "\"\($0.1)\"")" }.joined(
+                        separator: ", ") + "}")
         } else {
             for (key, value) in report { print(key.padding(toLength: 28, withPad: " ", startingAt: 0), value) }
         }
@@ -203,11 +231,15 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         let http = try await HTTPConnection(host: load.host, port: load.port)
         defer { Task { await http.close() } }
         while ContinuousClock.now < drainDeadline {
-            if ContinuousClock.now > postingEnds, load.postingDone.load(ordering: .acquiring), load.inFlight == 0 { return }
+            if ContinuousClock.now > postingEnds, load.postingDone.load(ordering: .acquiring), load.inFlight == 0 {
+                return
+            }
             for (id, entry) in load.pendingEntries {
                 let response = try await http.request(.GET, "/api/orders/\(id)", headers: [entry.auth])
                 let status = (try? response.json()["order"] as? [String: Any])?["status"] as? String
-                if let status, status == "order_completed" || status == "order_cancelled" { load.finish([(id, status)]) }
+                if let status, status == "order_completed" || status == "order_cancelled" {
+                    load.finish([(id, status)])
+                }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -218,9 +250,15 @@ struct OrdersBenchCommand: AsyncParsableCommand {
         while ContinuousClock.now < deadline {
             try? await Task.sleep(for: .seconds(1))
             let done = load.results.count
-            self.progress("finished \(done) (+\(done - last)/s), in flight \(load.inFlight), shed \(load.shedCount.load(ordering: .relaxed)), failed posts \(load.httpFailures.count)")
+            self.progress(
+                "finished \(done) (+\(done - last)/s), in flight \(load.inFlight), shed \(load.shedCount.load(ordering: .relaxed)), failed posts \(load.httpFailures.count)"
+            )
             last = done
-            if ContinuousClock.now > deadline - .seconds(30), load.postingDone.load(ordering: .acquiring), load.inFlight == 0 { return }
+            if ContinuousClock.now > deadline - .seconds(30), load.postingDone.load(ordering: .acquiring),
+                load.inFlight == 0
+            {
+                return
+            }
         }
     }
 

@@ -63,7 +63,9 @@ final class OrdersLoad: Sendable {
                         let email = "bench-\(run)-\(index)@example.com"
                         let body = #"{"name":"bench","email":"\#(email)","password":"bench-password"}"#
                         let registered = try await http.request(.POST, "/auth/register", json: body)
-                        guard registered.status == 200 else { throw BenchError("register failed: \(registered.status) \(registered.text)") }
+                        guard registered.status == 200 else {
+                            throw BenchError("register failed: \(registered.status) \(registered.text)")
+                        }
                         let login = try await http.request(.POST, "/auth/login", json: body)
                         guard login.status == 200, let token = try login.json()["session_id"] as? String else {
                             throw BenchError("login failed: \(login.status) \(login.text)")
@@ -86,7 +88,9 @@ final class OrdersLoad: Sendable {
     ///
     /// Client `index` of `count` starts `interval × index / count` in, so the clients' orders are spread evenly
     /// over each interval instead of arriving as a burst.
-    func client(_ user: User, index: Int, of count: Int, until deadline: ContinuousClock.Instant, interval: Duration?) async throws {
+    func client(_ user: User, index: Int, of count: Int, until deadline: ContinuousClock.Instant, interval: Duration?)
+        async throws
+    {
         let http = try await HTTPConnection(host: self.host, port: self.port)
         defer { Task { await http.close() } }
         var due = ContinuousClock.now + (interval.map { $0 * (Double(index) / Double(count)) } ?? .zero)
@@ -96,7 +100,8 @@ final class OrdersLoad: Sendable {
             let start = interval == nil ? ContinuousClock.now : due
             sequence += 1
             do {
-                let response = try await http.request(.POST, "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
+                let response = try await http.request(
+                    .POST, "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
                 if response.status == 200, let id = try response.json()["order_id"] as? String {
                     self.accept(id, Pending(start: start, auth: user.auth))
                 } else if response.status == 503 {

@@ -20,10 +20,13 @@ enum ProcessCPU {
         else { return nil }
         // After "pid (comm)": state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based.
         let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 14, let parent = Int32(fields[1]), let utime = Double(fields[11]), let stime = Double(fields[12]),
+        guard fields.count > 14, let parent = Int32(fields[1]), let utime = Double(fields[11]),
+            let stime = Double(fields[12]),
             let cutime = Double(fields[13]), let cstime = Double(fields[14])
         else { return nil }
-        return Times(own: (utime + stime) / Self.ticksPerSecond, reapedChildren: (cutime + cstime) / Self.ticksPerSecond, parent: parent)
+        return Times(
+            own: (utime + stime) / Self.ticksPerSecond, reapedChildren: (cutime + cstime) / Self.ticksPerSecond,
+            parent: parent)
     }
 
     /// This process's own CPU seconds.
@@ -37,7 +40,9 @@ enum ProcessCPU {
         var total = 0.0
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
-            guard let pid = Int32(entry), pid != root, let times = Self.times(pid), times.parent == root else { continue }
+            guard let pid = Int32(entry), pid != root, let times = Self.times(pid), times.parent == root else {
+                continue
+            }
             total += times.own
         }
         if let times = Self.times(root) { total += times.own + times.reapedChildren }

@@ -11,8 +11,10 @@ struct ServerCounters: Sendable {
     var walBytes = 0
 
     static func - (a: Self, b: Self) -> Self {
-        Self(commits: a.commits - b.commits, rowsWritten: a.rowsWritten - b.rowsWritten, statements: a.statements - b.statements,
-             walBytes: a.walBytes - b.walBytes)
+        Self(
+            commits: a.commits - b.commits, rowsWritten: a.rowsWritten - b.rowsWritten,
+            statements: a.statements - b.statements,
+            walBytes: a.walBytes - b.walBytes)
     }
 
     /// One statement's share, for the "where the time goes" table.

@@ -18,7 +18,8 @@ struct TransportBenchCommand: AsyncParsableCommand {
     @Option(help: "Calls in flight.") var concurrency: Int = 64
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Option(help: "Frame protection between the two nodes: plain, authenticated or encrypted.") var frames = "plain"
-    @Flag(help: "Dispatch through executeDistributedTarget only (no direct method registered).") var genericDispatch = false
+    @Flag(help: "Dispatch through executeDistributedTarget only (no direct method registered).") var genericDispatch =
+        false
     @Flag(help: .hidden) var skipBaseline = false  // for profiling the cluster side alone
 
     func validate() throws {
@@ -60,7 +61,9 @@ struct TransportBenchCommand: AsyncParsableCommand {
             let fields = report.map { "\"\($0.0)\": \(Self.format($0.1))" }
             print("{" + fields.joined(separator: ", ") + ", \"frames\": \"\(self.frames)\"}")
         } else {
-            for (key, value) in report { print(key.padding(toLength: 22, withPad: " ", startingAt: 0), Self.format(value)) }
+            for (key, value) in report {
+                print(key.padding(toLength: 22, withPad: " ", startingAt: 0), Self.format(value))
+            }
             print("frames".padding(toLength: 22, withPad: " ", startingAt: 0), self.frames)
         }
     }

@@ -55,8 +55,12 @@ extension ClusterConfig {
         var transport = Transport()
         transport.frames = try Self.frames(&root)
         guard var table = try root.table("transport") else { return transport }
-        if let value = try table.int("max_pending_handshakes", in: 1...100_000) { transport.maxPendingHandshakes = value }
-        if let value = try table.int("handshake_frame_bytes", in: 512...65_536) { transport.handshakeFrameBytes = value }
+        if let value = try table.int("max_pending_handshakes", in: 1...100_000) {
+            transport.maxPendingHandshakes = value
+        }
+        if let value = try table.int("handshake_frame_bytes", in: 512...65_536) {
+            transport.handshakeFrameBytes = value
+        }
         if let value = try table.int("max_outbound_mib", in: 1...4096) { transport.maxOutboundMiB = value }
         try table.finish()
         return transport
@@ -68,7 +72,8 @@ extension ClusterConfig {
         var frames: Wire.FrameProtection?
         if let name = try table.string("frames") {
             guard let mode = Wire.FrameProtection(name: name) else {
-                throw ConfigError(table.key("frames"), "must be \"plain\", \"authenticated\" or \"encrypted\", not \"\(name)\"")
+                throw ConfigError(
+                    table.key("frames"), "must be \"plain\", \"authenticated\" or \"encrypted\", not \"\(name)\"")
             }
             frames = mode
         }
@@ -81,21 +86,33 @@ extension ClusterConfig {
         var options = ServiceOptions()
         if var mailbox = try root.table("mailbox") {
             if let value = try mailbox.int("batch_size", in: 1...100_000) { options.batchSize = value }
-            if let value = try mailbox.int("poll_interval_ms", in: 10...600_000) { options.pollInterval = .milliseconds(value) }
-            if let value = try mailbox.int("delivery_timeout_ms", in: 100...600_000) { options.deliveryTimeout = .milliseconds(value) }
+            if let value = try mailbox.int("poll_interval_ms", in: 10...600_000) {
+                options.pollInterval = .milliseconds(value)
+            }
+            if let value = try mailbox.int("delivery_timeout_ms", in: 100...600_000) {
+                options.deliveryTimeout = .milliseconds(value)
+            }
             if let value = try mailbox.int("max_attempts", in: 1...1000) { options.maxAttempts = value }
-            if let value = try mailbox.int("retention_hours", in: 1...87_600) { options.retention = .seconds(value * 3600) }
+            if let value = try mailbox.int("retention_hours", in: 1...87_600) {
+                options.retention = .seconds(value * 3600)
+            }
             try mailbox.finish()
         }
         if var saga = try root.table("saga") {
-            if let value = try saga.int("step_deadline_seconds", in: 1...86_400) { options.sagaStepDeadline = .seconds(value) }
-            if let value = try saga.int("compensation_retry_ms", in: 10...600_000) { options.sagaCompensationRetry = .milliseconds(value) }
+            if let value = try saga.int("step_deadline_seconds", in: 1...86_400) {
+                options.sagaStepDeadline = .seconds(value)
+            }
+            if let value = try saga.int("compensation_retry_ms", in: 10...600_000) {
+                options.sagaCompensationRetry = .milliseconds(value)
+            }
             try saga.finish()
         }
         if var failover = try root.table("failover") {
             var lease = ServiceLease.Configuration()
             if let value = try failover.int("lease_timeout_seconds", in: 2...300) { lease.timeout = .seconds(value) }
-            if let value = try failover.int("standby_retry_ms", in: 100...60_000) { lease.retryInterval = .milliseconds(value) }
+            if let value = try failover.int("standby_retry_ms", in: 100...60_000) {
+                lease.retryInterval = .milliseconds(value)
+            }
             try failover.finish()
             options.lease = lease
         }
@@ -112,9 +129,15 @@ extension ClusterConfig {
         if let value = try table.int("session_minutes", in: 1...43_200) { gateway.sessionMinutes = value }
         if let value = try table.int("bcrypt_cost", in: 10...16) { gateway.bcryptCost = value }
         if let value = try table.int("max_body_bytes", in: 1024...16_777_216) { gateway.maxBodyBytes = value }
-        if let value = try table.int("max_failed_logins_per_email", in: 1...10_000) { gateway.maxFailedLoginsPerEmail = value }
-        if let value = try table.int("max_failed_logins_per_client", in: 1...1_000_000) { gateway.maxFailedLoginsPerClient = value }
-        if let value = try table.int("max_registrations_per_client", in: 1...10_000_000) { gateway.maxRegistrationsPerClient = value }
+        if let value = try table.int("max_failed_logins_per_email", in: 1...10_000) {
+            gateway.maxFailedLoginsPerEmail = value
+        }
+        if let value = try table.int("max_failed_logins_per_client", in: 1...1_000_000) {
+            gateway.maxFailedLoginsPerClient = value
+        }
+        if let value = try table.int("max_registrations_per_client", in: 1...10_000_000) {
+            gateway.maxRegistrationsPerClient = value
+        }
         if let value = try table.strings("trusted_proxies") {
             guard value.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 64 && !$0.contains(",") }) else {
                 throw ConfigError(table.key("trusted_proxies"), "must be a list of IP addresses")
@@ -124,7 +147,9 @@ extension ClusterConfig {
         if let value = try table.int("max_orders_in_flight", in: 0...10_000_000) { gateway.maxOrdersInFlight = value }
         if let value = try table.int("retry_after_seconds", in: 1...3600) { gateway.retryAfterSeconds = value }
         if let value = try table.int("stuck_after_seconds", in: 1...86_400) { gateway.stuckAfterSeconds = value }
-        if let value = try table.int("reconcile_interval_seconds", in: 1...3600) { gateway.reconcileIntervalSeconds = value }
+        if let value = try table.int("reconcile_interval_seconds", in: 1...3600) {
+            gateway.reconcileIntervalSeconds = value
+        }
         try table.finish()
         return gateway
     }

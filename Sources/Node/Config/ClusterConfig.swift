@@ -71,7 +71,10 @@ struct ClusterConfig: Equatable {
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ConfigError("", "syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            throw ConfigError(
+                "",
+                "syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)"
+            )
         }
         var root = TOMLReader(table, path: "")
         let cluster = try root.string("cluster") ?? "shop"
@@ -79,15 +82,21 @@ struct ClusterConfig: Equatable {
 
         let secret = try Self.secret(&root, environment: environment)
 
-        guard var nodesTable = try root.table("nodes") else { throw ConfigError("nodes", "at least one node is required") }
+        guard var nodesTable = try root.table("nodes") else {
+            throw ConfigError("nodes", "at least one node is required")
+        }
         var nodes: [Node] = []
         for name in nodesTable.keys {
             guard var reader = try nodesTable.table(name) else { continue }
-            guard Self.isName(name) else { throw ConfigError(reader.path, "node names are letters, digits, '-' or '_'") }
+            guard Self.isName(name) else {
+                throw ConfigError(reader.path, "node names are letters, digits, '-' or '_'")
+            }
             let address = try Self.hostPort(try reader.requiredString("address"), key: reader.key("address"))
             let services = try reader.strings("services") ?? []
             for service in services where !Self.knownServices.contains(service) {
-                throw ConfigError(reader.key("services"), "unknown service '\(service)' (known: \(Self.knownServices.joined(separator: ", ")))")
+                throw ConfigError(
+                    reader.key("services"),
+                    "unknown service '\(service)' (known: \(Self.knownServices.joined(separator: ", ")))")
             }
             let http = try reader.string("http").map { try Self.hostPort($0, key: reader.key("http")) }
             let opsHTTP = try reader.string("ops_http").map { try Self.hostPort($0, key: reader.key("ops_http")) }
@@ -95,7 +104,10 @@ struct ClusterConfig: Equatable {
                 throw ConfigError(reader.key("ops_http"), "needs http on the same node (the gateway's)")
             }
             try reader.finish()
-            nodes.append(Node(name: name, host: address.host, port: address.port, services: services, http: http, opsHTTP: opsHTTP))
+            nodes.append(
+                Node(
+                    name: name, host: address.host, port: address.port, services: services, http: http, opsHTTP: opsHTTP
+                ))
         }
         try nodesTable.finish()
         let postgres = try Self.postgres(&root)
@@ -113,7 +125,8 @@ struct ClusterConfig: Equatable {
         try Self.checkPlacement(nodes)
         try Self.checkSecret(secret, nodes: nodes)
         return ClusterConfig(
-            cluster: cluster, secret: secret, nodes: nodes, postgres: postgres, options: options, gateway: gateway, transport: transport)
+            cluster: cluster, secret: secret, nodes: nodes, postgres: postgres, options: options, gateway: gateway,
+            transport: transport)
     }
 
     private static func postgres(_ root: inout TOMLReader) throws -> Postgres {
@@ -139,7 +152,8 @@ struct ClusterConfig: Equatable {
                 // Each service's outbox and inbox must be its own: two services on one database would relay
                 // each other's messages and share one dedupe table.
                 if let other = postgres.urls.first(where: { Self.sameDatabase($0.value, url) })?.key {
-                    throw ConfigError(urls.key(service), "is the database of '\(other)' too; each service needs its own database")
+                    throw ConfigError(
+                        urls.key(service), "is the database of '\(other)' too; each service needs its own database")
                 }
                 postgres.urls[service] = url
             }
@@ -175,10 +189,16 @@ struct ClusterConfig: Equatable {
         guard let exposed = nodes.first(where: { !NodeAddress.isLoopback($0.host) }) else { return }
         let key = "nodes.\(exposed.name).address"
         guard secret != Self.developmentSecret else {
-            throw ConfigError("secret", "the development secret may not be used when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for a new one")
+            throw ConfigError(
+                "secret",
+                "the development secret may not be used when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for a new one"
+            )
         }
         guard secret.utf8.count >= 32 else {
-            throw ConfigError("secret", "must be at least 32 bytes when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for one")
+            throw ConfigError(
+                "secret",
+                "must be at least 32 bytes when a node listens beyond this machine (\(key) = \(exposed.host)); run `node secret` for one"
+            )
         }
     }
 
@@ -209,7 +229,8 @@ struct ClusterConfig: Equatable {
         var seen: [String: String] = [:]
         for node in nodes {
             for (kind, address) in [
-                ("address", "\(node.host):\(node.port)"), ("http", node.http?.description), ("ops_http", node.opsHTTP?.description),
+                ("address", "\(node.host):\(node.port)"), ("http", node.http?.description),
+                ("ops_http", node.opsHTTP?.description),
             ] {
                 guard let address else { continue }
                 if let other = seen[address] {

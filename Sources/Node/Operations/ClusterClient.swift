@@ -9,7 +9,9 @@ struct ClusterClient {
     let system: ClusterSystem
 
     /// Connects (as a client: it dials, never listens, hosts nothing) and waits up to `wait` for the nodes.
-    static func connect(_ config: ClusterConfig, wait: Duration = .seconds(3), logLevel: Logger.Level) async throws -> ClusterClient {
+    static func connect(_ config: ClusterConfig, wait: Duration = .seconds(3), logLevel: Logger.Level) async throws
+        -> ClusterClient
+    {
         var settings = ClusterSystem.Settings(node: "status-\(getpid())", secret: config.secret)
         settings.cluster = config.cluster
         settings.role = .client
@@ -26,7 +28,9 @@ struct ClusterClient {
         // A heartbeat or two gives the RTT of the nodes that are up.
         let deadline = ContinuousClock.now + .milliseconds(1500)
         while ContinuousClock.now < deadline,
-            system.status().members.contains(where: { names.contains($0.name) && $0.state == .up && $0.rttMicros == nil })
+            system.status().members.contains(where: {
+                names.contains($0.name) && $0.state == .up && $0.rttMicros == nil
+            })
         {
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -41,12 +45,15 @@ struct ClusterClient {
 
     func mailbox(of service: String) throws -> MailboxEndpoint {
         guard let node = self.config.nodes.first(where: { $0.services.contains(service) }) else {
-            throw ValidationFailure("no node hosts '\(service)' (services: \(ClusterConfig.knownServices.joined(separator: ", ")))")
+            throw ValidationFailure(
+                "no node hosts '\(service)' (services: \(ClusterConfig.knownServices.joined(separator: ", ")))")
         }
         guard self.system.memberState(node.name) == .up else {
-            throw ValidationFailure("node '\(node.name)', which hosts \(service), is not reachable at \(node.host):\(node.port)")
+            throw ValidationFailure(
+                "node '\(node.name)', which hosts \(service), is not reachable at \(node.host):\(node.port)")
         }
-        return try MailboxEndpoint.resolve(id: ActorID(node: node.name, path: MailboxEndpoint.path(for: service)), using: self.system)
+        return try MailboxEndpoint.resolve(
+            id: ActorID(node: node.name, path: MailboxEndpoint.path(for: service)), using: self.system)
     }
 
     func close() async {

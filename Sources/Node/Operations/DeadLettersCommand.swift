@@ -18,7 +18,8 @@ struct DeadLettersCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Lists dead letters, oldest first (every service by default).")
+        static let configuration = CommandConfiguration(
+            abstract: "Lists dead letters, oldest first (every service by default).")
 
         @OptionGroup var options: Options
         @Option(help: "Only this service's outbox.") var service: String?
@@ -34,7 +35,9 @@ struct DeadLettersCommand: AsyncParsableCommand {
             for service in services {
                 do {
                     let found = try await client.mailbox(of: service).deadLetters(limit: self.limit)
-                    letters += found.map { var letter = $0; letter.destination = "\(service) → \(letter.destination)"; return letter }
+                    letters += found.map {
+                        var letter = $0; letter.destination = "\(service) → \(letter.destination)"; return letter
+                    }
                 } catch {
                     FileHandle.standardError.write(Data("warning: \(service): \(error)\n".utf8))
                 }
@@ -48,12 +51,16 @@ struct DeadLettersCommand: AsyncParsableCommand {
             } else if letters.isEmpty {
                 print("no dead letters")
             } else {
-                print(StatusTable.columns(
-                    ["ID", "FROM → TO", "TYPE", "ATTEMPTS", "CREATED", "LAST ERROR"],
-                    letters.map {
-                        ["\($0.outboxID)", $0.destination, $0.type, "\($0.attempts)", $0.createdAt.formatted(.iso8601),
-                         String(($0.lastError ?? "").prefix(120))]
-                    }), terminator: "")
+                print(
+                    StatusTable.columns(
+                        ["ID", "FROM → TO", "TYPE", "ATTEMPTS", "CREATED", "LAST ERROR"],
+                        letters.map {
+                            [
+                                "\($0.outboxID)", $0.destination, $0.type, "\($0.attempts)",
+                                $0.createdAt.formatted(.iso8601),
+                                String(($0.lastError ?? "").prefix(120)),
+                            ]
+                        }), terminator: "")
             }
         }
     }

@@ -4,14 +4,17 @@ import ShopActors
 /// `node status`'s table: plain text, aligned columns, one section each for nodes, service queues and sagas.
 enum StatusTable {
     static func render(_ report: ClusterReport) -> String {
-        var out = "cluster \(report.cluster): \(report.nodes.filter { $0.state == "up" }.count)/\(report.nodes.count) nodes up"
+        var out =
+            "cluster \(report.cluster): \(report.nodes.filter { $0.state == "up" }.count)/\(report.nodes.count) nodes up"
         out += " (seen from \(report.observedBy) at \(report.generatedAt.formatted(.iso8601)))\n\n"
         out += Self.columns(
             ["NODE", "ADDRESS", "STATE", "INCARNATION", "UPTIME", "RTT", "SERVICES"],
             report.nodes.map { node in
                 [
-                    node.name, node.address, node.state + (node.detail.map { " (\($0))" } ?? ""), node.incarnation ?? "-",
-                    node.uptimeSeconds.map(Self.duration) ?? "-", node.rttMs.map { String(format: "%.2f ms", $0) } ?? "-",
+                    node.name, node.address, node.state + (node.detail.map { " (\($0))" } ?? ""),
+                    node.incarnation ?? "-",
+                    node.uptimeSeconds.map(Self.duration) ?? "-",
+                    node.rttMs.map { String(format: "%.2f ms", $0) } ?? "-",
                     node.services.joined(separator: ", "),
                 ]
             })
@@ -19,7 +22,9 @@ enum StatusTable {
         out += Self.columns(
             ["SERVICE", "NODE", "ROLE", "PENDING", "SCHEDULED", "OLDEST PENDING", "DEAD LETTERS"],
             report.services.map { queue in
-                guard queue.reachable else { return [queue.service, queue.node, "-", "-", "-", "-", "- (not reachable)"] }
+                guard queue.reachable else {
+                    return [queue.service, queue.node, "-", "-", "-", "-", "- (not reachable)"]
+                }
                 return [
                     queue.service, queue.node, queue.role ?? "-", "\(queue.pending ?? 0)", "\(queue.scheduled ?? 0)",
                     Self.duration(queue.oldestPendingSeconds ?? 0), "\(queue.deadLetters ?? 0)",
@@ -28,7 +33,8 @@ enum StatusTable {
         var failovers = Set<String>()
         for queue in report.services where queue.reachable {
             guard let at = queue.lastFailoverAt, failovers.insert(queue.service).inserted else { continue }
-            out += "FAILOVER \(queue.service): \(queue.previousNode ?? "?") → \(queue.activeNode ?? "?") at \(at.formatted(.iso8601))"
+            out +=
+                "FAILOVER \(queue.service): \(queue.previousNode ?? "?") → \(queue.activeNode ?? "?") at \(at.formatted(.iso8601))"
                 + " (epoch \(queue.leaseEpoch ?? 0))\n"
         }
         out += "\n"
@@ -40,10 +46,12 @@ enum StatusTable {
         }
         if let admission = report.admission {
             let limit = admission.limit > 0 ? "\(admission.limit)" : "none"
-            out += "ORDERS accepted \(admission.accepted) · shed \(admission.shed) · in flight \(admission.inFlight) (limit \(limit))"
+            out +=
+                "ORDERS accepted \(admission.accepted) · shed \(admission.shed) · in flight \(admission.inFlight) (limit \(limit))"
                 + " · stuck \(admission.stuck) · resolved \(admission.resolved)\n"
             if admission.stuck > 0 {
-                out += "STUCK  \(admission.stuck) orders, oldest \(Self.duration(admission.oldestStuckSeconds)): \(admission.stuckReason ?? "-")\n"
+                out +=
+                    "STUCK  \(admission.stuck) orders, oldest \(Self.duration(admission.oldestStuckSeconds)): \(admission.stuckReason ?? "-")\n"
             }
         } else {
             out += "ORDERS - (the gateway is not reachable)\n"

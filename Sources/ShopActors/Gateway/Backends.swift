@@ -40,7 +40,8 @@ struct Backends: Sendable {
         let node = self.directory[service]
         do {
             return try await ClusterSystem.withCallTimeout(self.timeout) { try await body() }
-        } catch let error as RuntimeError where Self.neverArrived(error) && self.directory.nodes(for: service).count > 1 {
+        } catch let error as RuntimeError where Self.neverArrived(error) && self.directory.nodes(for: service).count > 1
+        {
             if let node { self.directory.moveOn(from: node, for: service) }
             do {
                 return try await ClusterSystem.withCallTimeout(self.timeout) { try await body() }
@@ -53,7 +54,8 @@ struct Backends: Sendable {
     }
 
     private static func neverArrived(_ error: RuntimeError) -> Bool {
-        error.code == .peerUnreachable || error.code == .unknownActor || error.code == .unknownNode || error.code == .standby
+        error.code == .peerUnreachable || error.code == .unknownActor || error.code == .unknownNode
+            || error.code == .standby
             || error.remote?.code == RuntimeError.Code.standby.description
     }
 

@@ -2,7 +2,8 @@
 /// `/ui/cluster.json` every two seconds. Values are inserted as text, never as HTML.
 enum DashboardPage {
     /// The saga statuses come from `OrderSagaState.Status`, so the page cannot drift from the saga.
-    static let sagaStatuses = "[" + OrderSagaState.Status.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") + "]"
+    static let sagaStatuses =
+        "[" + OrderSagaState.Status.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ") + "]"
 
     static let html = #"""
         <!doctype html>

@@ -30,11 +30,14 @@ public final class Gateway: Service, Sendable {
     /// - Parameters:
     ///   - db: the gateway's database, migrated (`ServiceSchema.migrate("gateway", ...)`).
     ///   - mailbox: the gateway service's mailbox; orders are queued through it.
-    public init(configuration: GatewayConfiguration, system: ClusterSystem, db: PostgresClient, mailbox: Mailbox, logger: Logger) {
+    public init(
+        configuration: GatewayConfiguration, system: ClusterSystem, db: PostgresClient, mailbox: Mailbox, logger: Logger
+    ) {
         self.configuration = configuration
         self.db = db
         self.mailbox = mailbox
-        self.backends = Backends(system: system, directory: mailbox.configuration.directory, timeout: configuration.readTimeout)
+        self.backends = Backends(
+            system: system, directory: mailbox.configuration.directory, timeout: configuration.readTimeout)
         self.users = UserStore(db: db)
         self.sessions = SessionStore(db: db, lifetime: configuration.sessionLifetime, now: configuration.now)
         self.hasher = PasswordHasher(cost: configuration.bcryptCost)
@@ -55,7 +58,8 @@ public final class Gateway: Service, Sendable {
     /// Serves HTTP until graceful shutdown or cancellation; `onListening` gets the bound port, and
     /// `onOpsListening` the operations listener's (when it has one).
     public func run(
-        onListening: @escaping @Sendable (Int) async -> Void, onOpsListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        onListening: @escaping @Sendable (Int) async -> Void,
+        onOpsListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let logger = self.logger
         let separateOps = self.configuration.opsHost != nil
@@ -65,10 +69,12 @@ public final class Gateway: Service, Sendable {
         }
         let app = Application(
             router: self.makeRouter(public: true, operations: opsOnPublic),
-            configuration: .init(address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "shop-gateway"),
+            configuration: .init(
+                address: .hostname(self.configuration.host, port: self.configuration.port), serverName: "shop-gateway"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("gateway listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                logger.info(
+                    "gateway listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
                 await onListening(port)
             },
             logger: logger
@@ -76,9 +82,11 @@ public final class Gateway: Service, Sendable {
         let ops = self.configuration.opsHost.map { host in
             Application(
                 router: self.makeRouter(public: false, operations: true),
-                configuration: .init(address: .hostname(host, port: self.configuration.opsPort), serverName: "shop-ops"),
+                configuration: .init(
+                    address: .hostname(host, port: self.configuration.opsPort), serverName: "shop-ops"),
                 onServerRunning: { channel in
-                    logger.info("operations listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+                    logger.info(
+                        "operations listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
                     await onOpsListening(channel.localAddress?.port ?? 0)
                 },
                 logger: logger
@@ -150,7 +158,9 @@ public final class Gateway: Service, Sendable {
                 let mark = self.admission.beginSample()
                 let queued = try await self.mailbox.pendingCount(to: "order-saga")
                 // While the saga service cannot be asked, its last count stands (its backlog is not shrinking).
-                if let unfinished = try? await self.backends.call("order-saga", { try await self.backends.sagas().unfinished() }) {
+                if let unfinished = try? await self.backends.call(
+                    "order-saga", { try await self.backends.sagas().unfinished() })
+                {
                     sagas = unfinished
                 }
                 self.admission.sample(inFlight: queued + sagas, since: mark)

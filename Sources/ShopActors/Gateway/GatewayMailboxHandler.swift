@@ -20,20 +20,26 @@ struct GatewayMailboxHandler: MailboxHandler {
         let creates = candidates.filter { $0.type == Commands.SagaCreateOrder.commandType }
         guard !creates.isEmpty else { return [:] }
         var orderOf: [Int64: String] = [:]
-        for row in try connection.query("SELECT id, payload FROM outbox WHERE id = ANY($1::bigint[])", [PostgresIntArray(creates.map { Int($0.outboxID) })]).rows {
+        for row in try connection.query(
+            "SELECT id, payload FROM outbox WHERE id = ANY($1::bigint[])",
+            [PostgresIntArray(creates.map { Int($0.outboxID) })]
+        ).rows {
             if let command = Commands.SagaCreateOrder.fromOutbox(payload: try row.bytes("payload")) {
                 orderOf[Int64(try row.int("id"))] = command.orderID
             }
         }
         var resolved: [String: String] = [:]
         for row in try connection.query(
-            "SELECT id, resolution FROM orders WHERE id = ANY($1::text[]) AND resolution IS NOT NULL", [PostgresArray(Array(orderOf.values))]
+            "SELECT id, resolution FROM orders WHERE id = ANY($1::text[]) AND resolution IS NOT NULL",
+            [PostgresArray(Array(orderOf.values))]
         ).rows {
             resolved[try row.string("id")] = try row.string("resolution")
         }
         var refusals: [Int64: String] = [:]
         for (outboxID, orderID) in orderOf {
-            if let resolution = resolved[orderID] { refusals[outboxID] = "order \(orderID) was resolved (\(resolution)); its saga may not start now" }
+            if let resolution = resolved[orderID] {
+                refusals[outboxID] = "order \(orderID) was resolved (\(resolution)); its saga may not start now"
+            }
         }
         return refusals
     }

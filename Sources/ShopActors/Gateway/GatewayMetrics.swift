@@ -30,8 +30,11 @@ final class GatewayMetrics: Sendable {
             label: "http_requests_total", dimensions: [("route", route), ("method", method), ("status", "\(status)")],
             factory: self.factory
         ).increment()
-        CoreMetrics.Timer(label: "http_request_duration_seconds", dimensions: [("route", route), ("method", method)], factory: self.factory)
-            .record(duration: duration)
+        CoreMetrics.Timer(
+            label: "http_request_duration_seconds", dimensions: [("route", route), ("method", method)],
+            factory: self.factory
+        )
+        .record(duration: duration)
     }
 
     /// Sets the cluster gauges from `report` (the same picture `node status` and the dashboard show), then
@@ -41,18 +44,24 @@ final class GatewayMetrics: Sendable {
         var chosen: [String: ClusterReport.ServiceQueue] = [:]
         for queue in report.services {
             let current = chosen[queue.service]
-            if current == nil || (!current!.reachable && queue.reachable) || (queue.role == "active" && current!.role != "active") {
+            if current == nil || (!current!.reachable && queue.reachable)
+                || (queue.role == "active" && current!.role != "active")
+            {
                 chosen[queue.service] = queue
             }
             if let role = queue.role {
-                CoreMetrics.Gauge(label: "shop_service_active", dimensions: [("service", queue.service), ("node", queue.node)], factory: self.factory)
-                    .record(role == "active" ? 1 : 0)
+                CoreMetrics.Gauge(
+                    label: "shop_service_active", dimensions: [("service", queue.service), ("node", queue.node)],
+                    factory: self.factory
+                )
+                .record(role == "active" ? 1 : 0)
             }
         }
         for queue in chosen.values {
             if let epoch = queue.leaseEpoch { self.gauge("shop_service_lease_epoch", queue.service, Double(epoch)) }
             if let failover = queue.lastFailoverAt {
-                self.gauge("shop_service_last_failover_timestamp_seconds", queue.service, failover.timeIntervalSince1970)
+                self.gauge(
+                    "shop_service_last_failover_timestamp_seconds", queue.service, failover.timeIntervalSince1970)
             }
         }
         for queue in chosen.values.sorted(by: { $0.service < $1.service }) {
@@ -71,9 +80,11 @@ final class GatewayMetrics: Sendable {
         }
         if let admission = report.admission {
             CoreMetrics.Gauge(label: "shop_orders_in_flight", factory: self.factory).record(Double(admission.inFlight))
-            CoreMetrics.Gauge(label: "shop_orders_in_flight_limit", factory: self.factory).record(Double(admission.limit))
+            CoreMetrics.Gauge(label: "shop_orders_in_flight_limit", factory: self.factory).record(
+                Double(admission.limit))
             CoreMetrics.Gauge(label: "shop_orders_stuck", factory: self.factory).record(Double(admission.stuck))
-            CoreMetrics.Gauge(label: "shop_orders_stuck_oldest_seconds", factory: self.factory).record(admission.oldestStuckSeconds)
+            CoreMetrics.Gauge(label: "shop_orders_stuck_oldest_seconds", factory: self.factory).record(
+                admission.oldestStuckSeconds)
             CoreMetrics.Gauge(label: "shop_orders_resolved", factory: self.factory).record(Double(admission.resolved))
         }
         return self.registry.emitToString()

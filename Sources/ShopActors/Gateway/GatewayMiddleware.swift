@@ -24,9 +24,11 @@ struct GatewayMiddleware: RouterMiddleware {
         }
         let route = context.endpointPath.flatMap { $0 == "NotFound" ? nil : $0 } ?? "unmatched"
         self.metrics.recordRequest(
-            route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - start)
+            route: route, method: request.method.rawValue, status: response.status.code,
+            duration: ContinuousClock.now - start)
         self.logger.debug(
-            "request", metadata: ["method": "\(request.method)", "route": "\(route)", "status": "\(response.status.code)"])
+            "request",
+            metadata: ["method": "\(request.method)", "route": "\(route)", "status": "\(response.status.code)"])
         return response
     }
 
@@ -36,7 +38,9 @@ struct GatewayMiddleware: RouterMiddleware {
             return error.response
         case let error as HTTPError where error.status == .notFound:
             let allowed = self.routes.methods(for: request.uri.path)
-            guard !allowed.isEmpty else { return GatewayError(.notFound, "Not found: no route \(request.uri.path.prefix(200))").response }
+            guard !allowed.isEmpty else {
+                return GatewayError(.notFound, "Not found: no route \(request.uri.path.prefix(200))").response
+            }
             var refusal = GatewayError(.methodNotAllowed, "Method \(request.method) is not allowed here")
             refusal.headers[.allow] = allowed.map(\.rawValue).joined(separator: ", ")
             return refusal.response
@@ -50,7 +54,8 @@ struct GatewayMiddleware: RouterMiddleware {
         case let error as RuntimeError:
             return Backends.map(error, service: "backend").response
         default:
-            self.logger.error("unhandled error", metadata: ["route": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
+            self.logger.error(
+                "unhandled error", metadata: ["route": "\(request.uri.path)", "error": "\(String(reflecting: error))"])
             return GatewayError.internalError.response
         }
     }

@@ -80,7 +80,8 @@ final class OrderIntake: Sendable {
         let sessions = self.sessions
         return try await self.mailbox.transaction { turn -> [Outcome] in
             let connection = turn.connection
-            let users = try sessions.users(tokenHashes: group.map(\.tokenHash), now: group.map(\.now).max() ?? Date(), connection)
+            let users = try sessions.users(
+                tokenHashes: group.map(\.tokenHash), now: group.map(\.now).max() ?? Date(), connection)
             let authorized = group.enumerated().compactMap { index, submission in
                 users[submission.tokenHash].map { (index, submission, $0) }
             }
@@ -97,8 +98,10 @@ final class OrderIntake: Sendable {
                     """,
                     [
                         PostgresArray(authorized.map(\.1.orderID)), PostgresArray(authorized.map(\.2)),
-                        PostgresArray(authorized.map(\.1.idempotencyKey)), PostgresArray(authorized.map(\.1.requestHash)),
-                        PostgresArray(authorized.map(\.1.requestJSON)), PostgresArray(authorized.map(\.1.now.postgresText)),
+                        PostgresArray(authorized.map(\.1.idempotencyKey)),
+                        PostgresArray(authorized.map(\.1.requestHash)),
+                        PostgresArray(authorized.map(\.1.requestJSON)),
+                        PostgresArray(authorized.map(\.1.now.postgresText)),
                     ]
                 ).rows.map { try $0.string("id") })
             // A key used before (or twice in this group): the order recorded first answers.
@@ -120,7 +123,9 @@ final class OrderIntake: Sendable {
                 if inserted.contains(submission.orderID) {
                     let command = Commands.SagaCreateOrder(
                         orderID: submission.orderID, userID: userID, paymentMethodID: submission.order.paymentMethodID,
-                        orderItems: submission.order.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) })
+                        orderItems: submission.order.orderItems.map {
+                            Item(productID: $0.productID, quantity: $0.quantity)
+                        })
                     try turn.send(command, sagaID: nil, to: "order-saga")
                     outcomes[index] = .created(orderID: submission.orderID, userID: userID)
                 } else if let (id, hash) = earlier["\(userID)\u{0}\(submission.idempotencyKey ?? "")"] {

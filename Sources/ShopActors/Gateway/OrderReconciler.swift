@@ -81,15 +81,17 @@ final class OrderReconciler: Sendable {
         guard !candidates.isEmpty else { return page }
         let started: Set<String>
         do {
-            started = Set(try await self.backends.call("order-saga") {
-                try await self.backends.sagas().startedOrders(candidates.map(\.id))
-            })
+            started = Set(
+                try await self.backends.call("order-saga") {
+                    try await self.backends.sagas().startedOrders(candidates.map(\.id))
+                })
         } catch {
             page.stuck = candidates.map { ($0.id, $0.age, "the saga service cannot be asked (\(error))") }
             return page
         }
         if !started.isEmpty {
-            try await self.db.query("UPDATE orders SET saga_seen = true WHERE id = ANY($1::text[])", [PostgresArray(Array(started))])
+            try await self.db.query(
+                "UPDATE orders SET saga_seen = true WHERE id = ANY($1::text[])", [PostgresArray(Array(started))])
         }
         let missing = candidates.filter { !started.contains($0.id) }
         guard !missing.isEmpty else { return page }
@@ -100,16 +102,20 @@ final class OrderReconciler: Sendable {
             [Commands.SagaCreateOrder.commandType]
         ).rows {
             guard let command = Commands.SagaCreateOrder.fromOutbox(payload: try row.bytes("payload")) else { continue }
-            queued[command.orderID] = (Int64(try row.int("id")), try row.int("status"), try row.optionalString("last_error"))
+            queued[command.orderID] = (
+                Int64(try row.int("id")), try row.int("status"), try row.optionalString("last_error")
+            )
         }
         var rejected: [(order: String, outboxID: Int64, reason: String)] = []
         var resend: [String] = []
         for order in missing {
             switch queued[order.id] {
             case let (outboxID, 2, error)?:
-                rejected.append((order.id, outboxID, "rejected: the saga could not start (\(error ?? "unknown error"))"))
+                rejected.append(
+                    (order.id, outboxID, "rejected: the saga could not start (\(error ?? "unknown error"))"))
             case (_, _, let error)?:
-                page.stuck.append((order.id, order.age, "SagaCreateOrder not delivered yet" + (error.map { " (\($0))" } ?? "")))
+                page.stuck.append(
+                    (order.id, order.age, "SagaCreateOrder not delivered yet" + (error.map { " (\($0))" } ?? "")))
             case nil:
                 resend.append(order.id)
                 page.stuck.append((order.id, order.age, "no saga and no queued SagaCreateOrder: sent again"))
@@ -120,10 +126,11 @@ final class OrderReconciler: Sendable {
             // Only while the dead letter is still dead, under its row lock: an operator's replay (which takes the
             // same lock) either came first, and the order is left alone, or comes after, and is refused.
             let resolved = try await self.db.transaction { connection -> [String] in
-                let stillDead = Set(try connection.query(
-                    "SELECT id FROM outbox WHERE id = ANY($1::bigint[]) AND status = 2 FOR UPDATE",
-                    [PostgresIntArray(rejected.map { Int($0.outboxID) })]
-                ).rows.map { Int64(try $0.int("id")) })
+                let stillDead = Set(
+                    try connection.query(
+                        "SELECT id FROM outbox WHERE id = ANY($1::bigint[]) AND status = 2 FOR UPDATE",
+                        [PostgresIntArray(rejected.map { Int($0.outboxID) })]
+                    ).rows.map { Int64(try $0.int("id")) })
                 let decided = rejected.filter { stillDead.contains($0.outboxID) }
                 guard !decided.isEmpty else { return [] }
                 return try connection.query(
@@ -135,7 +142,9 @@ final class OrderReconciler: Sendable {
                     [PostgresArray(decided.map(\.order)), PostgresArray(decided.map(\.reason))]
                 ).rows.map { try $0.string("id") }
             }
-            for id in resolved { self.logger.warning("order resolved: its saga could not start", metadata: ["order_id": "\(id)"]) }
+            for id in resolved {
+                self.logger.warning("order resolved: its saga could not start", metadata: ["order_id": "\(id)"])
+            }
             page.resolved = resolved.count
         }
         if !resend.isEmpty { try await self.resend(resend) }
@@ -145,11 +154,13 @@ final class OrderReconciler: Sendable {
     /// Queues `SagaCreateOrder` again for orders whose message was delivered but whose saga does not exist.
     private func resend(_ orderIDs: [String]) async throws {
         let rows = try await self.db.query(
-            "SELECT id, user_id, request::text AS request FROM orders WHERE id = ANY($1::text[])", [PostgresArray(orderIDs)])
+            "SELECT id, user_id, request::text AS request FROM orders WHERE id = ANY($1::text[])",
+            [PostgresArray(orderIDs)])
         let commands = try rows.rows.map { row -> Commands.SagaCreateOrder in
             let request = try ShopJSON.decode(OrderRequest.self, from: try row.string("request"))
             return Commands.SagaCreateOrder(
-                orderID: try row.string("id"), userID: try row.string("user_id"), paymentMethodID: request.paymentMethodID,
+                orderID: try row.string("id"), userID: try row.string("user_id"),
+                paymentMethodID: request.paymentMethodID,
                 orderItems: request.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) })
         }
         try await self.mailbox.transaction { turn in

@@ -9,7 +9,9 @@ enum RFC3339 {
     /// Accepts `2025-10-03`, `2025-10-03T11:19:46Z` and the same with fractional seconds or an offset.
     static func parse(_ text: String) -> Date? {
         if let date = try? Date(text, strategy: .iso8601) { return date }
-        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
+            return date
+        }
         // A bare date means its midnight, UTC.
         guard text.count == 10 else { return nil }
         return try? Date(text + "T00:00:00Z", strategy: .iso8601)

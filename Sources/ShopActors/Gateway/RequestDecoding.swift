@@ -16,7 +16,8 @@ extension Request {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
-            throw GatewayError(.badRequest, "Invalid request: \(Self.describe(error))", parameter: Self.field(of: error))
+            throw GatewayError(
+                .badRequest, "Invalid request: \(Self.describe(error))", parameter: Self.field(of: error))
         } catch let error as GatewayError {
             throw error
         } catch {
@@ -27,7 +28,11 @@ extension Request {
     static func path(_ codingPath: [any CodingKey]) -> String {
         var path = ""
         for key in codingPath {
-            if let index = key.intValue { path += "[\(index)]" } else { path += path.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
         }
         return path
     }
@@ -47,11 +52,13 @@ extension Request {
             return "\(Self.path(context.codingPath + [key])) is required"
         case .typeMismatch(let type, let context):
             let expected = type == String.self ? "a string" : (type == Int.self ? "an integer" : "of another type")
-            return context.codingPath.isEmpty ? "expected a JSON object" : "\(Self.path(context.codingPath)) must be \(expected)"
+            return context.codingPath.isEmpty
+                ? "expected a JSON object" : "\(Self.path(context.codingPath)) must be \(expected)"
         case .valueNotFound(_, let context):
             return "\(Self.path(context.codingPath)) must not be null"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "malformed JSON" : "\(Self.path(context.codingPath)) has an invalid value"
+            return context.codingPath.isEmpty
+                ? "malformed JSON" : "\(Self.path(context.codingPath)) has an invalid value"
         @unknown default:
             return "malformed JSON"
         }
@@ -74,7 +81,9 @@ struct QueryParameters {
 
     func int(_ name: String, default value: Int) throws -> Int {
         guard let text = self.string(name) else { return value }
-        guard let number = Int(text) else { throw GatewayError.badParameter(name, "must be an integer, got '\(text.prefix(40))'") }
+        guard let number = Int(text) else {
+            throw GatewayError.badParameter(name, "must be an integer, got '\(text.prefix(40))'")
+        }
         return number
     }
 
@@ -90,7 +99,9 @@ struct QueryParameters {
     func page() throws -> PageRequest {
         let page = try self.int("page", default: 1)
         let limit = try self.int("limit", default: 10)
-        guard page >= 1, page <= 1_000_000 else { throw GatewayError.badParameter("page", "must be between 1 and 1000000") }
+        guard page >= 1, page <= 1_000_000 else {
+            throw GatewayError.badParameter("page", "must be between 1 and 1000000")
+        }
         guard limit >= 1 else { throw GatewayError.badParameter("limit", "must be 1 or more") }
         return PageRequest(page: page, limit: min(limit, PageRequest.maxLimit))
     }

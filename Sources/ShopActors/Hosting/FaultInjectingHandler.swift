@@ -12,7 +12,9 @@ struct FaultInjectingHandler: MailboxHandler {
     let failing: Set<String>
 
     func handle(batch messages: [MailboxMessage], in turn: inout Turn) throws {
-        if let message = messages.first(where: { self.failing.contains($0.type) }) { throw InjectedFailure(type: message.type) }
+        if let message = messages.first(where: { self.failing.contains($0.type) }) {
+            throw InjectedFailure(type: message.type)
+        }
         try self.base.handle(batch: messages, in: &turn)
     }
 

@@ -39,7 +39,9 @@ public struct ServiceOptions: Sendable, Equatable {
     ///
     /// - Returns: the switches it turned on.
     public mutating func applyFaultSwitches(_ environment: [String: String]) -> [String] {
-        let switches = (environment["SHOP_FAULTS"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let switches = (environment["SHOP_FAULTS"] ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         if switches.contains("deliver-twice") { self.deliverTwice = true }
         if switches.contains("reorder") { self.deliverReordered = true }
         if switches.contains("fail-payments") { self.failingMessageTypes.insert("ProcessPayment") }

@@ -23,17 +23,20 @@ public final class ShopServiceHost: Service, Sendable {
     static func handler(for service: String, options: ServiceOptions, logger: Logger) -> any MailboxHandler {
         var logger = logger
         logger[metadataKey: "service"] = "\(service)"
-        let handler: any MailboxHandler = switch service {
-        case "product": ProductHandler()
-        case "inventory": InventoryHandler()
-        case "payment": PaymentHandler(sharedDemoMethods: options.sharedDemoMethods)
-        case "order": OrderHandler()
-        case "order-saga": OrderSagaHandler(
-            stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry, logger: logger)
-        case "order-history": OrderHistoryHandler()
-        case "gateway": GatewayMailboxHandler()
-        default: SendOnly(service: service)
-        }
+        let handler: any MailboxHandler =
+            switch service {
+            case "product": ProductHandler()
+            case "inventory": InventoryHandler()
+            case "payment": PaymentHandler(sharedDemoMethods: options.sharedDemoMethods)
+            case "order": OrderHandler()
+            case "order-saga":
+                OrderSagaHandler(
+                    stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry,
+                    logger: logger)
+            case "order-history": OrderHistoryHandler()
+            case "gateway": GatewayMailboxHandler()
+            default: SendOnly(service: service)
+            }
         guard !options.failingMessageTypes.isEmpty, !(handler is OrderSagaHandler) else { return handler }
         return FaultInjectingHandler(base: handler, failing: options.failingMessageTypes)
     }
@@ -68,17 +71,23 @@ public final class ShopServiceHost: Service, Sendable {
         self.logger = logger
         self.system = system
         self.lease = options.lease.map {
-            ServiceLease(service: service, node: system.node, database: db.configuration, configuration: $0, logger: logger)
+            ServiceLease(
+                service: service, node: system.node, database: db.configuration, configuration: $0, logger: logger)
         }
-        let mailbox = Mailbox(configuration: configuration, client: db, system: system, handler: handler, logger: logger)
+        let mailbox = Mailbox(
+            configuration: configuration, client: db, system: system, handler: handler, logger: logger)
         self.mailbox = mailbox
         let gateway = http.map { Gateway(configuration: $0, system: system, db: db, mailbox: mailbox, logger: logger) }
         self.gateway = gateway
         switch service {
         case "product":
-            self.queryActor = system.makeActor(path: ProductService.path) { ProductService(actorSystem: system, db: db) }
+            self.queryActor = system.makeActor(path: ProductService.path) {
+                ProductService(actorSystem: system, db: db)
+            }
         case "order-history":
-            self.queryActor = system.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: system, db: db) }
+            self.queryActor = system.makeActor(path: OrderHistoryService.path) {
+                OrderHistoryService(actorSystem: system, db: db)
+            }
         case "payment":
             let shared = options.sharedDemoMethods
             self.queryActor = system.makeActor(path: PaymentService.path) {
@@ -133,7 +142,8 @@ public final class ShopServiceHost: Service, Sendable {
                         return .stopped
                     } catch let error as PostgresError where error.isTransient {
                         // Its database went away under it (a restart): stand by and take the lease again.
-                        self.logger.warning("stopped by its database", metadata: ["service": "\(self.service)", "error": "\(error)"])
+                        self.logger.warning(
+                            "stopped by its database", metadata: ["service": "\(self.service)", "error": "\(error)"])
                         return .lost
                     }
                 }
@@ -163,9 +173,11 @@ public final class ShopServiceHost: Service, Sendable {
                 // Let a standby that still sees the cluster take over; if none does, this node takes the lease
                 // back, and keeps it until it has seen a peer again (a lone survivor does not flap).
                 isolated = true
-                self.logger.warning("gives the lease up: no peer reachable", metadata: [
-                    "service": "\(self.service)", "for": "\(lease.configuration.timeout)",
-                ])
+                self.logger.warning(
+                    "gives the lease up: no peer reachable",
+                    metadata: [
+                        "service": "\(self.service)", "for": "\(lease.configuration.timeout)",
+                    ])
                 try? await Task.sleep(for: lease.configuration.retryInterval * 3)
             } else {
                 isolated = false

@@ -45,11 +45,13 @@ public struct InventoryHandler: MailboxHandler {
         }
         for run in segmented(work, by: \.work.orderID) {
             // Releases first: the stock they give back can serve the reservations of the same run.
-            try self.release(run.compactMap { if case .release(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
+            try self.release(
+                run.compactMap { if case .release(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
             var reservations: [Reservation] = []
             for (sagaID, work) in run {
                 guard case .reserve(let command) = work else { continue }
-                reservations.append(Reservation(sagaID: sagaID, command: command, lines: Self.lines(command.orderItems)))
+                reservations.append(
+                    Reservation(sagaID: sagaID, command: command, lines: Self.lines(command.orderItems)))
             }
             try self.reserve(reservations, in: &turn)
         }
@@ -147,11 +149,13 @@ public struct InventoryHandler: MailboxHandler {
 
     private static func publishFailure(_ reservation: Reservation, _ error: String, in turn: inout Turn) throws {
         try turn.publish(
-            Events.InventoryReserveFailed(orderID: reservation.command.orderID, orderItems: reservation.command.orderItems, error: error),
+            Events.InventoryReserveFailed(
+                orderID: reservation.command.orderID, orderItems: reservation.command.orderItems, error: error),
             sagaID: reservation.sagaID)
     }
 
-    private func release(_ commands: [(sagaID: String, command: Commands.ReleaseInventory)], in turn: inout Turn) throws {
+    private func release(_ commands: [(sagaID: String, command: Commands.ReleaseInventory)], in turn: inout Turn) throws
+    {
         guard !commands.isEmpty else { return }
         let released = try turn.connection.query(
             """
@@ -180,7 +184,9 @@ public struct InventoryHandler: MailboxHandler {
             )
         }
         for (sagaID, command) in commands {
-            try turn.publish(Events.InventoryReleased(orderID: command.orderID, orderItems: items[command.orderID] ?? []), sagaID: sagaID)
+            try turn.publish(
+                Events.InventoryReleased(orderID: command.orderID, orderItems: items[command.orderID] ?? []),
+                sagaID: sagaID)
         }
     }
 }

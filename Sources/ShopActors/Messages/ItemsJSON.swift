@@ -53,7 +53,9 @@ enum ItemsJSON {
 
         mutating func expect(_ byte: UInt8) throws {
             self.skipSpace()
-            guard self.index < self.bytes.count, self.bytes[self.index] == byte else { throw PayloadError("order_items is not JSON") }
+            guard self.index < self.bytes.count, self.bytes[self.index] == byte else {
+                throw PayloadError("order_items is not JSON")
+            }
             self.index += 1
         }
 
@@ -108,7 +110,9 @@ enum ItemsJSON {
 
         mutating func optional<T>(_ read: (inout Parser) throws -> T) throws -> T? {
             if self.peek() == UInt8(ascii: "n") {
-                guard self.bytes[self.index...].starts(with: "null".utf8) else { throw PayloadError("bad literal in order_items") }
+                guard self.bytes[self.index...].starts(with: "null".utf8) else {
+                    throw PayloadError("bad literal in order_items")
+                }
                 self.index += 4
                 return nil
             }
@@ -155,7 +159,8 @@ enum ItemsJSON {
                     case UInt8(ascii: "f"): out.append(12)
                     case UInt8(ascii: "u"):
                         guard self.index + 4 <= self.bytes.count,
-                            let code = UInt32(String(decoding: self.bytes[self.index..<self.index + 4], as: UTF8.self), radix: 16)
+                            let code = UInt32(
+                                String(decoding: self.bytes[self.index..<self.index + 4], as: UTF8.self), radix: 16)
                         else { throw PayloadError("bad escape in order_items") }
                         self.index += 4
                         // Surrogate pairs do not occur in product names we write; a lone one becomes U+FFFD.

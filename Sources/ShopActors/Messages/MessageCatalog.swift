@@ -5,7 +5,8 @@ import ActorRuntime
 /// (dead letters, tests); the mailbox itself carries the compact form.
 public enum MessageCatalog {
     private static let commands: [any ShopCommand.Type] = [
-        Commands.SagaCreateOrder.self, Commands.CreateOrder.self, Commands.CompleteOrder.self, Commands.CancelOrder.self,
+        Commands.SagaCreateOrder.self, Commands.CreateOrder.self, Commands.CompleteOrder.self,
+        Commands.CancelOrder.self,
         Commands.ValidateProducts.self, Commands.ReserveInventory.self, Commands.ReleaseInventory.self,
         Commands.ProcessPayment.self, Commands.RefundPayment.self,
     ]

@@ -116,9 +116,10 @@ public struct PayloadReader {
         var items: [Item] = []
         items.reserveCapacity(count)
         for _ in 0..<count {
-            items.append(Item(
-                productID: try self.string(), quantity: try self.optionalInt(), name: try self.optionalString(),
-                price: try self.optionalInt()))
+            items.append(
+                Item(
+                    productID: try self.string(), quantity: try self.optionalInt(), name: try self.optionalString(),
+                    price: try self.optionalInt()))
         }
         return items
     }

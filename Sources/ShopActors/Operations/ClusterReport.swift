@@ -71,13 +71,16 @@ public struct ClusterReport: Codable, Sendable {
     ///   - nodes: every node of the cluster, in order, with its address and services (from cluster.conf).
     ///   - timeout: deadline of each call to a service.
     public static func gather(
-        system: ClusterSystem, nodes: [(name: String, address: String, services: [String])], timeout: Duration = .seconds(2)
+        system: ClusterSystem, nodes: [(name: String, address: String, services: [String])],
+        timeout: Duration = .seconds(2)
     ) async -> ClusterReport {
         let status = system.status()
         let members = Dictionary(status.members.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let reportNodes = nodes.map { node -> Node in
             guard let member = members[node.name] else {
-                return Node(name: node.name, address: node.address, state: "down", detail: "not known to \(status.node)", services: node.services)
+                return Node(
+                    name: node.name, address: node.address, state: "down", detail: "not known to \(status.node)",
+                    services: node.services)
             }
             let up = member.state == .up
             let detail: String? =
@@ -101,9 +104,11 @@ public struct ClusterReport: Codable, Sendable {
                     guard upNodes.contains(node) else { return queue }
                     let id = ActorID(node: node, path: MailboxEndpoint.path(for: service))
                     guard
-                        let stats = try? await ClusterSystem.withCallTimeout(timeout, {
-                            try await MailboxEndpoint.resolve(id: id, using: system).stats()
-                        })
+                        let stats = try? await ClusterSystem.withCallTimeout(
+                            timeout,
+                            {
+                                try await MailboxEndpoint.resolve(id: id, using: system).stats()
+                            })
                     else { return queue }
                     queue.reachable = true
                     queue.pending = stats.pending.values.reduce(0, +)
@@ -128,17 +133,23 @@ public struct ClusterReport: Codable, Sendable {
         var sagas: [String: Int]?
         if let node = running("order-saga") {
             let id = ActorID(node: node, path: OrderSagaService.path)
-            sagas = try? await ClusterSystem.withCallTimeout(timeout) { try await OrderSagaService.resolve(id: id, using: system).counts() }
+            sagas = try? await ClusterSystem.withCallTimeout(timeout) {
+                try await OrderSagaService.resolve(id: id, using: system).counts()
+            }
         }
         var admission: AdmissionReport?
         if let node = running("gateway") {
             let id = ActorID(node: node, path: GatewayService.path)
-            admission = try? await ClusterSystem.withCallTimeout(timeout) { try await GatewayService.resolve(id: id, using: system).admission() }
+            admission = try? await ClusterSystem.withCallTimeout(timeout) {
+                try await GatewayService.resolve(id: id, using: system).admission()
+            }
         }
         let order = Dictionary(placement.enumerated().map { ($1.0, $0) }, uniquingKeysWith: { first, _ in first })
         return ClusterReport(
             cluster: status.cluster, observedBy: status.node, generatedAt: Date(), nodes: reportNodes,
-            services: queues.sorted { (order[$0.service, default: 0], $0.node) < (order[$1.service, default: 0], $1.node) },
+            services: queues.sorted {
+                (order[$0.service, default: 0], $0.node) < (order[$1.service, default: 0], $1.node)
+            },
             sagas: sagas, admission: admission)
     }
 }

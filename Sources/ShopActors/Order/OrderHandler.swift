@@ -70,7 +70,8 @@ public struct OrderHandler: MailboxHandler {
         }
         if !cancels.isEmpty {
             try turn.connection.query(
-                "UPDATE orders SET status = 'cancelled', updated_at = now() WHERE id = ANY($1::text[])", [PostgresArray(cancels)])
+                "UPDATE orders SET status = 'cancelled', updated_at = now() WHERE id = ANY($1::text[])",
+                [PostgresArray(cancels)])
         }
         for (sagaID, work) in run {
             switch work {
@@ -108,11 +109,16 @@ public struct OrderHandler: MailboxHandler {
             ON CONFLICT (id) DO NOTHING
             RETURNING id, \(shown)
             """,
-            [PostgresArray(commands.map(\.orderID)), PostgresArray(commands.map(\.userID)), PostgresArray(commands.map(\.paymentMethodID))]
+            [
+                PostgresArray(commands.map(\.orderID)), PostgresArray(commands.map(\.userID)),
+                PostgresArray(commands.map(\.paymentMethodID)),
+            ]
         )
         var rows: [String: (status: String, created: String, updated: String)] = [:]
         for row in inserted.rows {
-            rows[try row.string("id")] = (try row.string("status"), try row.string("created"), try row.string("updated"))
+            rows[try row.string("id")] = (
+                try row.string("status"), try row.string("created"), try row.string("updated")
+            )
         }
         let fresh = commands.filter { rows[$0.orderID] != nil }
         let lines = fresh.flatMap { command in command.orderItems.map { (command.orderID, $0) } }
@@ -122,14 +128,20 @@ public struct OrderHandler: MailboxHandler {
                 INSERT INTO order_items (id, order_id, product_id, quantity)
                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
                 """,
-                [PostgresArray(lines.map { _ in OrderedUUID.make() }), PostgresArray(lines.map(\.0)),
-                 PostgresArray(lines.map(\.1.productID)), PostgresIntArray(lines.map { $0.1.quantity ?? 0 })]
+                [
+                    PostgresArray(lines.map { _ in OrderedUUID.make() }), PostgresArray(lines.map(\.0)),
+                    PostgresArray(lines.map(\.1.productID)), PostgresIntArray(lines.map { $0.1.quantity ?? 0 }),
+                ]
             )
         }
         let existing = commands.filter { rows[$0.orderID] == nil }.map(\.orderID)
         if !existing.isEmpty {
-            for row in try connection.query("SELECT id, \(shown) FROM orders WHERE id = ANY($1::text[])", [PostgresArray(existing)]).rows {
-                rows[try row.string("id")] = (try row.string("status"), try row.string("created"), try row.string("updated"))
+            for row in try connection.query(
+                "SELECT id, \(shown) FROM orders WHERE id = ANY($1::text[])", [PostgresArray(existing)]
+            ).rows {
+                rows[try row.string("id")] = (
+                    try row.string("status"), try row.string("created"), try row.string("updated")
+                )
             }
         }
         return rows

@@ -66,8 +66,12 @@ public struct OrderHistoryHandler: MailboxHandler {
                 """,
                 [
                     PostgresArray(creates.map(\.orderID)), PostgresArray(creates.map(\.userID)),
-                    PostgresArray(creates.map { ItemsJSON.encode($0.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) }) }),
-                    PostgresArray(creates.map(\.paymentMethodID)), PostgresArray(creates.map { $0.createdAt.isEmpty ? nil : $0.createdAt }),
+                    PostgresArray(
+                        creates.map {
+                            ItemsJSON.encode($0.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) })
+                        }),
+                    PostgresArray(creates.map(\.paymentMethodID)),
+                    PostgresArray(creates.map { $0.createdAt.isEmpty ? nil : $0.createdAt }),
                 ]
             ).rows.map { try $0.string("id") }
         }
@@ -83,7 +87,8 @@ public struct OrderHistoryHandler: MailboxHandler {
                 [PostgresArray(created)])
             for row in parked.rows.sorted(by: { (try? $0.int("seq")) ?? 0 < (try? $1.int("seq")) ?? 0 }) {
                 let message = MailboxMessage(
-                    id: try row.string("message_id"), type: try row.string("message_type"), sagaID: try row.optionalString("saga_id"),
+                    id: try row.string("message_id"), type: try row.string("message_type"),
+                    sagaID: try row.optionalString("saga_id"),
                     payload: try row.bytes("payload"), source: try row.string("source"))
                 if let (orderID, change) = try Self.change(message) { pending.append((message, orderID, change)) }
             }
@@ -103,7 +108,9 @@ public struct OrderHistoryHandler: MailboxHandler {
         // Per user and status: +1 for each order created here, and each status change moves one.
         var counts: [String: [String: Int]] = [:]
         let createdUsers = Dictionary(creates.map { ($0.orderID, $0.userID) }, uniquingKeysWith: { first, _ in first })
-        for id in created { if let user = createdUsers[id] { counts[user, default: [:]]["order_created", default: 0] += 1 } }
+        for id in created {
+            if let user = createdUsers[id] { counts[user, default: [:]]["order_created", default: 0] += 1 }
+        }
         for row in changed.values where row.status != row.loadedStatus {
             counts[row.userID, default: [:]][row.loadedStatus, default: 0] -= 1
             counts[row.userID, default: [:]][row.status, default: 0] += 1
@@ -120,7 +127,8 @@ public struct OrderHistoryHandler: MailboxHandler {
                 """,
                 [
                     PostgresArray(park.map(\.1)), PostgresArray(park.map(\.0.id)), PostgresArray(park.map(\.0.type)),
-                    PostgresArray(park.map(\.0.sagaID)), PostgresArray(park.map(\.0.source)), PostgresBytes(payloads.bytes),
+                    PostgresArray(park.map(\.0.sagaID)), PostgresArray(park.map(\.0.source)),
+                    PostgresBytes(payloads.bytes),
                     PostgresIntArray(payloads.offsets), PostgresIntArray(payloads.lengths),
                 ])
         }
@@ -148,7 +156,9 @@ public struct OrderHistoryHandler: MailboxHandler {
         case Events.InventoryReserveFailed.eventType:
             return (try message.decode(Events.InventoryReserveFailed.self).orderID, .status("inventory_reserve_failed"))
         case Events.ProductsValidationFailed.eventType:
-            return (try message.decode(Events.ProductsValidationFailed.self).orderID, .status("products_validation_failed"))
+            return (
+                try message.decode(Events.ProductsValidationFailed.self).orderID, .status("products_validation_failed")
+            )
         case Events.OrderCompleted.eventType:
             return (try message.decode(Events.OrderCompleted.self).orderID, .status("order_completed"))
         case Events.OrderCancelled.eventType:
@@ -216,9 +226,12 @@ public struct OrderHistoryHandler: MailboxHandler {
         ).rows {
             let status = try row.string("status")
             rows[try row.string("id")] = Row(
-                userID: try row.string("user_id"), loadedStatus: status, itemsJSON: try row.string("items"), paymentID: try row.optionalString("payment_id"),
-                paymentExternalID: try row.optionalString("payment_external_id"), paymentSum: try row.optionalInt("payment_sum"),
-                paymentType: try row.optionalString("payment_type"), paymentGateway: try row.optionalString("payment_gateway"),
+                userID: try row.string("user_id"), loadedStatus: status, itemsJSON: try row.string("items"),
+                paymentID: try row.optionalString("payment_id"),
+                paymentExternalID: try row.optionalString("payment_external_id"),
+                paymentSum: try row.optionalInt("payment_sum"),
+                paymentType: try row.optionalString("payment_type"),
+                paymentGateway: try row.optionalString("payment_gateway"),
                 paymentStatus: try row.optionalString("payment_status"), status: status)
         }
         return rows
@@ -227,8 +240,10 @@ public struct OrderHistoryHandler: MailboxHandler {
     /// Adds `counts` (user → status → change) to `order_counts` with one statement, in key order (so that two
     /// turns never wait on each other in a cycle).
     private static func count(_ counts: [String: [String: Int]], _ connection: PostgresConnection) throws {
-        let changes = counts.flatMap { user, statuses in statuses.filter { $0.value != 0 }.map { (user, $0.key, $0.value) } }
-            .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        let changes = counts.flatMap { user, statuses in
+            statuses.filter { $0.value != 0 }.map { (user, $0.key, $0.value) }
+        }
+        .sorted { ($0.0, $0.1) < ($1.0, $1.1) }
         guard !changes.isEmpty else { return }
         try connection.query(
             """
@@ -254,7 +269,8 @@ public struct OrderHistoryHandler: MailboxHandler {
             """,
             [
                 PostgresArray(ids), PostgresArray(values.map(\.itemsJSON)), PostgresArray(values.map(\.paymentID)),
-                PostgresArray(values.map(\.paymentExternalID)), PostgresArray(values.map { $0.paymentSum.map(String.init) }),
+                PostgresArray(values.map(\.paymentExternalID)),
+                PostgresArray(values.map { $0.paymentSum.map(String.init) }),
                 PostgresArray(values.map(\.paymentType)), PostgresArray(values.map(\.paymentGateway)),
                 PostgresArray(values.map(\.paymentStatus)), PostgresArray(values.map(\.status)),
             ])

@@ -43,8 +43,10 @@ public struct PaymentHandler: MailboxHandler {
             }
         }
         for run in segmented(work, by: \.work.orderID) {
-            try self.process(run.compactMap { if case .process(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
-            try self.refund(run.compactMap { if case .refund(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
+            try self.process(
+                run.compactMap { if case .process(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
+            try self.refund(
+                run.compactMap { if case .refund(let c) = $0.work { ($0.sagaID, c) } else { nil } }, in: &turn)
         }
     }
 
@@ -80,7 +82,8 @@ public struct PaymentHandler: MailboxHandler {
                 PostgresArray(commands.map { _ in OrderedUUID.make() }), PostgresArray(commands.map(\.command.orderID)),
                 PostgresArray(commands.map(\.command.userID)), PostgresIntArray(commands.map(\.command.paymentSum)),
                 PostgresArray(failures.map { $0 == nil ? OrderedUUID.make() : nil }),
-                PostgresArray(failures.map { $0 == nil ? "completed" : "failed" }), PostgresArray(commands.map(\.command.paymentMethodID)),
+                PostgresArray(failures.map { $0 == nil ? "completed" : "failed" }),
+                PostgresArray(commands.map(\.command.paymentMethodID)),
             ]
         )
         var payments: [String: PostgresRow] = [:]
@@ -105,7 +108,8 @@ public struct PaymentHandler: MailboxHandler {
                         paymentID: try row.string("id"), orderID: command.orderID, userID: command.userID,
                         paymentSum: try row.int("amount"), paymentMethodID: try row.string("method_id"),
                         paymentExternalID: try row.optionalString("external_id") ?? "",
-                        paymentType: method?.type ?? "", paymentGateway: method?.gateway ?? "", paymentStatus: "completed"),
+                        paymentType: method?.type ?? "", paymentGateway: method?.gateway ?? "",
+                        paymentStatus: "completed"),
                     sagaID: sagaID)
             } else {
                 let error = fresh.contains(command.orderID) ? failure ?? status : "payment for this order is \(status)"
@@ -151,7 +155,8 @@ public struct PaymentHandler: MailboxHandler {
             // Nothing to refund (the payment failed or never happened) is still a completed compensation.
             let orderID = command.orderID ?? byPayment[command.paymentID] ?? ""
             try turn.publish(
-                Events.PaymentRefunded(orderID: orderID, paymentID: byOrder[orderID] ?? command.paymentID), sagaID: sagaID)
+                Events.PaymentRefunded(orderID: orderID, paymentID: byOrder[orderID] ?? command.paymentID),
+                sagaID: sagaID)
         }
     }
 }

@@ -18,8 +18,11 @@ public enum ServiceSchema {
     }
 
     /// Applies the mailbox tables and the service's own tables to its database.
-    public static func migrate(_ service: String, client: PostgresClient, logger: Logger = Logger(label: "migrations")) async throws {
+    public static func migrate(_ service: String, client: PostgresClient, logger: Logger = Logger(label: "migrations"))
+        async throws
+    {
         try await MailboxSchema.migrate(service: service, client: client, logger: logger)
-        try await MigrationRunner.apply(try Self.migrations(for: service), namespace: service, client: client, logger: logger)
+        try await MigrationRunner.apply(
+            try Self.migrations(for: service), namespace: service, client: client, logger: logger)
     }
 }

@@ -28,7 +28,8 @@ public struct ProductHandler: MailboxHandler {
             if let unknown = command.orderItems.first(where: { known[$0.productID] == nil }) {
                 try turn.publish(
                     Events.ProductsValidationFailed(
-                        orderID: command.orderID, orderItems: command.orderItems, error: "unknown product \(unknown.productID)"),
+                        orderID: command.orderID, orderItems: command.orderItems,
+                        error: "unknown product \(unknown.productID)"),
                     sagaID: sagaID)
                 continue
             }

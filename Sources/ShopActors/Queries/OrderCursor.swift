@@ -20,9 +20,13 @@ public struct OrderCursor: Codable, Sendable, Equatable {
     /// The cursor in `token`, or nil when it is not one this version wrote.
     public init?(token: String) {
         guard (1...1024).contains(token.utf8.count) else { return nil }
-        guard let data = Data(base64URLEncoded: token), let text = String(data: data, encoding: .utf8) else { return nil }
+        guard let data = Data(base64URLEncoded: token), let text = String(data: data, encoding: .utf8) else {
+            return nil
+        }
         let parts = text.split(separator: "\t", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1", Self.isTimestamp(parts[1]), !parts[2].isEmpty, parts[2].utf8.count <= 255 else {
+        guard parts.count == 3, parts[0] == "v1", Self.isTimestamp(parts[1]), !parts[2].isEmpty,
+            parts[2].utf8.count <= 255
+        else {
             return nil
         }
         self.createdAt = String(parts[1])
@@ -32,7 +36,9 @@ public struct OrderCursor: Codable, Sendable, Equatable {
     /// `YYYY-MM-DD HH:MM:SS[.ffffff]`: what a `timestamp` column prints, and nothing else reaches SQL.
     static func isTimestamp(_ text: Substring) -> Bool {
         let bytes = Array(text.utf8)
-        guard bytes.count == 19 || (bytes.count > 20 && bytes.count <= 26 && bytes[19] == UInt8(ascii: ".")) else { return false }
+        guard bytes.count == 19 || (bytes.count > 20 && bytes.count <= 26 && bytes[19] == UInt8(ascii: ".")) else {
+            return false
+        }
         for (index, byte) in bytes.enumerated() {
             switch index {
             case 4, 7: if byte != UInt8(ascii: "-") { return false }

@@ -126,13 +126,16 @@ public distributed actor OrderHistoryService {
         var total: Int?
         if query.cursor == nil, query.from == nil, query.to == nil {
             // Kept per user and status by the handler's turns.
-            total = try await self.db.query(
-                "SELECT coalesce(sum(n), 0)::bigint AS n FROM order_counts WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)",
-                [query.userID, query.status]
-            ).first?.int("n") ?? 0
+            total =
+                try await self.db.query(
+                    "SELECT coalesce(sum(n), 0)::bigint AS n FROM order_counts WHERE user_id = $1 AND ($2::text IS NULL OR status = $2)",
+                    [query.userID, query.status]
+                ).first?.int("n") ?? 0
         } else if query.cursor == nil {
             // A date range: counted over the user's rows in it.
-            total = try await self.db.query("SELECT count(*) AS n FROM order_history WHERE \(filter)", parameters).first?.int("n") ?? 0
+            total =
+                try await self.db.query("SELECT count(*) AS n FROM order_history WHERE \(filter)", parameters).first?
+                .int("n") ?? 0
         }
         return OrderPage(orders: orders, total: total, nextCursor: next)
     }
@@ -162,6 +165,7 @@ public distributed actor OrderHistoryService {
             paymentType: try nonEmpty("payment_type"), paymentGateway: try nonEmpty("payment_gateway"),
             paymentSum: try row.optionalInt("payment_sum").flatMap { $0 == 0 ? nil : $0 },
             paymentExternalID: try nonEmpty("payment_external_id"), paymentStatus: try nonEmpty("payment_status"),
-            status: try row.string("status"), createdAt: try row.string("created"), updatedAt: try row.string("updated"))
+            status: try row.string("status"), createdAt: try row.string("created"), updatedAt: try row.string("updated")
+        )
     }
 }

@@ -30,7 +30,8 @@ public distributed actor OrderSagaService {
     public distributed func saga(orderID: String) async throws -> SagaView? {
         try ClusterSystem.allow([.member], "saga")
         guard let state = try await SagaStore.find(orderID: orderID, client: self.db) else { return nil }
-        return SagaView(sagaID: state.sagaID, orderID: state.orderID, status: state.status.rawValue, timeline: state.timeline)
+        return SagaView(
+            sagaID: state.sagaID, orderID: state.orderID, status: state.status.rawValue, timeline: state.timeline)
     }
 
     /// Sagas not yet completed or compensated, from memory (cheap enough to ask several times a second, for

@@ -42,7 +42,8 @@ public distributed actor PaymentService {
             [userID, self.sharedDemoMethods]
         ).rows.map { row in
             PaymentMethodView(
-                id: try row.string("id"), paymentType: try row.string("payment_type"), gateway: try row.string("gateway"),
+                id: try row.string("id"), paymentType: try row.string("payment_type"),
+                gateway: try row.string("gateway"),
                 shared: try row.bool("shared"))
         }
     }
@@ -50,7 +51,9 @@ public distributed actor PaymentService {
     /// Stores a method for `userID` with its token's SHA-256 (the token itself never reaches this service);
     /// its new id. The caller has checked the fields; a user at `maxMethodsPerUser` gets a `QueryError`
     /// naming `payment_methods`.
-    public distributed func addMethod(userID: String, paymentType: String, gateway: String, tokenSHA256: String) async throws -> String {
+    public distributed func addMethod(userID: String, paymentType: String, gateway: String, tokenSHA256: String)
+        async throws -> String
+    {
         try ClusterSystem.allow([.member], "addMethod")
         let id = "pm-" + OrderedUUID.make()
         // One statement: the count and the insert cannot race with a concurrent add past the limit by much
@@ -64,7 +67,8 @@ public distributed actor PaymentService {
             [id, userID, gateway, paymentType, tokenSHA256, Self.maxMethodsPerUser]
         ).affected
         guard inserted == 1 else {
-            throw QueryError("payment_methods", "at most \(Self.maxMethodsPerUser) payment methods per user; delete one first")
+            throw QueryError(
+                "payment_methods", "at most \(Self.maxMethodsPerUser) payment methods per user; delete one first")
         }
         return id
     }
@@ -73,6 +77,8 @@ public distributed actor PaymentService {
     /// one, or unknown: the caller cannot tell which). Payments already made keep their record.
     public distributed func deleteMethod(userID: String, id: String) async throws -> Bool {
         try ClusterSystem.allow([.member], "deleteMethod")
-        return try await self.db.query("DELETE FROM methods WHERE id = $1 AND user_id = $2 AND NOT shared", [id, userID]).affected == 1
+        return try await self.db.query(
+            "DELETE FROM methods WHERE id = $1 AND user_id = $2 AND NOT shared", [id, userID]
+        ).affected == 1
     }
 }

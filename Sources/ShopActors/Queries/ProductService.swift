@@ -40,7 +40,9 @@ public distributed actor ProductService {
         return try await self.db.query(
             "SELECT id, name, \(GoTime.sql("created_at")) AS created FROM categories ORDER BY created_at DESC, id OFFSET $1 LIMIT $2",
             [offset, limit]
-        ).rows.map { Category(id: try $0.string("id"), name: try $0.string("name"), createdAt: try $0.string("created")) }
+        ).rows.map {
+            Category(id: try $0.string("id"), name: try $0.string("name"), createdAt: try $0.string("created"))
+        }
     }
 
     /// Products of one category, newest first.
@@ -55,8 +57,9 @@ public distributed actor ProductService {
             """,
             [categoryID, offset, limit]
         ).rows.map {
-            Product(id: try $0.string("id"), name: try $0.string("name"), price: try $0.int("price"),
-                    categoryID: try $0.string("category_id"), createdAt: try $0.string("created"))
+            Product(
+                id: try $0.string("id"), name: try $0.string("name"), price: try $0.int("price"),
+                categoryID: try $0.string("category_id"), createdAt: try $0.string("created"))
         }
     }
 }

@@ -30,10 +30,12 @@ struct LegacySagaState: Decodable {
         decoder.dateDecodingStrategy = .iso8601
         let legacy = try decoder.decode(Self.self, from: Data(json.utf8))
         return OrderSagaState(
-            sagaID: legacy.sagaID, orderID: legacy.orderID, userID: legacy.userID, paymentMethodID: legacy.paymentMethodID,
+            sagaID: legacy.sagaID, orderID: legacy.orderID, userID: legacy.userID,
+            paymentMethodID: legacy.paymentMethodID,
             items: legacy.items, paymentSum: legacy.paymentSum, paymentID: legacy.paymentID,
             paymentExternalID: legacy.paymentExternalID, step: legacy.step,
-            phase: legacy.phase == "compensate" ? .compensate : .forward, status: legacy.status, attempt: legacy.attempt,
+            phase: legacy.phase == "compensate" ? .compensate : .forward, status: legacy.status,
+            attempt: legacy.attempt,
             compensationRetries: legacy.compensationRetries, deadline: nil, timeline: legacy.timeline)
     }
 }

@@ -19,7 +19,8 @@ public enum OrderSaga {
         public var deadlines: [Command: Duration] = [:]
 
         public init(
-            stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1), deadlines: [Command: Duration] = [:]
+            stepDeadline: Duration = .seconds(30), compensationRetry: Duration = .seconds(1),
+            deadlines: [Command: Duration] = [:]
         ) {
             self.stepDeadline = stepDeadline
             self.compensationRetry = compensationRetry
@@ -84,7 +85,8 @@ public enum OrderSaga {
 
         var error: String? {
             switch self {
-            case .productsValidationFailed(let error), .inventoryReserveFailed(let error), .inventoryReleaseFailed(let error),
+            case .productsValidationFailed(let error), .inventoryReserveFailed(let error),
+                .inventoryReleaseFailed(let error),
                 .paymentFailed(let error), .paymentRefundFailed(let error):
                 error
             default:
@@ -116,12 +118,17 @@ public enum OrderSaga {
     }
 
     static let steps = [
-        Step(command: .createOrder, success: .orderCreated, compensation: .cancelOrder, compensationSuccess: .orderCancelled),
+        Step(
+            command: .createOrder, success: .orderCreated, compensation: .cancelOrder,
+            compensationSuccess: .orderCancelled),
         Step(command: .validateProducts, success: .productsValidated, failure: .productsValidationFailed),
-        Step(command: .reserveInventory, success: .inventoryReserved, failure: .inventoryReserveFailed,
-             compensation: .releaseInventory, compensationSuccess: .inventoryReleased, compensationFailure: .inventoryReleaseFailed),
-        Step(command: .processPayment, success: .paymentCompleted, failure: .paymentFailed, compensation: .refundPayment,
-             compensationSuccess: .paymentRefunded, compensationFailure: .paymentRefundFailed),
+        Step(
+            command: .reserveInventory, success: .inventoryReserved, failure: .inventoryReserveFailed,
+            compensation: .releaseInventory, compensationSuccess: .inventoryReleased,
+            compensationFailure: .inventoryReleaseFailed),
+        Step(
+            command: .processPayment, success: .paymentCompleted, failure: .paymentFailed, compensation: .refundPayment,
+            compensationSuccess: .paymentRefunded, compensationFailure: .paymentRefundFailed),
         Step(command: .completeOrder, success: .orderCompleted),
     ]
 
@@ -130,7 +137,8 @@ public enum OrderSaga {
         sagaID: String, orderID: String, userID: String, paymentMethodID: String, items: [Item], now: Date,
         configuration: Configuration
     ) -> (OrderSagaState, [Action]) {
-        var state = OrderSagaState(sagaID: sagaID, orderID: orderID, userID: userID, paymentMethodID: paymentMethodID, items: items)
+        var state = OrderSagaState(
+            sagaID: sagaID, orderID: orderID, userID: userID, paymentMethodID: paymentMethodID, items: items)
         var machine = Transition(state: state, now: now, configuration: configuration)
         machine.run()
         state = machine.state
@@ -138,7 +146,9 @@ public enum OrderSaga {
     }
 
     /// Applies `input` to `state` at `now`.
-    public static func apply(_ input: Input, to state: inout OrderSagaState, now: Date, configuration: Configuration) -> [Action] {
+    public static func apply(_ input: Input, to state: inout OrderSagaState, now: Date, configuration: Configuration)
+        -> [Action]
+    {
         guard !state.isFinished else { return [] }  // late or duplicate: the saga is over
         var machine = Transition(state: state, now: now, configuration: configuration)
         switch input {
@@ -210,8 +220,9 @@ public enum OrderSaga {
             self.state.compensationRetries = 0
             var index = step
             while index >= 0, OrderSaga.steps[index].compensation == nil {
-                self.state.timeline.append(.init(
-                    step: index, command: "–", outcome: "skipped", startedAt: self.now, finishedAt: self.now))
+                self.state.timeline.append(
+                    .init(
+                        step: index, command: "–", outcome: "skipped", startedAt: self.now, finishedAt: self.now))
                 index -= 1
             }
             guard index >= 0 else {
@@ -227,8 +238,10 @@ public enum OrderSaga {
             let step = OrderSaga.steps[self.state.step]
             let command = self.state.phase == .forward ? step.command : step.compensation ?? step.command
             self.state.attempt += 1
-            self.state.timeline.append(.init(step: self.state.step, command: command.rawValue, outcome: "running", startedAt: self.now))
-            self.state.deadline = .init(at: self.now + self.configuration.deadline(for: command).timeInterval, kind: .step)
+            self.state.timeline.append(
+                .init(step: self.state.step, command: command.rawValue, outcome: "running", startedAt: self.now))
+            self.state.deadline = .init(
+                at: self.now + self.configuration.deadline(for: command).timeInterval, kind: .step)
             self.actions.append(.send(command))
         }
 
@@ -258,7 +271,9 @@ public enum OrderSaga {
         }
 
         mutating func finishEntry(outcome: String, detail: String? = nil) {
-            guard let last = self.state.timeline.indices.last, self.state.timeline[last].finishedAt == nil else { return }
+            guard let last = self.state.timeline.indices.last, self.state.timeline[last].finishedAt == nil else {
+                return
+            }
             self.state.timeline[last].outcome = outcome
             self.state.timeline[last].finishedAt = self.now
             self.state.timeline[last].detail = detail
@@ -267,7 +282,9 @@ public enum OrderSaga {
         /// `compensationRetry`, doubled for every further failure, at most `stepDeadline`.
         var retryDelay: TimeInterval {
             var delay = self.configuration.compensationRetry
-            for _ in 1..<max(self.state.compensationRetries, 1) where delay < self.configuration.stepDeadline { delay = delay * 2 }
+            for _ in 1..<max(self.state.compensationRetries, 1) where delay < self.configuration.stepDeadline {
+                delay = delay * 2
+            }
             return min(delay, self.configuration.stepDeadline).timeInterval
         }
     }

@@ -7,7 +7,8 @@ extension OrderSagaHandler {
     /// cancelled order, stock held for ever). Compensations (refund, release, cancel) are idempotent and may
     /// always go again.
     @available(*, noasync)
-    public func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String] {
+    public func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String]
+    {
         let stepOf = Dictionary(uniqueKeysWithValues: OrderSaga.steps.enumerated().map { ($1.command.rawValue, $0) })
         let steps = candidates.filter { $0.sagaID != nil && stepOf[$0.type] != nil }
         guard !steps.isEmpty else { return [:] }
@@ -25,10 +26,14 @@ extension OrderSagaHandler {
                 refusals[candidate.outboxID] = "saga \(sagaID) does not exist here"
                 continue
             }
-            if saga.status == OrderSagaState.Status.completed.rawValue || saga.status == OrderSagaState.Status.compensated.rawValue {
-                refusals[candidate.outboxID] = "saga \(sagaID) has finished (\(saga.status)); \(candidate.type) would take effect after it"
+            if saga.status == OrderSagaState.Status.completed.rawValue
+                || saga.status == OrderSagaState.Status.compensated.rawValue
+            {
+                refusals[candidate.outboxID] =
+                    "saga \(sagaID) has finished (\(saga.status)); \(candidate.type) would take effect after it"
             } else if saga.phase != OrderSagaState.Phase.forward.rawValue {
-                refusals[candidate.outboxID] = "saga \(sagaID) is compensating; \(candidate.type) would take effect after it gave the step up"
+                refusals[candidate.outboxID] =
+                    "saga \(sagaID) is compensating; \(candidate.type) would take effect after it gave the step up"
             } else if saga.step != stepOf[candidate.type] {
                 refusals[candidate.outboxID] = "saga \(sagaID) has moved past \(candidate.type)"
             }

@@ -91,9 +91,11 @@ public struct OrderSagaHandler: MailboxHandler {
         var seen = Set<String>()
         var started: [(OrderSagaState, [OrderSaga.Action])] = []
         for command in commands where seen.insert(command.orderID).inserted {
-            started.append(OrderSaga.start(
-                sagaID: OrderedUUID.make(), orderID: command.orderID, userID: command.userID,
-                paymentMethodID: command.paymentMethodID, items: command.orderItems, now: now, configuration: self.configuration))
+            started.append(
+                OrderSaga.start(
+                    sagaID: OrderedUUID.make(), orderID: command.orderID, userID: command.userID,
+                    paymentMethodID: command.paymentMethodID, items: command.orderItems, now: now,
+                    configuration: self.configuration))
         }
         // The same order asked for twice (even in two batches): one saga.
         let inserted = try SagaStore.insert(started.map(\.0), connection: turn.connection)
@@ -114,7 +116,10 @@ public struct OrderSagaHandler: MailboxHandler {
         try SagaStore.update(sagas, connection: turn.connection)
         let deadlines = self.deadlines
         let changes = sagas.map { saga in
-            (saga.state.sagaID, saga.state.deadline.map { $0.at.timeIntervalSince(now) }, !saga.original.isFinished && saga.state.isFinished)
+            (
+                saga.state.sagaID, saga.state.deadline.map { $0.at.timeIntervalSince(now) },
+                !saga.original.isFinished && saga.state.isFinished
+            )
         }
         turn.onCommit {
             for (sagaID, remaining, finished) in changes {
@@ -132,9 +137,11 @@ public struct OrderSagaHandler: MailboxHandler {
                 try Self.send(command, for: state, in: &turn)
             case .finished(let status):
                 let level: Logger.Level = status == .completed ? .debug : .info
-                self.logger.log(level: level, "saga \(status.rawValue)", metadata: [
-                    "saga_id": "\(state.sagaID)", "order_id": "\(state.orderID)",
-                ])
+                self.logger.log(
+                    level: level, "saga \(status.rawValue)",
+                    metadata: [
+                        "saga_id": "\(state.sagaID)", "order_id": "\(state.orderID)",
+                    ])
             }
         }
     }
@@ -145,23 +152,32 @@ public struct OrderSagaHandler: MailboxHandler {
         let lines = state.items.map { Item(productID: $0.productID, quantity: $0.quantity) }
         switch command {
         case .createOrder:
-            try turn.send(Commands.CreateOrder(orderID: orderID, userID: state.userID, paymentMethodID: state.paymentMethodID,
-                                               orderItems: lines), sagaID: sagaID, to: "order")
+            try turn.send(
+                Commands.CreateOrder(
+                    orderID: orderID, userID: state.userID, paymentMethodID: state.paymentMethodID,
+                    orderItems: lines), sagaID: sagaID, to: "order")
         case .validateProducts:
-            try turn.send(Commands.ValidateProducts(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "product")
+            try turn.send(
+                Commands.ValidateProducts(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "product")
         case .reserveInventory:
-            try turn.send(Commands.ReserveInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
+            try turn.send(
+                Commands.ReserveInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
         case .processPayment:
-            try turn.send(Commands.ProcessPayment(orderID: orderID, userID: state.userID, paymentSum: state.paymentSum,
-                                                  paymentMethodID: state.paymentMethodID), sagaID: sagaID, to: "payment")
+            try turn.send(
+                Commands.ProcessPayment(
+                    orderID: orderID, userID: state.userID, paymentSum: state.paymentSum,
+                    paymentMethodID: state.paymentMethodID), sagaID: sagaID, to: "payment")
         case .completeOrder:
             try turn.send(Commands.CompleteOrder(orderID: orderID), sagaID: sagaID, to: "order")
         case .cancelOrder:
             try turn.send(Commands.CancelOrder(orderID: orderID), sagaID: sagaID, to: "order")
         case .releaseInventory:
-            try turn.send(Commands.ReleaseInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
+            try turn.send(
+                Commands.ReleaseInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
         case .refundPayment:
-            try turn.send(Commands.RefundPayment(paymentID: state.paymentID ?? "", orderID: orderID), sagaID: sagaID, to: "payment")
+            try turn.send(
+                Commands.RefundPayment(paymentID: state.paymentID ?? "", orderID: orderID), sagaID: sagaID,
+                to: "payment")
         }
     }
 
@@ -173,7 +189,8 @@ public struct OrderSagaHandler: MailboxHandler {
     static func event(in message: MailboxMessage) throws -> OrderSaga.Event? {
         switch message.type {
         case Events.OrderCreated.eventType: .orderCreated
-        case Events.ProductsValidated.eventType: .productsValidated(try message.decode(Events.ProductsValidated.self).orderItems)
+        case Events.ProductsValidated.eventType:
+            .productsValidated(try message.decode(Events.ProductsValidated.self).orderItems)
         case Events.ProductsValidationFailed.eventType:
             .productsValidationFailed(error: try message.decode(Events.ProductsValidationFailed.self).error)
         case Events.InventoryReserved.eventType: .inventoryReserved

@@ -22,7 +22,9 @@ public struct OrderSagaState: Sendable, Equatable {
         public var finishedAt: Date?
         public var detail: String?
 
-        public init(step: Int, command: String, outcome: String, startedAt: Date, finishedAt: Date? = nil, detail: String? = nil) {
+        public init(
+            step: Int, command: String, outcome: String, startedAt: Date, finishedAt: Date? = nil, detail: String? = nil
+        ) {
             self.step = step
             self.command = command
             self.outcome = outcome

@@ -80,7 +80,8 @@ public final class SagaDeadlines: Sendable {
                 do {
                     try await fire(due)
                 } catch {
-                    logger.warning("saga deadlines failed; retrying", metadata: ["error": "\(error)", "sagas": "\(due.count)"])
+                    logger.warning(
+                        "saga deadlines failed; retrying", metadata: ["error": "\(error)", "sagas": "\(due.count)"])
                     for sagaID in due { self.set(sagaID, remaining: 1) }
                 }
                 continue

@@ -28,7 +28,8 @@ enum SagaStore {
     ///
     /// - Parameter dueOnly: only those whose deadline has passed.
     @available(*, noasync)
-    static func load(_ ids: [String], dueOnly: Bool = false, connection: PostgresConnection) throws -> [String: Loaded] {
+    static func load(_ ids: [String], dueOnly: Bool = false, connection: PostgresConnection) throws -> [String: Loaded]
+    {
         guard !ids.isEmpty else { return [:] }
         let now = Date()
         let rows = try connection.query(
@@ -49,7 +50,10 @@ enum SagaStore {
     /// The saga of an order, unlocked (for the status page).
     static func find(orderID: String, client: PostgresClient) async throws -> OrderSagaState? {
         let now = Date()
-        guard let row = try await client.query("SELECT \(Self.columns(timeline: true)) FROM sagas WHERE order_id = $1", [orderID]).first
+        guard
+            let row = try await client.query(
+                "SELECT \(Self.columns(timeline: true)) FROM sagas WHERE order_id = $1", [orderID]
+            ).first
         else { return nil }
         return try Self.state(row, now: now).0
     }
@@ -65,13 +69,13 @@ enum SagaStore {
         }
         var reader = try PayloadReader(try row.bytes("items"))
         var state = OrderSagaState(
-                sagaID: try row.string("id"), orderID: try row.string("order_id"), userID: try row.string("user_id"),
-                paymentMethodID: try row.string("payment_method_id"), items: try reader.items(),
-                paymentSum: try row.int("payment_sum"), paymentID: try row.optionalString("payment_id"),
-                paymentExternalID: try row.optionalString("payment_external_id"), step: try row.int("current_step"),
-                phase: .init(rawValue: try row.int("phase")) ?? .forward,
-                status: .init(rawValue: try row.string("status")) ?? .running, attempt: try row.int("attempt"),
-                compensationRetries: try row.int("compensation_retries"), deadline: deadline)
+            sagaID: try row.string("id"), orderID: try row.string("order_id"), userID: try row.string("user_id"),
+            paymentMethodID: try row.string("payment_method_id"), items: try reader.items(),
+            paymentSum: try row.int("payment_sum"), paymentID: try row.optionalString("payment_id"),
+            paymentExternalID: try row.optionalString("payment_external_id"), step: try row.int("current_step"),
+            phase: .init(rawValue: try row.int("phase")) ?? .forward,
+            status: .init(rawValue: try row.string("status")) ?? .running, attempt: try row.int("attempt"),
+            compensationRetries: try row.int("compensation_retries"), deadline: deadline)
         if let log = try row.optionalString("timeline") {
             state.timeline = SagaTimelineLog.decode(log)
         } else if !state.isFinished, deadline?.kind == .step {
@@ -102,9 +106,12 @@ enum SagaStore {
             RETURNING id
             """,
             [
-                PostgresArray(states.map(\.sagaID)), PostgresArray(states.map(\.orderID)), PostgresArray(states.map(\.userID)),
-                PostgresArray(states.map(\.paymentMethodID)), PostgresBytes(items.bytes), PostgresIntArray(items.offsets),
-                PostgresIntArray(items.lengths), PostgresIntArray(states.map(\.step)), PostgresArray(states.map(\.status.rawValue)),
+                PostgresArray(states.map(\.sagaID)), PostgresArray(states.map(\.orderID)),
+                PostgresArray(states.map(\.userID)),
+                PostgresArray(states.map(\.paymentMethodID)), PostgresBytes(items.bytes),
+                PostgresIntArray(items.offsets),
+                PostgresIntArray(items.lengths), PostgresIntArray(states.map(\.step)),
+                PostgresArray(states.map(\.status.rawValue)),
                 PostgresIntArray(states.map(\.phase.rawValue)), PostgresIntArray(states.map(\.attempt)),
                 PostgresArray(states.map { Self.remainingMillis($0.deadline, now: now) }),
                 PostgresIntArray(states.map { $0.deadline?.kind.rawValue ?? 0 }),
@@ -139,17 +146,22 @@ enum SagaStore {
             """,
             [
                 PostgresArray(changed.map(\.state.sagaID)), PostgresIntArray(changed.map(\.state.step)),
-                PostgresArray(changed.map(\.state.status.rawValue)), PostgresIntArray(changed.map(\.state.phase.rawValue)),
-                PostgresIntArray(changed.map(\.state.attempt)), PostgresIntArray(changed.map(\.state.compensationRetries)),
+                PostgresArray(changed.map(\.state.status.rawValue)),
+                PostgresIntArray(changed.map(\.state.phase.rawValue)),
+                PostgresIntArray(changed.map(\.state.attempt)),
+                PostgresIntArray(changed.map(\.state.compensationRetries)),
                 PostgresIntArray(changed.map(\.state.paymentSum)), PostgresArray(changed.map(\.state.paymentID)),
                 PostgresArray(changed.map(\.state.paymentExternalID)),
                 PostgresArray(changed.map { Self.remainingMillis($0.state.deadline, now: now) }),
                 PostgresIntArray(changed.map { $0.state.deadline?.kind.rawValue ?? 0 }),
-                PostgresArray(changed.map {
-                    $0.legacy ? SagaTimelineLog.encode($0.state.timeline)
-                        : SagaTimelineLog.append(from: $0.original.timeline, to: $0.state.timeline)
-                }),
-                PostgresArray(changed.map { $0.legacy ? "t" : "f" }), PostgresIntArray(items.offsets), PostgresBytes(items.bytes),
+                PostgresArray(
+                    changed.map {
+                        $0.legacy
+                            ? SagaTimelineLog.encode($0.state.timeline)
+                            : SagaTimelineLog.append(from: $0.original.timeline, to: $0.state.timeline)
+                    }),
+                PostgresArray(changed.map { $0.legacy ? "t" : "f" }), PostgresIntArray(items.offsets),
+                PostgresBytes(items.bytes),
                 PostgresIntArray(items.lengths), PostgresArray(itemsChanged.map { $0 ? "t" : "f" }),
                 PostgresArray(changed.map { $0.legacy ? $0.state.userID : nil }),
                 PostgresArray(changed.map { $0.legacy ? $0.state.paymentMethodID : nil }),

@@ -9,9 +9,12 @@ import Foundation
 /// Readable in psql, cheap to write and to fold back into entries.
 enum SagaTimelineLog {
     /// The lines that turn `before` into `after` (`after` extends `before`, its last old entry possibly finished).
-    static func append(from before: [OrderSagaState.TimelineEntry], to after: [OrderSagaState.TimelineEntry]) -> String {
+    static func append(from before: [OrderSagaState.TimelineEntry], to after: [OrderSagaState.TimelineEntry]) -> String
+    {
         var text = ""
-        if let last = before.indices.last, last < after.count, before[last].finishedAt == nil, let finished = after[last].finishedAt {
+        if let last = before.indices.last, last < after.count, before[last].finishedAt == nil,
+            let finished = after[last].finishedAt
+        {
             text += Self.finishLine(after[last], at: finished)
         }
         for entry in after.dropFirst(before.count) {
@@ -34,7 +37,8 @@ enum SagaTimelineLog {
             switch fields.first {
             case "S" where fields.count >= 4:
                 guard let step = Int(fields[1]), let started = Int64(fields[3]) else { continue }
-                entries.append(.init(step: step, command: String(fields[2]), outcome: "running", startedAt: Self.date(started)))
+                entries.append(
+                    .init(step: step, command: String(fields[2]), outcome: "running", startedAt: Self.date(started)))
             case "F" where fields.count >= 3 && !entries.isEmpty:
                 guard let finished = Int64(fields[2]) else { continue }
                 entries[entries.count - 1].outcome = String(fields[1])

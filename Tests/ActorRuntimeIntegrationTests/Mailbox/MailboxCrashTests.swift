@@ -57,7 +57,9 @@ import Testing
             await f.stop("beta")
             await f.b.shutdown()
             for i in 0..<40 {
-                try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "\(i)"), to: "beta") }
+                try await f.alpha.transaction { turn in
+                    try turn.send(Ledger.credit("acct", 1, note: "\(i)"), to: "beta")
+                }
             }
             try await Task.sleep(for: .seconds(2))
             #expect(try await f.pending(f.alphaDB) == 40)
@@ -111,7 +113,8 @@ import Testing
             try await Task.sleep(for: .milliseconds(200))
             f.start(f.recreate("alpha"))
             try await f.eventually("timer fired") { try await f.balance(f.alphaDB, "timer") == 1 }
-            #expect(ContinuousClock.now - scheduledAt >= .milliseconds(550))  // database and test clocks differ slightly
+            // database and test clocks differ slightly
+            #expect(ContinuousClock.now - scheduledAt >= .milliseconds(550))
         }
     }
 
@@ -127,7 +130,9 @@ import Testing
             try await f.eventually("acknowledged") {
                 try await f.alphaDB.query("SELECT count(*) AS n FROM outbox").first?.int("n") == 0
             }
-            try await f.betaDB.query("UPDATE inbox SET received_at = now() - interval '10 days' WHERE message_id IN (SELECT message_id FROM inbox LIMIT 1)")
+            try await f.betaDB.query(
+                "UPDATE inbox SET received_at = now() - interval '10 days' WHERE message_id IN (SELECT message_id FROM inbox LIMIT 1)"
+            )
             #expect(try await f.beta.prune() == 1)
             #expect(try await f.betaDB.query("SELECT count(*) AS n FROM inbox").first?.int("n") == 2)
             #expect(try await f.beta.prune() == 0)

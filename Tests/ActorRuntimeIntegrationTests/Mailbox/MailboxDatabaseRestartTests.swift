@@ -24,7 +24,8 @@ import Testing
                 group.addTask {
                     for i in 0..<total {
                         // The same id on every retry: a commit whose answer was lost is not queued twice.
-                        let message = Ledger.credit(Ledger.Credit(account: "acct", amount: 1, note: "\(i)"), id: "m-\(i)")
+                        let message = Ledger.credit(
+                            Ledger.Credit(account: "acct", amount: 1, note: "\(i)"), id: "m-\(i)")
                         while true {
                             do {
                                 try await f.alpha.transaction { turn in try turn.send(message, to: "beta") }

@@ -10,7 +10,9 @@ import Testing
             f.start(f.alpha)
             f.start(f.beta)
             for i in 0..<50 {
-                try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "\(i)"), to: "beta") }
+                try await f.alpha.transaction { turn in
+                    try turn.send(Ledger.credit("acct", 1, note: "\(i)"), to: "beta")
+                }
             }
             try await f.eventually("50 credits applied") { try await f.balance(f.betaDB, "acct") == 50 }
             #expect(try await f.applied(f.betaDB).map(\.note) == (0..<50).map { "\($0)" })
@@ -27,7 +29,8 @@ import Testing
             let endpoint = try MailboxEndpoint.resolve(
                 id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
             for round in 0..<5 {
-                let report = try await endpoint.deliver(DeliveryBatch(source: "alpha", destination: "beta", messages: [message]))
+                let report = try await endpoint.deliver(
+                    DeliveryBatch(source: "alpha", destination: "beta", messages: [message]))
                 #expect(report.accepted == 1)
                 #expect(report.duplicates == (round == 0 ? 0 : 1))
             }
@@ -44,7 +47,8 @@ import Testing
                     id: UUID().uuidString, type: "Credit", sagaID: nil,
                     payload: #"{"account":"acct","amount":1,"note":"\#(index)"}"#, source: "alpha")
             }
-            let poison = MailboxMessage(id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "alpha")
+            let poison = MailboxMessage(
+                id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "alpha")
             messages.insert(poison, at: 13)
             let batch = DeliveryBatch(source: "alpha", destination: "beta", messages: messages)
             let endpoint = try MailboxEndpoint.resolve(
@@ -71,13 +75,16 @@ import Testing
             // Seven senders' batches at once (they share turns while one runs); one carries a poison message,
             // an eighth repeats the first's messages and a ninth the poisoned one's.
             var batches = (0..<7).map { sender in
-                DeliveryBatch(source: "alpha", destination: "beta", messages: (0..<10).map { index in
-                    MailboxMessage(
-                        id: UUID().uuidString, type: "Credit", sagaID: nil,
-                        payload: #"{"account":"acct","amount":1,"note":"\#(sender)-\#(index)"}"#, source: "alpha")
-                })
+                DeliveryBatch(
+                    source: "alpha", destination: "beta",
+                    messages: (0..<10).map { index in
+                        MailboxMessage(
+                            id: UUID().uuidString, type: "Credit", sagaID: nil,
+                            payload: #"{"account":"acct","amount":1,"note":"\#(sender)-\#(index)"}"#, source: "alpha")
+                    })
             }
-            let poison = MailboxMessage(id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "alpha")
+            let poison = MailboxMessage(
+                id: "poison-\(UUID().uuidString)", type: "Poison", sagaID: nil, payload: "{}", source: "alpha")
             batches[3].messages.insert(poison, at: 4)
             batches.append(DeliveryBatch(source: "alpha", destination: "beta", messages: batches[0].messages))
             // A resend of the poisoned batch (as after a timed-out call): the failure must be reported to both
@@ -86,11 +93,18 @@ import Testing
             let reports = try await withThrowingTaskGroup(of: (Int, DeliveryReport).self) { group in
                 for (index, batch) in batches.enumerated() {
                     // A generous deadline: the poison batch's bisection re-runs handlers, slow on a loaded machine.
-                    group.addTask { (index, try await ClusterSystem.withCallTimeout(.seconds(60)) { try await endpoint.deliver(batch) }) }
+                    group.addTask {
+                        (
+                            index,
+                            try await ClusterSystem.withCallTimeout(.seconds(60)) { try await endpoint.deliver(batch) }
+                        )
+                    }
                 }
                 return try await group.reduce(into: [Int: DeliveryReport]()) { $0[$1.0] = $1.1 }
             }
-            for index in [1, 2, 4, 5, 6] { #expect(reports[index] == DeliveryReport(accepted: 10, duplicates: 0), "\(index)") }
+            for index in [1, 2, 4, 5, 6] {
+                #expect(reports[index] == DeliveryReport(accepted: 10, duplicates: 0), "\(index)")
+            }
             #expect(reports[3]?.failed.map(\.messageID) == [poison.id])
             #expect(reports[3]?.accepted == 10 && reports[8]?.accepted == 10)
             // Whichever of the two copies came first was new; the other was all duplicates.
@@ -107,13 +121,17 @@ import Testing
         try await withMailboxes { f in
             f.beta.registerEndpoint()
             let credit = { (source: String) in
-                DeliveryBatch(source: source, destination: "beta", messages: [
-                    MailboxMessage(
-                        id: UUID().uuidString, type: "Credit", sagaID: nil, payload: #"{"account":"forged","amount":1000}"#,
-                        source: source),
-                ])
+                DeliveryBatch(
+                    source: source, destination: "beta",
+                    messages: [
+                        MailboxMessage(
+                            id: UUID().uuidString, type: "Credit", sagaID: nil,
+                            payload: #"{"account":"forged","amount":1000}"#,
+                            source: source)
+                    ])
             }
-            let fromA = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            let fromA = try MailboxEndpoint.resolve(
+                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
             // Node a hosts alpha, not beta: a batch in beta's name (or with a message claiming it) is refused.
             await #expect(throws: RuntimeError.self) { try await fromA.deliver(credit("beta")) }
             var mixed = credit("alpha")
@@ -128,7 +146,8 @@ import Testing
             try await client.start()
             client.addPeer(f.b.boundAddress!)
             try await client.waitForMembers(["b"])
-            let fromClient = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: client)
+            let fromClient = try MailboxEndpoint.resolve(
+                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: client)
             do {
                 _ = try await fromClient.deliver(credit("alpha"))
                 Issue.record("a client delivered a batch")
@@ -148,9 +167,11 @@ import Testing
             f.beta.registerEndpoint()
             gamma.registerEndpoint()
             let event = MailboxMessage(
-                id: UUID().uuidString, type: "Credit", sagaID: nil, payload: #"{"account":"shared","amount":5}"#, source: "alpha")
+                id: UUID().uuidString, type: "Credit", sagaID: nil, payload: #"{"account":"shared","amount":5}"#,
+                source: "alpha")
             for service in ["beta", "gamma"] {
-                let endpoint = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: service)), using: f.a)
+                let endpoint = try MailboxEndpoint.resolve(
+                    id: ActorID(node: "b", path: MailboxEndpoint.path(for: service)), using: f.a)
                 let batch = DeliveryBatch(source: "alpha", destination: service, messages: [event])
                 #expect(try await endpoint.deliver(batch) == DeliveryReport(accepted: 1, duplicates: 0), "\(service)")
                 // ... and a repeat is still a duplicate for each.
@@ -165,12 +186,18 @@ import Testing
             f.beta.registerEndpoint()
             let id = UUID().uuidString
             // As migration 4 leaves a row written before it: no receiver yet.
-            try await f.betaDB.query("INSERT INTO inbox (receiver, message_id, source, message_type) VALUES ('', $1, 'alpha', 'Credit')", [id])
+            try await f.betaDB.query(
+                "INSERT INTO inbox (receiver, message_id, source, message_type) VALUES ('', $1, 'alpha', 'Credit')",
+                [id])
             try await f.beta.migrate()
-            let endpoint = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
-            let batch = DeliveryBatch(source: "alpha", destination: "beta", messages: [
-                MailboxMessage(id: id, type: "Credit", sagaID: nil, payload: #"{"account":"old","amount":5}"#, source: "alpha"),
-            ])
+            let endpoint = try MailboxEndpoint.resolve(
+                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            let batch = DeliveryBatch(
+                source: "alpha", destination: "beta",
+                messages: [
+                    MailboxMessage(
+                        id: id, type: "Credit", sagaID: nil, payload: #"{"account":"old","amount":5}"#, source: "alpha")
+                ])
             // Handled before the upgrade: still a duplicate after it.
             #expect(try await endpoint.deliver(batch) == DeliveryReport(accepted: 1, duplicates: 1))
             #expect(try await f.balance(f.betaDB, "old") == 0)
@@ -182,7 +209,9 @@ import Testing
             f.start(f.alpha)
             f.start(f.beta)
             for i in 0..<30 {
-                try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 2, note: "\(i)"), to: "beta") }
+                try await f.alpha.transaction { turn in
+                    try turn.send(Ledger.credit("acct", 2, note: "\(i)"), to: "beta")
+                }
             }
             try await f.eventually("outbox drained") { try await f.pending(f.alphaDB) == 0 }
             #expect(try await f.balance(f.betaDB, "acct") == 60)

@@ -15,7 +15,9 @@ import Testing
     }
 
     func lease(_ node: String, _ db: PostgresClient) -> ServiceLease {
-        ServiceLease(service: "beta", node: node, database: db.configuration, configuration: Self.configuration, logger: TestSettings.quietLogger)
+        ServiceLease(
+            service: "beta", node: node, database: db.configuration, configuration: Self.configuration,
+            logger: TestSettings.quietLogger)
     }
 
     func holder(_ db: PostgresClient) async throws -> (node: String, epoch: Int, previous: String?)? {
@@ -67,10 +69,15 @@ import Testing
             f.start(f.beta)
             try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "one"), to: "beta") }
             // Standing by: a delivery is refused with `standby` (alpha's relay moves on and retries).
-            let endpoint = try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
+            let endpoint = try MailboxEndpoint.resolve(
+                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
             let probe = DeliveryBatch(
                 source: "alpha", destination: "beta",
-                messages: [MailboxMessage(id: "probe", type: "Credit", sagaID: nil, payload: #"{"account":"x","amount":1}"#, source: "alpha")])
+                messages: [
+                    MailboxMessage(
+                        id: "probe", type: "Credit", sagaID: nil, payload: #"{"account":"x","amount":1}"#,
+                        source: "alpha")
+                ])
             await #expect {
                 _ = try await endpoint.deliver(probe)
             } throws: { error in
@@ -78,7 +85,8 @@ import Testing
             }
             #expect(try await f.pending(f.alphaDB) == 1)
             #expect(try await f.balance(f.betaDB, "acct") == 0)
-            try await f.betaDB.query("INSERT INTO service_lease (service, node, epoch, acquired_at) VALUES ('beta', 'b', 1, now())")
+            try await f.betaDB.query(
+                "INSERT INTO service_lease (service, node, epoch, acquired_at) VALUES ('beta', 'b', 1, now())")
             f.beta.activate(epoch: 1)
             try await f.eventually("delivered under epoch 1") { try await f.balance(f.betaDB, "acct") == 1 }
             // Another instance takes the lease (epoch 2) while this one still thinks it runs under epoch 1.
@@ -89,7 +97,10 @@ import Testing
             #expect(try await f.balance(f.betaDB, "acct") == 1)
             #expect(try await f.applied(f.betaDB).map(\.note) == ["one"])
             // Still queued (the first may be too, if its acknowledgement timed out under load: it was applied once).
-            #expect(try await f.alphaDB.query("SELECT count(*) AS n FROM outbox WHERE status = 0 AND message_id = $1", [two.id]).first?.int("n") == 1)
+            #expect(
+                try await f.alphaDB.query(
+                    "SELECT count(*) AS n FROM outbox WHERE status = 0 AND message_id = $1", [two.id]
+                ).first?.int("n") == 1)
             f.beta.activate(epoch: 2)  // as if this instance had taken the lease itself
             try await f.eventually("delivered under epoch 2") { try await f.balance(f.betaDB, "acct") == 11 }
             #expect(try await f.stats(f.beta).role == "active")

@@ -23,7 +23,8 @@ import Testing
         var info = stat()
         #expect(stat(server.passwordPath, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o600)
-        let hba = try String(contentsOfFile: (server.passwordPath as NSString).deletingPathExtension + "/pg_hba.conf", encoding: .utf8)
+        let hba = try String(
+            contentsOfFile: (server.passwordPath as NSString).deletingPathExtension + "/pg_hba.conf", encoding: .utf8)
         #expect(!hba.split(separator: "\n").contains { !$0.hasPrefix("#") && $0.hasSuffix("trust") })
         for url in [server.adminURL, serviceURL] {
             #expect(await Self.connects(url))
@@ -47,7 +48,8 @@ import Testing
         try await server.stop()
         // As an earlier version left it: trust for everyone.
         let hbaPath = configuration.directory + "/pg_hba.conf"
-        try "local all all trust\nhost all all 127.0.0.1/32 trust\n".write(toFile: hbaPath, atomically: false, encoding: .utf8)
+        try "local all all trust\nhost all all 127.0.0.1/32 trust\n".write(
+            toFile: hbaPath, atomically: false, encoding: .utf8)
         try await server.start()
         try await Self.check(server, serviceURL: serviceURL)
         try await server.stop()

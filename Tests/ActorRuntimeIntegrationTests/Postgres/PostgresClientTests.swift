@@ -7,7 +7,8 @@ import Testing
     @Test func parametersRoundTripUnchangedIncludingSQLLookingText() async throws {
         let client = TestPostgres.client(try await TestPostgres.freshDatabase())
         defer { client.shutdown() }
-        try await client.query("CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT NOT NULL, n BIGINT, at TIMESTAMPTZ, raw BYTEA)")
+        try await client.query(
+            "CREATE TABLE notes (id SERIAL PRIMARY KEY, body TEXT NOT NULL, n BIGINT, at TIMESTAMPTZ, raw BYTEA)")
         let nasty = "Robert'); DROP TABLE notes;-- \"quoted\" ; \\ back\\slash ✓"
         let at = Date(timeIntervalSince1970: 1_700_000_000.123456)
         try await client.query(
@@ -68,7 +69,8 @@ import Testing
     @Test func migrationsApplyOnceInOrderEvenWhenRacing() async throws {
         let url = try await TestPostgres.freshDatabase()
         let migrations = [
-            Migration(version: 1, name: "create", sql: "CREATE TABLE m (id INT PRIMARY KEY); INSERT INTO m VALUES (1);"),
+            Migration(
+                version: 1, name: "create", sql: "CREATE TABLE m (id INT PRIMARY KEY); INSERT INTO m VALUES (1);"),
             Migration(version: 2, name: "more", sql: "INSERT INTO m VALUES (2);"),
         ]
         let clients = (0..<4).map { _ in TestPostgres.client(url, poolSize: 1) }

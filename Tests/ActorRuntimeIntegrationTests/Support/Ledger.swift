@@ -60,14 +60,16 @@ struct Ledger: MailboxHandler {
         case "Poison":
             if self.switches.poison.load(ordering: .relaxed) { throw Poisoned() }
             try turn.connection.query(
-                "INSERT INTO applied (message_id, source, note) VALUES ($1, $2, 'poison')", [message.id, message.source])
+                "INSERT INTO applied (message_id, source, note) VALUES ($1, $2, 'poison')",
+                [message.id, message.source])
         default:
             throw Poisoned()
         }
     }
 
     static func credit(_ credit: Credit, id: String = UUID().uuidString) -> OutgoingMessage {
-        OutgoingMessage(id: id, type: "Credit", payload: String(decoding: try! JSONEncoder().encode(credit), as: UTF8.self))
+        OutgoingMessage(
+            id: id, type: "Credit", payload: String(decoding: try! JSONEncoder().encode(credit), as: UTF8.self))
     }
 
     static func credit(_ account: String, _ amount: Int, note: String? = nil) -> OutgoingMessage {

@@ -19,8 +19,10 @@ import Testing
             }
             let basket = Basket(
                 userID: "user-1",
-                items: [LineItem(productID: "product-1", quantity: 11, note: nil),
-                        LineItem(productID: "p'; DROP TABLE x;--", quantity: 21, note: "ünïcødé \"quoted\"")],
+                items: [
+                    LineItem(productID: "product-1", quantity: 11, note: nil),
+                    LineItem(productID: "p'; DROP TABLE x;--", quantity: 21, note: "ünïcødé \"quoted\""),
+                ],
                 total: 1_460_000.5,
                 tags: ["a": 1, "b": 2]
             )
@@ -59,8 +61,11 @@ import Testing
                 Issue.record("expected a throw")
             } catch let error as RuntimeError {
                 #expect(error.code == .remoteCallFailed)
-                #expect(error.remote == RemoteError(
-                    code: "out_of_stock", message: "product product-2 is out of stock", errorType: "OutOfStock"))
+                #expect(
+                    error.remote
+                        == RemoteError(
+                            code: "out_of_stock", message: "product product-2 is out of stock", errorType: "OutOfStock")
+                )
             }
             // An error that does not opt in to sharing reveals only its type.
             do {
@@ -152,7 +157,14 @@ import Testing
             let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
             let remote = try Probe.resolve(id: probe.id, using: cluster["a"])
             try await withThrowingTaskGroup(of: String.self) { group in
-                for i in 0..<500 { group.addTask { try await remote.greet("\(i)", times: 1) } }
+                // A generous deadline: this checks that every call completes, not how fast on a loaded machine.
+                for i in 0..<500 {
+                    group.addTask {
+                        try await ClusterSystem.withCallTimeout(.seconds(60)) {
+                            try await remote.greet("\(i)", times: 1)
+                        }
+                    }
+                }
                 var seen = Set<String>()
                 for try await reply in group { seen.insert(reply) }
                 #expect(seen.count == 500)

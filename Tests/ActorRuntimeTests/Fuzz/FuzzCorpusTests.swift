@@ -7,7 +7,8 @@ import Testing
 /// again on every test run.
 @Suite struct FuzzCorpusTests {
     @Test func theCorpusReplaysWithoutACrash() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Fuzz/corpus")
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../../Fuzz/corpus")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         #expect(files.count >= 10)
         for file in files {

@@ -85,13 +85,16 @@ final class RawPeer: ChannelInboundHandler, @unchecked Sendable {
 
     static func call(_ id: UInt64, _ reference: Wire.TargetReference, method: String = "no-such-method") -> Wire.Frame {
         var body = ByteBuffer()
-        Wire.Call(callID: id, recipient: "/service/probe", target: method, arguments: []).encode(into: &body, reference: reference)
+        Wire.Call(callID: id, recipient: "/service/probe", target: method, arguments: []).encode(
+            into: &body, reference: reference)
         return Wire.Frame(kind: .call, body: body)
     }
 
-    /// The next reply, skipping heartbeats.
+    /// The next reply, answering heartbeats meanwhile (a peer that stays silent is closed by the node's failure
+    /// detector, which a loaded machine can make this test wait long enough to meet).
     func reply() async throws -> Wire.Reply? {
         while let frame = await self.next() {
+            if frame.kind == .ping { try await self.send(Wire.Frame(kind: .pong, body: frame.body)) }
             guard frame.kind == .reply else { continue }
             var body = frame.body
             return try Wire.Reply.decode(from: &body)
@@ -155,13 +158,17 @@ final class RawPeer: ChannelInboundHandler, @unchecked Sendable {
             let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
             defer { withExtendedLifetime(probe) {} }
             var generic: RuntimeError?
-            do { _ = try await Probe.resolve(id: probe.id, using: cluster["a"]).reserve("p-1") } catch let error as RuntimeError {
+            do { _ = try await Probe.resolve(id: probe.id, using: cluster["a"]).reserve("p-1") } catch let error
+                as RuntimeError
+            {
                 generic = error
             }
             // Targets resolve once per connection, when defined: c's first call comes after the registration.
             b.registerDirectMethod("reserve(_:)", of: Probe.self) { probe, product in try await probe.reserve(product) }
             var direct: RuntimeError?
-            do { _ = try await Probe.resolve(id: probe.id, using: cluster["c"]).reserve("p-1") } catch let error as RuntimeError {
+            do { _ = try await Probe.resolve(id: probe.id, using: cluster["c"]).reserve("p-1") } catch let error
+                as RuntimeError
+            {
                 direct = error
             }
             #expect(generic != nil && direct?.code == generic?.code && direct?.message == generic?.message)

@@ -42,7 +42,9 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
         return out
     }
 
-    static func hello(cluster: String = "shop", node: String = "a", target: String = "b", version: UInt16 = Wire.protocolVersion)
+    static func hello(
+        cluster: String = "shop", node: String = "a", target: String = "b", version: UInt16 = Wire.protocolVersion
+    )
         -> Wire.Hello
     {
         var hello = Wire.Hello(
@@ -147,7 +149,9 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
             system.transportStats.snapshot.handshakesRefused + system.transportStats.snapshot.handshakesRejected
         }
         let deadline = ContinuousClock.now + .seconds(30)
-        while failures(b) == 0 || failures(rogue) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        while failures(b) == 0 || failures(rogue) == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(failures(b) > 0 && failures(rogue) > 0)
         #expect(b.transportStats.snapshot.handshakesRefused + rogue.transportStats.snapshot.handshakesRefused > 0)
         #expect(b.memberState("a") == .unreachable)

@@ -85,7 +85,8 @@ import Testing
             return
         }
         let forged = Wire.Frame.welcome(Wire.Proof(proof: [UInt8](repeating: 0, count: 32)))
-        #expect(dialer.received(forged) == .reject(Wire.Reject(.badSecret, "node 'b' failed to prove the cluster secret")))
+        #expect(
+            dialer.received(forged) == .reject(Wire.Reject(.badSecret, "node 'b' failed to prove the cluster secret")))
     }
 
     @Test func aRoleChangedOnThePathBreaksTheProof() throws {
@@ -94,7 +95,9 @@ import Testing
         var forged = try Wire.Hello.decode(from: &body)
         forged.role = .client  // someone on the path downgrades (or upgrades) the claimed role
         var acceptor = Handshake.acceptor(Self.config("b"))
-        guard case .send(let challenge) = acceptor.received(.hello(forged)), case .send(let proof) = dialer.received(challenge) else {
+        guard case .send(let challenge) = acceptor.received(.hello(forged)),
+            case .send(let proof) = dialer.received(challenge)
+        else {
             Issue.record("expected a challenge and a proof")
             return
         }
@@ -115,7 +118,8 @@ import Testing
         }
         var body = frame.body
         let challenge = try Wire.Challenge.decode(from: &body)
-        #expect(frame.body.readableBytes == 2 + (2 + 4) + (2 + 1) + 8 + 8 + Handshake.nonceSize)  // version, "shop", "b", ids, nonce
+        // version, "shop", "b", ids, nonce
+        #expect(frame.body.readableBytes == 2 + (2 + 4) + (2 + 1) + 8 + 8 + Handshake.nonceSize)
         #expect(challenge.node == "b")
         // A wrong proof gets a reject and nothing else.
         let forged = Wire.Frame.proof(Wire.Proof(proof: [UInt8](repeating: 7, count: 32)))

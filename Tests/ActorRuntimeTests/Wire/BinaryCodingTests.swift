@@ -62,12 +62,16 @@ import Testing
         let decoded = try BinaryDecoder().decode(V2.self, from: BinaryEncoder().encode(V1(a: 1, b: "two", extra: [3])))
         #expect(decoded == V2(b: "two", a: 1, added: nil))
         struct Needs: Codable { var missing: Int }
-        #expect(throws: DecodingError.self) { try BinaryDecoder().decode(Needs.self, from: BinaryEncoder().encode(V1(a: 1, b: "", extra: []))) }
+        #expect(throws: DecodingError.self) {
+            try BinaryDecoder().decode(Needs.self, from: BinaryEncoder().encode(V1(a: 1, b: "", extra: [])))
+        }
     }
 
     @Test func rejectsTypeMismatchesOverflowAndTruncation() throws {
         #expect(throws: DecodingError.self) { try BinaryDecoder().decode(Int.self, from: BinaryEncoder().encode("1")) }
-        #expect(throws: DecodingError.self) { try BinaryDecoder().decode(UInt8.self, from: BinaryEncoder().encode(256)) }
+        #expect(throws: DecodingError.self) {
+            try BinaryDecoder().decode(UInt8.self, from: BinaryEncoder().encode(256))
+        }
         #expect(throws: DecodingError.self) { try BinaryDecoder().decode(UInt.self, from: BinaryEncoder().encode(-1)) }
         let full = try BinaryEncoder().encode(Everything())
         for cut in stride(from: 0, to: full.readableBytes, by: 7) {
@@ -119,7 +123,8 @@ import Testing
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             self.last = try container.decode(String.self, forKey: .last)
-            self.inner = try container.nestedContainer(keyedBy: InnerKeys.self, forKey: .inner).decode(String.self, forKey: .value)
+            self.inner = try container.nestedContainer(keyedBy: InnerKeys.self, forKey: .inner).decode(
+                String.self, forKey: .value)
             var list = try container.nestedUnkeyedContainer(forKey: .first)
             var first: [Int] = []
             while !list.isAtEnd { first.append(try list.decode(Int.self)) }

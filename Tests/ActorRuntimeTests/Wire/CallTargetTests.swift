@@ -13,7 +13,8 @@ import Testing
     }
 
     /// Serialises `calls` as one connection would, and decodes them as the peer would.
-    static func roundTrip(_ calls: [Wire.Call], interner: inout Wire.TargetInterner) throws -> (ByteBuffer, [Wire.Call]) {
+    static func roundTrip(_ calls: [Wire.Call], interner: inout Wire.TargetInterner) throws -> (ByteBuffer, [Wire.Call])
+    {
         var out = ByteBuffer()
         let serializer = Wire.FrameSerializer()
         for call in calls { serializer.write(.call(call), interner: &interner, into: &out) }

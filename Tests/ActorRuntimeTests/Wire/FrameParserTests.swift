@@ -55,13 +55,17 @@ import Testing
         #expect(throws: WireError.self) { _ = try Wire.FrameParser(trusted: false).next(from: &big) }
         // 3000 repetitive bytes deflate to a small frame: still refused before trust, accepted after.
         var deflated = ByteBuffer()
-        #expect(Wire.FrameSerializer().write(Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 7, count: 3000)), into: &deflated))
+        #expect(
+            Wire.FrameSerializer().write(
+                Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 7, count: 3000)), into: &deflated))
         var copy = deflated
         #expect(throws: WireError.self) { _ = try Wire.FrameParser(trusted: false).next(from: &copy) }
         #expect(try Wire.FrameParser(trusted: true).next(from: &deflated)?.body.readableBytes == 3000)
         // And nothing is compressed for a peer that is not yet trusted.
         var plain = ByteBuffer()
-        #expect(!Wire.FrameSerializer(trusted: false).write(Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 7, count: 3000)), into: &plain))
+        #expect(
+            !Wire.FrameSerializer(trusted: false).write(
+                Wire.Frame(kind: .reply, body: ByteBuffer(repeating: 7, count: 3000)), into: &plain))
     }
 
     @Test func rejectsLengthOverTheCapBeforeBuffering() throws {

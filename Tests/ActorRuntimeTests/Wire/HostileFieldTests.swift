@@ -10,7 +10,8 @@ import Testing
         let recipient = String(repeating: "é", count: 32_760)  // 65,520 UTF-8 bytes
         let reply = Wire.Reply(
             callID: 7,
-            outcome: .error(RemoteError(code: "unknown_actor", message: "no actor at \(recipient)", errorType: "RuntimeError")))
+            outcome: .error(
+                RemoteError(code: "unknown_actor", message: "no actor at \(recipient)", errorType: "RuntimeError")))
         var buffer = ByteBuffer()
         reply.encode(into: &buffer)
         let decoded = try Wire.Reply.decode(from: &buffer)
@@ -44,7 +45,8 @@ import Testing
 
     @Test func aCallNamingAHugeRecipientIsAProtocolError() throws {
         var buffer = ByteBuffer()
-        Wire.Call(callID: 1, recipient: String(repeating: "r", count: 65_520), target: "t", arguments: []).encode(into: &buffer)
+        Wire.Call(callID: 1, recipient: String(repeating: "r", count: 65_520), target: "t", arguments: []).encode(
+            into: &buffer)
         #expect(throws: WireError.self) { try Wire.Call.decode(from: &buffer) }
         var fine = ByteBuffer()
         Wire.Call(callID: 2, recipient: "/service/product", target: "t", arguments: []).encode(into: &fine)

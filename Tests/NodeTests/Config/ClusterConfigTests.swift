@@ -19,7 +19,8 @@ import Testing
         """
 
     @Test func parsesTheShippedFile() throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../cluster.conf")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../../cluster.conf")
         let config = try ClusterConfig.load(path: url.path)
         #expect(config.cluster == "shop")
         #expect(config.nodes.map(\.name) == ["edge", "orders", "stock"])
@@ -39,8 +40,10 @@ import Testing
     }
 
     @Test func framesAreEncryptedBeyondLoopbackUnlessTheFileSaysOtherwise() throws {
-        let exposed = Self.valid.replacingOccurrences(of: "0123456789abcdef0123", with: "0123456789abcdef0123456789abcdef")
-            .replacingOccurrences(of: "127.0.0.1:7002", with: "10.0.0.6:7002")
+        let exposed = Self.valid.replacingOccurrences(
+            of: "0123456789abcdef0123", with: "0123456789abcdef0123456789abcdef"
+        )
+        .replacingOccurrences(of: "127.0.0.1:7002", with: "10.0.0.6:7002")
         #expect(try ClusterConfig.parse(Self.valid).transport.frames == .plain)
         #expect(try ClusterConfig.parse(exposed).transport.frames == .encrypted)
         let authenticated = try ClusterConfig.parse(exposed + "\n[security]\nframes = \"authenticated\"\n")
@@ -48,18 +51,21 @@ import Testing
         var settings = ClusterSystem.Settings(node: "a", secret: authenticated.secret)
         authenticated.transport.apply(to: &settings)
         #expect(settings.frameProtection == .authenticated)
-        #expect(try ClusterConfig.parse(Self.valid + "\n[security]\nframes = \"encrypted\"\n").transport.frames == .encrypted)
+        #expect(
+            try ClusterConfig.parse(Self.valid + "\n[security]\nframes = \"encrypted\"\n").transport.frames
+                == .encrypted)
         #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[security]\nframes = \"rot13\"\n") }
         #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[security]\nframe = \"plain\"\n") }
     }
 
     @Test func twoServicesOnOneDatabaseAreRefused() throws {
-        let shared = Self.valid + """
+        let shared =
+            Self.valid + """
 
-            [postgres.urls]
-            "order" = "postgresql://shop@db.internal:5432/shop"
-            "order-history" = "postgresql://reader@DB.internal/shop?sslmode=require"
-            """
+                [postgres.urls]
+                "order" = "postgresql://shop@db.internal:5432/shop"
+                "order-history" = "postgresql://reader@DB.internal/shop?sslmode=require"
+                """
         #expect(throws: ConfigError.self) { try ClusterConfig.parse(shared) }
         let separate = shared.replacingOccurrences(of: "DB.internal/shop?", with: "db.internal/history?")
         #expect(try ClusterConfig.parse(separate).postgres.urls.count == 2)
@@ -70,16 +76,24 @@ import Testing
         let config = try ClusterConfig.parse(standby)
         #expect(config.nodes.filter { $0.services.contains("product") }.map(\.name) == ["a", "b"])
         #expect(config.options.lease == ServiceLease.Configuration())  // 6 s, standbys try every second
-        let tuned = try ClusterConfig.parse(standby + "\n[failover]\nlease_timeout_seconds = 4\nstandby_retry_ms = 250\n")
-        #expect(tuned.options.lease == ServiceLease.Configuration(timeout: .seconds(4), retryInterval: .milliseconds(250)))
+        let tuned = try ClusterConfig.parse(
+            standby + "\n[failover]\nlease_timeout_seconds = 4\nstandby_retry_ms = 250\n")
+        #expect(
+            tuned.options.lease == ServiceLease.Configuration(timeout: .seconds(4), retryInterval: .milliseconds(250)))
     }
 
     @Test func readsTransportLimits() throws {
-        let config = try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 8\nhandshake_frame_bytes = 1024\nmax_outbound_mib = 16\n")
+        let config = try ClusterConfig.parse(
+            Self.valid
+                + "\n[transport]\nmax_pending_handshakes = 8\nhandshake_frame_bytes = 1024\nmax_outbound_mib = 16\n")
         var settings = ClusterSystem.Settings(node: "a", secret: "0123456789abcdef0123")
         config.transport.apply(to: &settings)
-        #expect(settings.maxPendingHandshakes == 8 && settings.limits.maxHandshakeFrameLength == 1024 && settings.maxOutboundBytes == 16 << 20)
-        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 0\n") }
+        #expect(
+            settings.maxPendingHandshakes == 8 && settings.limits.maxHandshakeFrameLength == 1024
+                && settings.maxOutboundBytes == 16 << 20)
+        #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 0\n")
+        }
     }
 
     @Test func beyondLoopbackTheDevelopmentSecretAndShortSecretsAreRefused() throws {
@@ -94,10 +108,14 @@ import Testing
             """
         }
         #expect(throws: ConfigError.self) { try ClusterConfig.parse(exposed(ClusterConfig.developmentSecret)) }
-        #expect(throws: ConfigError.self) { try ClusterConfig.parse(exposed("0123456789abcdef0123456789abcde")) }  // 31 bytes
+        // 31 bytes
+        #expect(throws: ConfigError.self) { try ClusterConfig.parse(exposed("0123456789abcdef0123456789abcde")) }
         #expect(try ClusterConfig.parse(exposed("0123456789abcdef0123456789abcdef")).nodes.count == 1)
         // On loopback the development secret still starts (with a warning), as the shipped file does.
-        #expect(try ClusterConfig.parse(Self.valid.replacingOccurrences(of: "0123456789abcdef0123", with: ClusterConfig.developmentSecret)).usesDevelopmentSecret)
+        #expect(
+            try ClusterConfig.parse(
+                Self.valid.replacingOccurrences(of: "0123456789abcdef0123", with: ClusterConfig.developmentSecret)
+            ).usesDevelopmentSecret)
     }
 
     @Test func nodeSecretMakesThirtyTwoRandomBytesThatAnExposedClusterAccepts() throws {
@@ -111,24 +129,30 @@ import Testing
 
     @Test func sharedDemoPaymentMethodsAreOffUnlessConfigured() throws {
         #expect(try ClusterConfig.parse(Self.valid).options.sharedDemoMethods == false)
-        #expect(try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_demo_methods = true\n").options.sharedDemoMethods)
-        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_demo_methods = \"yes\"\n") }
-        #expect(throws: ConfigError.self) { try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_methods = true\n") }
+        #expect(
+            try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_demo_methods = true\n").options.sharedDemoMethods)
+        #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_demo_methods = \"yes\"\n")
+        }
+        #expect(throws: ConfigError.self) {
+            try ClusterConfig.parse(Self.valid + "\n[payment]\nshared_methods = true\n")
+        }
     }
 
     @Test func readsMailboxSagaAndGatewaySettings() throws {
-        let config = try ClusterConfig.parse(Self.valid + """
+        let config = try ClusterConfig.parse(
+            Self.valid + """
 
-            [mailbox]
-            batch_size = 50
-            poll_interval_ms = 250
-            max_attempts = 3
-            [saga]
-            step_deadline_seconds = 5
-            [gateway]
-            session_minutes = 15
-            bcrypt_cost = 12
-            """)
+                [mailbox]
+                batch_size = 50
+                poll_interval_ms = 250
+                max_attempts = 3
+                [saga]
+                step_deadline_seconds = 5
+                [gateway]
+                session_minutes = 15
+                bcrypt_cost = 12
+                """)
         #expect(config.options.batchSize == 50)
         #expect(config.options.pollInterval == .milliseconds(250))
         #expect(config.options.maxAttempts == 3)
@@ -140,13 +164,14 @@ import Testing
     }
 
     @Test func readsPostgresSettings() throws {
-        let text = Self.valid + """
+        let text =
+            Self.valid + """
 
-            [postgres]
-            embedded_port = 6000
-            [postgres.urls]
-            order = "postgresql://order@db:5432/order"
-            """
+                [postgres]
+                embedded_port = 6000
+                [postgres.urls]
+                order = "postgresql://order@db:5432/order"
+                """
         let config = try ClusterConfig.parse(text)
         #expect(config.postgres.embeddedPort == 6000)
         #expect(config.postgres.urls == ["order": "postgresql://order@db:5432/order"])
@@ -160,7 +185,9 @@ import Testing
 
     @Test func readsTheSecretFromTheEnvironment() throws {
         let text = Self.valid.replacingOccurrences(of: "secret = \"0123456789abcdef0123\"", with: "secret_env = \"S\"")
-        #expect(try ClusterConfig.parse(text, environment: ["S": "from-the-environment!"]).secret == "from-the-environment!")
+        #expect(
+            try ClusterConfig.parse(text, environment: ["S": "from-the-environment!"]).secret == "from-the-environment!"
+        )
         #expect(throws: ConfigError("secret_env", "environment variable S is not set")) {
             try ClusterConfig.parse(text, environment: [:])
         }

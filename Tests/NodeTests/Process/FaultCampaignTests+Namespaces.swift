@@ -13,7 +13,8 @@ import Testing
 /// Part of the fault campaign's suite, so that it never runs beside another campaign run (both load the machine).
 extension FaultCampaignTests {
     @Test func nodesOnTheirOwnAddressesServeOrdersLoseALinkAndHeal() async throws {
-        try await self.namespaceScenario("link cut", cut: { lab, node in try await lab.cut(node) }, heal: { lab, node in try await lab.heal(node) })
+        try await self.namespaceScenario(
+            "link cut", cut: { lab, node in try await lab.cut(node) }, heal: { lab, node in try await lab.heal(node) })
     }
 
     /// The node holding the lease still reaches its database but none of its peers: it gives the lease up,
@@ -55,23 +56,37 @@ extension FaultCampaignTests {
             let orders = TestPostgres.client(cluster.urls["order"]!, poolSize: 1)
             defer { orders.shutdown() }
             func completed() async throws -> Int {
-                try await orders.query("SELECT count(*) AS n FROM orders WHERE status = 'completed'").first?.int("n") ?? 0
+                try await orders.query("SELECT count(*) AS n FROM orders WHERE status = 'completed'").first?.int("n")
+                    ?? 0
             }
-            try await Self.wait("orders complete across the namespaces", timeout: .seconds(60)) { try await completed() >= 10 }
+            try await Self.wait("orders complete across the namespaces", timeout: .seconds(60)) {
+                try await completed() >= 10
+            }
 
-            guard let (active, holder, takeover) = try await cluster.takeover(of: "inventory", after: { node in
-                try await cut(lab, node)
-            }) else { return }
-            print("[namespaces] \(name): \(active) cut off; \(holder) took inventory's lease after \(String(format: "%.2f", takeover)) s")
+            guard
+                let (active, holder, takeover) = try await cluster.takeover(
+                    of: "inventory",
+                    after: { node in
+                        try await cut(lab, node)
+                    })
+            else { return }
+            print(
+                "[namespaces] \(name): \(active) cut off; \(holder) took inventory's lease after \(String(format: "%.2f", takeover)) s"
+            )
             #expect(takeover <= 10, "took \(takeover) s")
             let before = try await completed()
-            try await Self.wait("orders complete while the link is down", timeout: .seconds(30)) { try await completed() > before + 5 }
+            try await Self.wait("orders complete while the link is down", timeout: .seconds(30)) {
+                try await completed() > before + 5
+            }
             try await heal(lab, active)
             let cutNode = cluster.nodes[active]!
             try await Self.wait("the healed node stands by", timeout: .seconds(30)) { cutNode.output.contains(logLine) }
             try await Self.wait("the healed node is back in the cluster", timeout: .seconds(30)) {
                 let services = (try? await cluster.status().report["services"]) as? [[String: Any]] ?? []
-                return services.contains { $0["service"] as? String == "inventory" && $0["node"] as? String == active && $0["role"] as? String == "standby" }
+                return services.contains {
+                    $0["service"] as? String == "inventory" && $0["node"] as? String == active
+                        && $0["role"] as? String == "standby"
+                }
             }
             await loading
 

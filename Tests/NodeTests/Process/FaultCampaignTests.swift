@@ -15,7 +15,8 @@ import Testing
     static let server = Task { () throws -> EmbeddedPostgres in
         var configuration = EmbeddedPostgres.Configuration()
         configuration.directory = ".data/test-postgres-faults"  // stopped by scripts/stop-test-postgres.sh
-        configuration.port = EmbeddedPostgres.runningPort(directory: configuration.directory) ?? TestSettings.restartablePort()
+        configuration.port =
+            EmbeddedPostgres.runningPort(directory: configuration.directory) ?? TestSettings.restartablePort()
         let server = EmbeddedPostgres(configuration: configuration)
         try await server.start()
         return server
@@ -29,7 +30,8 @@ import Testing
     ) async throws {
         let server = try await Self.server.value
         let cluster = try await ProcessCluster(
-            server: server, extraConfig: "[saga]\nstep_deadline_seconds = 10\ncompensation_retry_ms = 200", environment: environment,
+            server: server, extraConfig: "[saga]\nstep_deadline_seconds = 10\ncompensation_retry_ms = 200",
+            environment: environment,
             placement: placement)
         do {
             try cluster.startAll()
@@ -45,9 +47,12 @@ import Testing
                 group.addTask { try await inject(cluster, server) }
                 return try await group.reduce(0, +)
             }
-            let (violations, summary) = try await Invariants(urls: cluster.urls).settleAndCheck(allowDeadLetters: allowDeadLetters)
+            let (violations, summary) = try await Invariants(urls: cluster.urls).settleAndCheck(
+                allowDeadLetters: allowDeadLetters)
             let answered = load.accepted.withLock { $0.count }
-            print("[fault campaign] \(name): \(injected) faults injected; \(answered) answered 200, \(load.refused.withLock { $0 }) refused or cut; \(summary)")
+            print(
+                "[fault campaign] \(name): \(injected) faults injected; \(answered) answered 200, \(load.refused.withLock { $0 }) refused or cut; \(summary)"
+            )
             #expect(answered > 20, "the load barely ran")
             #expect(injected > 0 || environment["SHOP_FAULTS"] != nil, "no fault was injected")
             #expect(violations.isEmpty, "\(name): \(violations.joined(separator: "; "))")
@@ -76,7 +81,9 @@ import Testing
                     try await Self.pause((Self.loadSeconds - 1.5 * Double(3 * rounds)) / Double(3 * rounds + 1))
                     let process = cluster.nodes[node]!
                     try await process.kill9()
-                    #expect(process.process.terminationReason == .uncaughtSignal && process.process.terminationStatus == SIGKILL)
+                    #expect(
+                        process.process.terminationReason == .uncaughtSignal
+                            && process.process.terminationStatus == SIGKILL)
                     killed += 1
                     try await Self.pause(1.5)
                     try cluster.start(node)
@@ -95,9 +102,13 @@ import Testing
             var takeovers: [Double] = []
             for _ in 0..<rounds {
                 try await Self.pause((Self.loadSeconds - 4 * Double(rounds)) / Double(rounds + 1))
-                guard let (active, newHolder, takeover) = try await cluster.takeover(of: "inventory", after: { node in
-                    try await cluster.nodes[node]!.kill9()
-                }) else { return 0 }
+                guard
+                    let (active, newHolder, takeover) = try await cluster.takeover(
+                        of: "inventory",
+                        after: { node in
+                            try await cluster.nodes[node]!.kill9()
+                        })
+                else { return 0 }
                 takeovers.append(takeover)
                 #expect(takeover <= 10, "took \(takeover) s to take over")
                 try await Self.pause(1)
@@ -106,18 +117,23 @@ import Testing
                 var roles: [String: String] = [:]
                 var failover: Any?
                 let asked = ContinuousClock.now
-                while roles[active] != "standby" || roles[newHolder] != "active" || failover == nil, ContinuousClock.now - asked < .seconds(30) {
+                while roles[active] != "standby" || roles[newHolder] != "active" || failover == nil,
+                    ContinuousClock.now - asked < .seconds(30)
+                {
                     let services = (try? await cluster.status().report["services"]) as? [[String: Any]] ?? []
                     let inventory = services.filter { $0["service"] as? String == "inventory" }
-                    roles = Dictionary(inventory.compactMap { q in (q["node"] as? String).map { ($0, q["role"] as? String ?? "-") } },
-                                       uniquingKeysWith: { first, _ in first })
+                    roles = Dictionary(
+                        inventory.compactMap { q in (q["node"] as? String).map { ($0, q["role"] as? String ?? "-") } },
+                        uniquingKeysWith: { first, _ in first })
                     failover = inventory.first { $0["role"] as? String == "active" }?["last_failover_at"]
                     if roles[active] != "standby" { try await Task.sleep(for: .milliseconds(200)) }
                 }
                 #expect(roles[active] == "standby" && roles[newHolder] == "active", "\(roles)")
                 #expect(failover != nil)
             }
-            print("[fault campaign] standby takeovers after kill -9: \(takeovers.map { String(format: "%.2f s", $0) }.joined(separator: ", "))")
+            print(
+                "[fault campaign] standby takeovers after kill -9: \(takeovers.map { String(format: "%.2f s", $0) }.joined(separator: ", "))"
+            )
             return takeovers.count
         }
     }
@@ -129,9 +145,13 @@ import Testing
         let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
         try await self.campaign("frozen active node (silent), standby takes over", placement: placement) { cluster, _ in
             try await Self.pause(Self.loadSeconds / 4)
-            guard let (active, _, takeover) = try await cluster.takeover(of: "inventory", after: { node in
-                cluster.nodes[node]!.signal(SIGSTOP)
-            }) else { return 0 }
+            guard
+                let (active, _, takeover) = try await cluster.takeover(
+                    of: "inventory",
+                    after: { node in
+                        cluster.nodes[node]!.signal(SIGSTOP)
+                    })
+            else { return 0 }
             let process = cluster.nodes[active]!
             print("[fault campaign] standby took over from a frozen node after \(String(format: "%.2f", takeover)) s")
             #expect(takeover <= 10, "took \(takeover) s to take over")
@@ -141,7 +161,9 @@ import Testing
             while !process.output.contains("stands by: the lease was lost"), ContinuousClock.now - woke < .seconds(30) {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(process.output.contains("stands by: the lease was lost"), "the woken node never noticed it lost the lease")
+            #expect(
+                process.output.contains("stands by: the lease was lost"),
+                "the woken node never noticed it lost the lease")
             return 1
         }
     }
@@ -151,7 +173,8 @@ import Testing
     /// (its saga has finished), so no cancelled order is charged and no stock moves.
     @Test func deadLettersReplayedAfterTheirSagasCompensated() async throws {
         try await self.campaign(
-            "dead letters → compensation → replay", environment: ["SHOP_FAULTS": "fail-payments"], allowDeadLetters: true
+            "dead letters → compensation → replay", environment: ["SHOP_FAULTS": "fail-payments"],
+            allowDeadLetters: true
         ) { cluster, _ in
             try await Self.pause(Self.loadSeconds)
             let sagas = TestPostgres.client(cluster.urls["order-saga"]!, poolSize: 1)
@@ -164,17 +187,23 @@ import Testing
             {
                 try await Task.sleep(for: .milliseconds(200))
             }
-            let dead = try await count("SELECT count(*) AS n FROM outbox WHERE status = 2 AND message_type = 'ProcessPayment'")
+            let dead = try await count(
+                "SELECT count(*) AS n FROM outbox WHERE status = 2 AND message_type = 'ProcessPayment'")
             #expect(dead > 0, "no ProcessPayment became a dead letter")
             // Payment is fixed (restarted without the fault), then everything is replayed.
             _ = try await cluster.nodes["stock"]!.terminate()
             try cluster.start("stock", environment: [:])
             let (status, output) = try await NodeProcess.run(
-                ["deadletters", "replay", "--service", "order-saga", "--all", "--config", cluster.configPath], timeout: .seconds(60))
+                ["deadletters", "replay", "--service", "order-saga", "--all", "--config", cluster.configPath],
+                timeout: .seconds(60))
             #expect(output.contains("replayed 0 dead letters"), "\(status): \(output)")
             #expect(output.contains("refused"), "\(output)")
-            #expect(try await count("SELECT count(*) AS n FROM outbox WHERE status = 2") == dead, "refused replays stay dead letters")
-            #expect(try await count("SELECT count(*) AS n FROM outbox WHERE status = 0 AND message_type = 'ProcessPayment'") == 0)
+            #expect(
+                try await count("SELECT count(*) AS n FROM outbox WHERE status = 2") == dead,
+                "refused replays stay dead letters")
+            #expect(
+                try await count("SELECT count(*) AS n FROM outbox WHERE status = 0 AND message_type = 'ProcessPayment'")
+                    == 0)
             return dead
         }
     }
@@ -210,7 +239,9 @@ import Testing
                     while ss.isRunning { try await Task.sleep(for: .milliseconds(5)) }  // no blocking wait in a task
                     let listed = output.fileHandleForReading.readDataToEndOfFile()
                     // ss lists what it killed (the listening socket matches too but cannot be killed).
-                    cut += String(decoding: listed, as: UTF8.self).split(separator: "\n").filter { $0.contains("ESTAB") }.count
+                    cut +=
+                        String(decoding: listed, as: UTF8.self).split(separator: "\n").filter { $0.contains("ESTAB") }
+                        .count
                 }
             }
             return cut
@@ -218,6 +249,8 @@ import Testing
     }
 
     @Test func duplicatedAndReorderedDeliveries() async throws {
-        try await self.campaign("duplicates + reorder", environment: ["SHOP_FAULTS": "deliver-twice,reorder"]) { _, _ in 0 }
+        try await self.campaign("duplicates + reorder", environment: ["SHOP_FAULTS": "deliver-twice,reorder"]) { _, _ in
+            0
+        }
     }
 }

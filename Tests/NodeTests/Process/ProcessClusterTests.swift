@@ -12,16 +12,26 @@ import Testing
             try await cluster.waitForHTTP()
 
             let http = try await HTTPTestClient(port: cluster.httpPort)
-            #expect(try await http.request(.POST, "/auth/register", json: #"{"name":"user1","email":"user1@example.com","password":"password"}"#).status == 200)
-            let login = try await http.request(.POST, "/auth/login", json: #"{"email":"user1@example.com","password":"password"}"#)
+            #expect(
+                try await http.request(
+                    .POST, "/auth/register",
+                    json: #"{"name":"user1","email":"user1@example.com","password":"password"}"#
+                ).status == 200)
+            let login = try await http.request(
+                .POST, "/auth/login", json: #"{"email":"user1@example.com","password":"password"}"#)
             let auth = ("Authorization", "Bearer \(try #require(try login.json()["session_id"] as? String))")
             #expect(try await http.request(.GET, "/auth/profile", headers: [auth]).status == 200)
-            let order = #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":11},{"product_id":"product-2","quantity":21},{"product_id":"product-3","quantity":31}]}"#
+            let order =
+                #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":11},{"product_id":"product-2","quantity":21},{"product_id":"product-3","quantity":31}]}"#
             #expect(try await http.request(.POST, "/api/orders", headers: [auth], json: order).status == 200)
             var completed: [String: Any]?
             for _ in 0..<600 {
-                let orders = try await http.request(.GET, "/api/my-orders?page=1&limit=10", headers: [auth]).json()["orders"] as? [[String: Any]]
-                if let first = orders?.first, first["status"] as? String == "order_completed" { completed = first; break }
+                let orders =
+                    try await http.request(.GET, "/api/my-orders?page=1&limit=10", headers: [auth]).json()["orders"]
+                    as? [[String: Any]]
+                if let first = orders?.first, first["status"] as? String == "order_completed" {
+                    completed = first; break
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(completed?["payment_sum"] as? Int == 1_460_000)
@@ -32,10 +42,14 @@ import Testing
 
             let (allUp, report) = try await cluster.status()
             #expect(allUp == 0)
-            for name in ["edge", "orders", "stock"] { #expect(ProcessCluster.nodeState(report, name).state == "up", "\(name)") }
+            for name in ["edge", "orders", "stock"] {
+                #expect(ProcessCluster.nodeState(report, name).state == "up", "\(name)")
+            }
             #expect((report["sagas"] as? [String: Int])?["completed"] == 1)
             let admission = report["admission"] as? [String: Int]
-            #expect(admission?["accepted"] == 1 && admission?["shed"] == 0 && admission?["limit"] == 2000, "\(String(describing: admission))")
+            #expect(
+                admission?["accepted"] == 1 && admission?["shed"] == 0 && admission?["limit"] == 2000,
+                "\(String(describing: admission))")
             let before = ProcessCluster.nodeState(report, "stock").incarnation
 
             // SIGTERM: a clean exit, and the others see it gone.

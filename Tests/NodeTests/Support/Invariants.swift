@@ -58,7 +58,8 @@ struct Invariants {
             history = try await self.statuses("order-history", "SELECT id, status FROM order_history")
             let queues = try await self.queues()
             let settled = accepted.keys.allSatisfy {
-                ["completed", "cancelled"].contains(orders[$0] ?? "") && ["order_completed", "order_cancelled"].contains(history[$0] ?? "")
+                ["completed", "cancelled"].contains(orders[$0] ?? "")
+                    && ["order_completed", "order_cancelled"].contains(history[$0] ?? "")
             }
             if settled && queues.due == 0 { break }
             if ContinuousClock.now > deadline { break }
@@ -66,7 +67,9 @@ struct Invariants {
         }
         var violations: [String] = []
         let stuck = accepted.keys.filter { !["completed", "cancelled"].contains(orders[$0] ?? "") }
-        if !stuck.isEmpty { violations.append("\(stuck.count) accepted orders not completed or cancelled, e.g. \(stuck.prefix(3))") }
+        if !stuck.isEmpty {
+            violations.append("\(stuck.count) accepted orders not completed or cancelled, e.g. \(stuck.prefix(3))")
+        }
         let disagree = accepted.keys.filter { id in
             switch orders[id] {
             case "completed": history[id] != "order_completed"
@@ -74,17 +77,24 @@ struct Invariants {
             default: false
             }
         }
-        if !disagree.isEmpty { violations.append("\(disagree.count) orders where history disagrees, e.g. \(disagree.prefix(3).map { "\($0): \(orders[$0] ?? "-") vs \(history[$0] ?? "-")" })") }
+        if !disagree.isEmpty {
+            violations.append(
+                "\(disagree.count) orders where history disagrees, e.g. \(disagree.prefix(3).map { "\($0): \(orders[$0] ?? "-") vs \(history[$0] ?? "-")" })"
+            )
+        }
 
         // History's per-user counts (the `total` of a page) match its rows.
-        let miscounted = try await self.client("order-history").query(
-            """
-            SELECT count(*) AS n FROM (SELECT user_id, status, count(*) AS n FROM order_history GROUP BY 1, 2) AS actual
-            FULL JOIN (SELECT * FROM order_counts WHERE n <> 0) AS kept USING (user_id, status)
-            WHERE actual.n IS DISTINCT FROM kept.n
-            """
-        ).first?.int("n") ?? 0
-        if miscounted > 0 { violations.append("\(miscounted) (user, status) counts in order history disagree with its rows") }
+        let miscounted =
+            try await self.client("order-history").query(
+                """
+                SELECT count(*) AS n FROM (SELECT user_id, status, count(*) AS n FROM order_history GROUP BY 1, 2) AS actual
+                FULL JOIN (SELECT * FROM order_counts WHERE n <> 0) AS kept USING (user_id, status)
+                WHERE actual.n IS DISTINCT FROM kept.n
+                """
+            ).first?.int("n") ?? 0
+        if miscounted > 0 {
+            violations.append("\(miscounted) (user, status) counts in order history disagree with its rows")
+        }
 
         // Stock: initial − units of completed orders = current, never negative.
         let orderDB = self.client("order")
@@ -100,7 +110,8 @@ struct Invariants {
             .reduce(into: [String: Int]()) { $0[try $1.string("product_id")] = try $1.int("quantity") }
         inventoryDB.shutdown()
         for (product, initial) in Self.initialStock where initial - (sold[product] ?? 0) != stock[product] {
-            violations.append("stock of \(product): \(initial) − \(sold[product] ?? 0) sold ≠ \(stock[product] ?? -1) in inventory")
+            violations.append(
+                "stock of \(product): \(initial) − \(sold[product] ?? 0) sold ≠ \(stock[product] ?? -1) in inventory")
         }
         if stock.values.contains(where: { $0 < 0 }) { violations.append("negative stock: \(stock)") }
 
@@ -113,8 +124,12 @@ struct Invariants {
         paymentDB.shutdown()
         for (id, status) in orders {
             let completedPayments = payments[id, default: []].filter { $0 == "completed" }.count
-            if status == "completed", completedPayments != 1 { violations.append("completed order \(id) has \(completedPayments) completed payments") }
-            if status == "cancelled", completedPayments != 0 { violations.append("cancelled order \(id) kept a completed payment") }
+            if status == "completed", completedPayments != 1 {
+                violations.append("completed order \(id) has \(completedPayments) completed payments")
+            }
+            if status == "cancelled", completedPayments != 0 {
+                violations.append("cancelled order \(id) kept a completed payment")
+            }
         }
         let queues = try await self.queues()
         if queues.due > 0 { violations.append("\(queues.due) messages never delivered") }

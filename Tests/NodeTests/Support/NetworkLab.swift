@@ -20,12 +20,16 @@ final class NetworkLab: @unchecked Sendable {
         self.subnet = subnet
     }
 
-    static let ip: String = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let ip: String =
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         ?? "/usr/sbin/ip"
 
     /// The namespace, the veth pair and the address of each of `nodes`, and the bridge that joins them.
     static func create(nodes: [String]) async throws -> NetworkLab {
-        let lab = NetworkLab(id: String(format: "%04x", UInt16.random(in: 0...UInt16.max)), subnet: Int.random(in: 1...250))
+        let lab = NetworkLab(
+            id: String(format: "%04x", UInt16.random(in: 0...UInt16.max)), subnet: Int.random(in: 1...250))
         do {
             try await lab.run(["link", "add", lab.bridge, "type", "bridge"])
             try await lab.run(["addr", "add", "\(lab.bridgeAddress)/24", "dev", lab.bridge])
@@ -94,7 +98,8 @@ final class NetworkLab: @unchecked Sendable {
         while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }  // no blocking wait in a task
         guard process.terminationStatus == 0 else {
             let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw NodeTestError("ip \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(message)")
+            throw NodeTestError(
+                "ip \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(message)")
         }
     }
 }

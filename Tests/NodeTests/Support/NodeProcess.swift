@@ -10,7 +10,8 @@ final class NodeProcess: @unchecked Sendable {
     /// The built `node` executable, next to the test bundle.
     static var binary: URL {
         get throws {
-            let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("node")
+            let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "node")
             guard FileManager.default.isExecutableFile(atPath: url.path) else {
                 throw NodeTestError("the node binary is not at \(url.path); build with `swift build --build-tests`")
             }
@@ -75,7 +76,9 @@ final class NodeProcess: @unchecked Sendable {
     }
 
     /// Runs `node ARGS` to completion: exit status, stdout+stderr.
-    static func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (status: Int32, output: String) {
+    static func run(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> (
+        status: Int32, output: String
+    ) {
         let process = try NodeProcess(arguments, log: arguments.first ?? "run")
         let status = try await process.waitForExit(timeout: timeout)
         return (status, process.output)

@@ -54,7 +54,9 @@ final class OrderLoad: Sendable {
                 let http = try await HTTPTestClient(host: self.host, port: self.port)
                 defer { Task { await http.close() } }
                 let registered = try await http.request(.POST, "/auth/register", json: body)
-                guard registered.status == 200 || registered.status == 409 else { throw NodeTestError("register: \(registered.text)") }
+                guard registered.status == 200 || registered.status == 409 else {
+                    throw NodeTestError("register: \(registered.text)")
+                }
                 let login = try await http.request(.POST, "/auth/login", json: body)
                 if let token = try login.json()["session_id"] as? String { return token }
                 lastError = "login: \(login.status) \(login.text)"
@@ -74,7 +76,8 @@ final class OrderLoad: Sendable {
             do {
                 if http == nil { http = try await HTTPTestClient(host: self.host, port: self.port) }
                 let response = try await http!.request(
-                    .POST, "/api/orders", headers: [("Authorization", "Bearer \(token)")], json: Self.bodies[sequence % Self.bodies.count])
+                    .POST, "/api/orders", headers: [("Authorization", "Bearer \(token)")],
+                    json: Self.bodies[sequence % Self.bodies.count])
                 if response.status == 200, let id = try response.json()["order_id"] as? String {
                     self.accepted.withLock { $0.append(id) }
                 } else {

@@ -23,7 +23,8 @@ final class ProcessCluster: @unchecked Sendable {
     let placement: [(String, [String])]
 
     static let placement = [
-        ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]), ("stock", ["product", "inventory", "payment"]),
+        ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]),
+        ("stock", ["product", "inventory", "payment"]),
     ]
 
     /// - Parameters:
@@ -61,7 +62,8 @@ final class ProcessCluster: @unchecked Sendable {
 
                 """
         }
-        text += (extraConfig.isEmpty ? "[saga]\nstep_deadline_seconds = 30\n" : extraConfig + "\n")
+        text +=
+            (extraConfig.isEmpty ? "[saga]\nstep_deadline_seconds = 30\n" : extraConfig + "\n")
             + "[payment]\nshared_demo_methods = true\n" + "[postgres.urls]\n"
         for service in Set(placement.flatMap(\.1)).sorted() {
             let url: String
@@ -88,7 +90,8 @@ final class ProcessCluster: @unchecked Sendable {
     /// Starts `node`, with the cluster's environment unless `environment` replaces it (e.g. without faults).
     func start(_ node: String, environment: [String: String]? = nil) throws {
         self.nodes[node] = try NodeProcess(
-            ["--config", self.configPath, "--node", node, "--log-level", "info"], log: node, environment: environment ?? self.environment,
+            ["--config", self.configPath, "--node", node, "--log-level", "info"], log: node,
+            environment: environment ?? self.environment,
             wrapper: self.network?.wrapper(for: node) ?? [])
     }
 
@@ -154,7 +157,9 @@ final class ProcessCluster: @unchecked Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw NodeTestError("the gateway did not answer on \(self.httpPort); edge log:\n\(self.nodes["edge"]?.output.suffix(3000) ?? "")")
+        throw NodeTestError(
+            "the gateway did not answer on \(self.httpPort); edge log:\n\(self.nodes["edge"]?.output.suffix(3000) ?? "")"
+        )
     }
 
     func stopAll() async {

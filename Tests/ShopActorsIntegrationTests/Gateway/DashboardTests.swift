@@ -14,7 +14,8 @@ import Testing
         var found: [String: String] = [:]
         for part in dom.components(separatedBy: "data-node=\"").dropFirst() {
             guard let name = part.split(separator: "\"").first,
-                let state = part.components(separatedBy: "class=\"state ").dropFirst().first?.split(separator: "\"").first
+                let state = part.components(separatedBy: "class=\"state ").dropFirst().first?.split(separator: "\"")
+                    .first
             else { continue }
             found[String(name)] = String(state)
         }
@@ -34,7 +35,9 @@ import Testing
             #expect(dom.contains("2 of 2 nodes up"))
             for service in ["gateway", "order-saga", "payment"] { #expect(dom.contains(">\(service)<"), "\(service)") }
             // The gateway's admission control: orders accepted, shed and in flight against the limit.
-            for tile in ["admission-accepted", "admission-shed", "admission-in"] { #expect(dom.contains("id=\"\(tile)\""), "\(tile)") }
+            for tile in ["admission-accepted", "admission-shed", "admission-in"] {
+                #expect(dom.contains("id=\"\(tile)\""), "\(tile)")
+            }
             #expect(dom.contains("/ 2000"), "\(dom.prefix(3000))")
 
             await gateway.shop.b.shutdown()
@@ -65,12 +68,14 @@ import Testing
         configuration.opsHost = "127.0.0.1"
         configuration.opsPort = 0
         let gateway = Gateway(
-            configuration: configuration, system: shop.a, db: shop.clients["gateway"]!, mailbox: shop.mailboxes["gateway"]!,
+            configuration: configuration, system: shop.a, db: shop.clients["gateway"]!,
+            mailbox: shop.mailboxes["gateway"]!,
             logger: TestSettings.quietLogger)
         let (ports, continuation) = AsyncStream.makeStream(of: (String, Int).self)
         let run = Task {
             try await gateway.run(
-                onListening: { continuation.yield(("public", $0)) }, onOpsListening: { continuation.yield(("ops", $0)) })
+                onListening: { continuation.yield(("public", $0)) }, onOpsListening: { continuation.yield(("ops", $0)) }
+            )
         }
         var bound: [String: Int] = [:]
         for await (name, port) in ports {

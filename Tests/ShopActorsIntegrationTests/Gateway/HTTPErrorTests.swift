@@ -62,7 +62,11 @@ import Testing
     @Test func metricsAreServedInPrometheusFormat() async throws {
         try await withSharedGateway { gateway, http in
             let (auth, _, _) = try await gateway.newUser(http)
-            #expect(try await http.request(.POST, "/api/orders", headers: [auth], json: #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-3","quantity":1}]}"#).status == 200)
+            #expect(
+                try await http.request(
+                    .POST, "/api/orders", headers: [auth],
+                    json: #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-3","quantity":1}]}"#
+                ).status == 200)
             _ = try await http.request(.GET, "/nope")
             let metrics = try await http.request(.GET, "/metrics")
             #expect(metrics.status == 200)

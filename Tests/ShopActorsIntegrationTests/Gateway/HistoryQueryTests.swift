@@ -33,7 +33,9 @@ import Testing
             let future = try await http.request(.GET, "/api/my-orders?from=2999-01-01", headers: [auth]).json()
             #expect(future["total"] as? Int == 0)
             #expect(future["orders"] is NSNull)  // null, as the original's empty list
-            let past = try await http.request(.GET, "/api/my-orders?from=2000-01-01T00:00:00Z&to=2999-01-01", headers: [auth]).json()
+            let past = try await http.request(
+                .GET, "/api/my-orders?from=2000-01-01T00:00:00Z&to=2999-01-01", headers: [auth]
+            ).json()
             #expect(past["total"] as? Int == 3)
             let before = try await http.request(.GET, "/api/my-orders?to=2000-01-01", headers: [auth]).json()
             #expect(before["total"] as? Int == 0)
@@ -44,11 +46,13 @@ import Testing
         try await withSharedGateway { gateway, http in
             let (auth, _, _) = try await gateway.newUser(http)
             let cases = [
-                ("/api/my-orders?limit=abc", "limit"), ("/api/my-orders?page=0", "page"), ("/api/my-orders?limit=-5", "limit"),
+                ("/api/my-orders?limit=abc", "limit"), ("/api/my-orders?page=0", "page"),
+                ("/api/my-orders?limit=-5", "limit"),
                 ("/api/my-orders?status=shipped", "status"), ("/api/my-orders?from=yesterday", "from"),
                 ("/api/my-orders?from=2025-02-01&to=2025-01-01", "from"), ("/api/categories?page=x", "page"),
                 ("/api/products?page=1", "category_id"), ("/api/products?category_id=cat-1&limit=1.5", "limit"),
-                ("/api/my-orders?cursor=abc", "cursor"), ("/api/my-orders?cursor=x'%3B%20DROP%20TABLE%20order_history", "cursor"),
+                ("/api/my-orders?cursor=abc", "cursor"),
+                ("/api/my-orders?cursor=x'%3B%20DROP%20TABLE%20order_history", "cursor"),
             ]
             for (path, parameter) in cases {
                 let response = try await http.request(.GET, path, headers: [auth])
@@ -93,17 +97,22 @@ import Testing
             #expect(walked.count == 25 && Set(walked).count == 25)
             var paged: [String] = []
             for number in 1...3 {
-                let page = try await http.request(.GET, "/api/my-orders?limit=10&page=\(number)", headers: [auth]).json()
+                let page = try await http.request(.GET, "/api/my-orders?limit=10&page=\(number)", headers: [auth])
+                    .json()
                 paged += (page["orders"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
                 #expect((page["next_cursor"] as? String != nil) == (number < 3))
             }
             #expect(walked == paged)
             #expect(walked.first == "walk-025" && walked.last == "walk-001")
             // A status filter walks only the matching orders.
-            let first = try await http.request(.GET, "/api/my-orders?limit=3&status=order_cancelled", headers: [auth]).json()
+            let first = try await http.request(.GET, "/api/my-orders?limit=3&status=order_cancelled", headers: [auth])
+                .json()
             let next = try #require(first["next_cursor"] as? String)
-            let second = try await http.request(.GET, "/api/my-orders?limit=3&status=order_cancelled&cursor=\(next)", headers: [auth]).json()
-            let cancelled = ((first["orders"] as? [[String: Any]] ?? []) + (second["orders"] as? [[String: Any]] ?? [])).compactMap { $0["id"] as? String }
+            let second = try await http.request(
+                .GET, "/api/my-orders?limit=3&status=order_cancelled&cursor=\(next)", headers: [auth]
+            ).json()
+            let cancelled = ((first["orders"] as? [[String: Any]] ?? []) + (second["orders"] as? [[String: Any]] ?? []))
+                .compactMap { $0["id"] as? String }
             #expect(cancelled == ["walk-025", "walk-020", "walk-015", "walk-010", "walk-005"])
             #expect(second["next_cursor"] == nil)
         }

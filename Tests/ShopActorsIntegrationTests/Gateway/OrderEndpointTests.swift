@@ -9,7 +9,8 @@ import Testing
 /// `POST /api/orders` and `GET /api/orders/{id}`: every bad body is a 4xx JSON error that queues nothing.
 @Suite struct OrderEndpointTests {
     /// Sends `body` as a new user's order and checks the answer is `status` naming `field`, and nothing was queued.
-    func expectRefused(_ body: String, status: Int = 400, field: String?, headers: [(String, String)] = []) async throws {
+    func expectRefused(_ body: String, status: Int = 400, field: String?, headers: [(String, String)] = []) async throws
+    {
         try await withSharedGateway { gateway, http in
             let (auth, userID, _) = try await gateway.newUser(http)
             let response = try await http.request(.POST, "/api/orders", headers: [auth] + headers, json: body)
@@ -24,7 +25,8 @@ import Testing
     }
 
     @Test func malformedJSONIs400() async throws {
-        try await self.expectRefused(#"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","#, field: nil)
+        try await self.expectRefused(
+            #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","#, field: nil)
         try await self.expectRefused("\u{0}\u{1}garbage", field: nil)
         try await self.expectRefused("", field: nil)
     }
@@ -34,15 +36,20 @@ import Testing
             #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":"11"}]}"#,
             field: "order_items[0].quantity")
         try await self.expectRefused(#"{"payment_method_id":7,"order_items":[]}"#, field: "payment_method_id")
-        try await self.expectRefused(#"{"payment_method_id":"method-1","order_items":{"product_id":"product-1"}}"#, field: "order_items")
+        try await self.expectRefused(
+            #"{"payment_method_id":"method-1","order_items":{"product_id":"product-1"}}"#, field: "order_items")
         try await self.expectRefused(#"[1,2,3]"#, field: nil)
     }
 
     @Test func missingFieldsAre400NamingTheField() async throws {
-        try await self.expectRefused(#"{"order_items":[{"product_id":"product-1","quantity":1}]}"#, field: "payment_method_id")
+        try await self.expectRefused(
+            #"{"order_items":[{"product_id":"product-1","quantity":1}]}"#, field: "payment_method_id")
         try await self.expectRefused(#"{"payment_method_id":"method-1"}"#, field: "order_items")
-        try await self.expectRefused(#"{"payment_method_id":"method-1","order_items":[{"quantity":1}]}"#, field: "order_items[0].product_id")
-        try await self.expectRefused(#"{"payment_method_id":"","order_items":[{"product_id":"product-1","quantity":1}]}"#, field: "payment_method_id")
+        try await self.expectRefused(
+            #"{"payment_method_id":"method-1","order_items":[{"quantity":1}]}"#, field: "order_items[0].product_id")
+        try await self.expectRefused(
+            #"{"payment_method_id":"","order_items":[{"product_id":"product-1","quantity":1}]}"#,
+            field: "payment_method_id")
         try await self.expectRefused(#"{"payment_method_id":"method-1","order_items":[]}"#, field: "order_items")
     }
 
@@ -66,13 +73,15 @@ import Testing
             #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1'; DROP TABLE orders; --","quantity":1}]}"#,
             field: "order_items[0].product_id")
         try await self.expectRefused(
-            #"{"payment_method_id":"' OR 1=1 --","order_items":[{"product_id":"product-1","quantity":1}]}"#, field: "payment_method_id")
+            #"{"payment_method_id":"' OR 1=1 --","order_items":[{"product_id":"product-1","quantity":1}]}"#,
+            field: "payment_method_id")
         try await withSharedGateway { gateway, http in
             let (auth, _, _) = try await gateway.newUser(http)
             let status = try await http.request(.GET, "/api/my-orders?status=%27%20OR%201%3D1%20--", headers: [auth])
             #expect(status.status == 400)
             #expect(try status.json()["parameter"] as? String == "status")
-            let products = try await http.request(.GET, "/api/products?category_id=cat-1%27%3B%20DROP%20TABLE%20products%3B--")
+            let products = try await http.request(
+                .GET, "/api/products?category_id=cat-1%27%3B%20DROP%20TABLE%20products%3B--")
             #expect(products.status == 200)
             #expect(products.text == "{}\n")
             #expect(try await gateway.shop.query("product", "SELECT count(*) AS n FROM products").first?.int("n") == 6)
@@ -126,7 +135,9 @@ import Testing
                 let response = try await http.request(.GET, "/api/orders/\(orderID)", headers: [owner])
                 #expect(response.status == 200)
                 order = try #require(try response.json()["order"] as? [String: Any])
-                if order["saga_status"] as? String == "compensated", order["status"] as? String == "order_cancelled" { break }
+                if order["saga_status"] as? String == "compensated", order["status"] as? String == "order_cancelled" {
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(25))
             }
             #expect(order["id"] as? String == orderID)
@@ -134,11 +145,16 @@ import Testing
             #expect(order["saga_status"] as? String == "compensated")
             let timeline = try #require(order["timeline"] as? [[String: Any]])
             #expect(timeline.map { $0["command"] as? String }.contains("ProcessPayment"))
-            #expect(timeline.contains { $0["command"] as? String == "ReleaseInventory" && $0["outcome"] as? String == "completed" })
+            #expect(
+                timeline.contains {
+                    $0["command"] as? String == "ReleaseInventory" && $0["outcome"] as? String == "completed"
+                })
             let hidden = try await http.request(.GET, "/api/orders/\(orderID)", headers: [stranger])
             #expect(hidden.status == 404)
             #expect(try hidden.json()["message"] as? String == "Order not found")
-            #expect(try await http.request(.GET, "/api/orders/\(UUID().uuidString.lowercased())", headers: [owner]).status == 404)
+            #expect(
+                try await http.request(.GET, "/api/orders/\(UUID().uuidString.lowercased())", headers: [owner]).status
+                    == 404)
         }
     }
 }

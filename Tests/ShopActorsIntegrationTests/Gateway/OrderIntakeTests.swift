@@ -27,8 +27,12 @@ import Testing
                             let client = try await HTTPTestClient(port: port)
                             defer { Task { await client.close() } }
                             let key = ("Idempotency-Key", "k-\(round)")
-                            let response = try await client.request(.POST, "/api/orders", headers: [user.auth, key], json: body)
-                            return (user.userID.isEmpty ? nil : user.userID, response.status, try response.json()["order_id"] as? String)
+                            let response = try await client.request(
+                                .POST, "/api/orders", headers: [user.auth, key], json: body)
+                            return (
+                                user.userID.isEmpty ? nil : user.userID, response.status,
+                                try response.json()["order_id"] as? String
+                            )
                         }
                     }
                 }
@@ -36,7 +40,8 @@ import Testing
             }
             let forgedAnswers = answers.filter { answer in answer.0 == nil }
             let accepted = answers.filter { answer in answer.0 != nil }
-            #expect(forgedAnswers.count == 6 && forgedAnswers.allSatisfy { answer in answer.1 == 401 && answer.2 == nil })
+            #expect(
+                forgedAnswers.count == 6 && forgedAnswers.allSatisfy { answer in answer.1 == 401 && answer.2 == nil })
             #expect(accepted.count == 24 && accepted.allSatisfy { answer in answer.1 == 200 }, "\(accepted.map(\.1))")
             #expect(Set(accepted.compactMap(\.2)).count == 24)
             for user in users {

@@ -25,22 +25,28 @@ import Testing
             let (auth, _, _) = try await gateway.newUser(http)
             let body = #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":1}]}"#
             // One order goes through: the reconciler confirms it.
-            let fine = try #require(try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
+            let fine = try #require(
+                try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
             try await self.eventually("the first order confirmed") {
-                try await gateway.shop.query("gateway", "SELECT saga_seen FROM orders WHERE id = $1", [fine]).first!.bool("saga_seen")
+                try await gateway.shop.query("gateway", "SELECT saga_seen FROM orders WHERE id = $1", [fine]).first!
+                    .bool("saga_seen")
             }
             // With the saga service down, the next one is stuck: its SagaCreateOrder waits in the outbox.
             await gateway.shop.stopService("order-saga")
-            let orderID = try #require(try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
+            let orderID = try #require(
+                try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
             try await self.eventually("the order shown stuck") { gateway.gateway.ordersReport.stuck == 1 }
             let stuck = gateway.gateway.ordersReport
-            #expect(stuck.stuckReason?.contains("not delivered yet") == true, "\(String(describing: stuck.stuckReason))")
+            #expect(
+                stuck.stuckReason?.contains("not delivered yet") == true, "\(String(describing: stuck.stuckReason))")
             #expect(stuck.oldestStuckSeconds >= 0.3)
             let metrics = try await http.request(.GET, "/metrics")
             #expect(metrics.text.contains("shop_orders_stuck 1"), "\(metrics.text.prefix(500))")
             // Its SagaCreateOrder becomes a dead letter (as after five refusals): the order is resolved.
             try await gateway.shop.query(
-                "gateway", "UPDATE outbox SET status = 2, attempts = 5, last_error = 'saga refused it' WHERE message_type = 'SagaCreateOrder'")
+                "gateway",
+                "UPDATE outbox SET status = 2, attempts = 5, last_error = 'saga refused it' WHERE message_type = 'SagaCreateOrder'"
+            )
             try await self.eventually("the order resolved") { gateway.gateway.ordersReport.resolved == 1 }
             #expect(gateway.gateway.ordersReport.stuck == 0)
             let shown = try await http.request(.GET, "/api/orders/\(orderID)", headers: [auth]).json()

@@ -13,7 +13,9 @@ import Testing
     static let card = #"{"payment_type":"card","gateway":"sber","token":"tok_4242424242424242"}"#
 
     /// Places an order for one unit of product-3 with `method` and waits for its final status.
-    func order(_ http: HTTPTestClient, _ auth: (String, String), method: String, gateway: GatewayFixture) async throws -> String {
+    func order(_ http: HTTPTestClient, _ auth: (String, String), method: String, gateway: GatewayFixture) async throws
+        -> String
+    {
         let created = try await http.request(
             .POST, "/api/orders", headers: [auth],
             json: #"{"payment_method_id":"\#(method)","order_items":[{"product_id":"product-3","quantity":1}]}"#)
@@ -24,9 +26,10 @@ import Testing
     }
 
     func payment(_ gateway: GatewayFixture, order: String) async throws -> (status: String, method: String)? {
-        try await gateway.shop.query("payment", "SELECT status, method_id FROM payments WHERE order_id = $1", [order]).first.map {
-            (try $0.string("status"), try $0.string("method_id"))
-        }
+        try await gateway.shop.query("payment", "SELECT status, method_id FROM payments WHERE order_id = $1", [order])
+            .first.map {
+                (try $0.string("status"), try $0.string("method_id"))
+            }
     }
 
     @Test func aUserPaysOnlyWithTheirOwnMethodAndAStrangersFailsLikeAnUnknownOne() async throws {
@@ -44,13 +47,15 @@ import Testing
 
             // The stranger's order with it, and one with an id nobody has: the same outcome, the same error.
             let stolen = try await self.order(http, stranger, method: methodID, gateway: gateway)
-            let unknown = try await self.order(http, stranger, method: "pm-\(UUID().uuidString.lowercased())", gateway: gateway)
+            let unknown = try await self.order(
+                http, stranger, method: "pm-\(UUID().uuidString.lowercased())", gateway: gateway)
             for order in [stolen, unknown] {
                 #expect(try await gateway.shop.sagaStatus(order: order) == "compensated")
                 #expect(try await self.payment(gateway, order: order)?.status == "failed")
             }
             let errors = try await gateway.shop.query(
-                "order-saga", "SELECT order_id, timeline FROM sagas WHERE order_id = ANY($1::text[])", [PostgresArray([stolen, unknown])])
+                "order-saga", "SELECT order_id, timeline FROM sagas WHERE order_id = ANY($1::text[])",
+                [PostgresArray([stolen, unknown])])
             let texts = try errors.rows.map { row in
                 try row.string("timeline").replacingOccurrences(of: methodID, with: "ID")
                     .replacingOccurrences(of: #"pm-[0-9a-f-]{36}"#, with: "ID", options: .regularExpression)
@@ -64,21 +69,27 @@ import Testing
         try await withSharedGateway { gateway, http in
             let (owner, _, _) = try await gateway.newUser(http)
             let (other, _, _) = try await gateway.newUser(http)
-            let id = try #require(try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
-                .json()["payment_method_id"] as? String)
+            let id = try #require(
+                try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
+                    .json()["payment_method_id"] as? String)
             let listed = try await http.request(.GET, "/api/payment-methods", headers: [owner])
             #expect(listed.status == 200)
             #expect(!listed.text.contains("tok_4242424242424242"))
             let methods = try #require(try listed.json()["payment_methods"] as? [[String: Any]])
             #expect(methods.compactMap { $0["id"] as? String } == [id, "method-1", "method-2", "method-fail"])
-            #expect(methods.first?["payment_type"] as? String == "card" && methods.first?["gateway"] as? String == "sber")
+            #expect(
+                methods.first?["payment_type"] as? String == "card" && methods.first?["gateway"] as? String == "sber")
             #expect(methods.first?["shared"] as? Bool == false && methods.last?["shared"] as? Bool == true)
-            let others = try #require(try await http.request(.GET, "/api/payment-methods", headers: [other]).json()["payment_methods"] as? [[String: Any]])
+            let others = try #require(
+                try await http.request(.GET, "/api/payment-methods", headers: [other]).json()["payment_methods"]
+                    as? [[String: Any]])
             #expect(!others.contains { $0["id"] as? String == id })
 
-            let row = try #require(try await gateway.shop.query("payment", "SELECT * FROM methods WHERE id = $1", [id]).first)
+            let row = try #require(
+                try await gateway.shop.query("payment", "SELECT * FROM methods WHERE id = $1", [id]).first)
             #expect(try row.string("token_sha256") == SHA256.hexDigest("tok_4242424242424242"))
-            let everything = try await gateway.shop.query("payment", "SELECT m::text AS t FROM methods m WHERE id = $1", [id])
+            let everything = try await gateway.shop.query(
+                "payment", "SELECT m::text AS t FROM methods m WHERE id = $1", [id])
             #expect(try !everything.first!.string("t").contains("tok_4242424242424242"))
             #expect(try await http.request(.GET, "/api/payment-methods").status == 401)
         }
@@ -88,11 +99,14 @@ import Testing
         try await withSharedGateway { gateway, http in
             let (owner, _, _) = try await gateway.newUser(http)
             let (stranger, _, _) = try await gateway.newUser(http)
-            let id = try #require(try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
-                .json()["payment_method_id"] as? String)
+            let id = try #require(
+                try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
+                    .json()["payment_method_id"] as? String)
             #expect(try await http.request(.DELETE, "/api/payment-methods/\(id)", headers: [stranger]).status == 404)
             #expect(try await http.request(.DELETE, "/api/payment-methods/method-1", headers: [owner]).status == 404)
-            #expect(try await http.request(.DELETE, "/api/payment-methods/x'%3B%20DROP%20TABLE%20methods", headers: [owner]).status == 404)
+            #expect(
+                try await http.request(.DELETE, "/api/payment-methods/x'%3B%20DROP%20TABLE%20methods", headers: [owner])
+                    .status == 404)
             let deleted = try await http.request(.DELETE, "/api/payment-methods/\(id)", headers: [owner])
             #expect(deleted.status == 200)
             #expect(try deleted.json()["success"] as? Bool == true)
@@ -123,9 +137,12 @@ import Testing
                 let response = try await http.request(.POST, "/api/payment-methods", headers: [auth], json: body)
                 #expect(response.status == 400, "\(body): \(response.text)")
                 #expect(try response.json()["success"] as? Bool == false)
-                if let field { #expect(try response.json()["parameter"] as? String == field, "\(body): \(response.text)") }
+                if let field {
+                    #expect(try response.json()["parameter"] as? String == field, "\(body): \(response.text)")
+                }
             }
-            let stored = try await gateway.shop.query("payment", "SELECT count(*) AS n FROM methods WHERE user_id = $1", [userID])
+            let stored = try await gateway.shop.query(
+                "payment", "SELECT count(*) AS n FROM methods WHERE user_id = $1", [userID])
             #expect(try stored.first!.int("n") == 0)
         }
     }
@@ -135,10 +152,13 @@ import Testing
             let (auth, _, _) = try await gateway.newUser(http)
             let order = try await self.order(http, auth, method: "method-1", gateway: gateway)
             #expect(try await gateway.shop.sagaStatus(order: order) == "compensated")
-            let methods = try #require(try await http.request(.GET, "/api/payment-methods", headers: [auth]).json()["payment_methods"] as? [Any])
+            let methods = try #require(
+                try await http.request(.GET, "/api/payment-methods", headers: [auth]).json()["payment_methods"]
+                    as? [Any])
             #expect(methods.isEmpty)
-            let id = try #require(try await http.request(.POST, "/api/payment-methods", headers: [auth], json: Self.card)
-                .json()["payment_method_id"] as? String)
+            let id = try #require(
+                try await http.request(.POST, "/api/payment-methods", headers: [auth], json: Self.card)
+                    .json()["payment_method_id"] as? String)
             let own = try await self.order(http, auth, method: id, gateway: gateway)
             #expect(try await gateway.shop.sagaStatus(order: own) == "completed")
         }

@@ -18,7 +18,8 @@ import Testing
             #expect(registered["success"] as? Bool == true)
             #expect(registered["message"] as? String == "Registration successful")
 
-            let login = try await http.request(.POST, "/auth/login", json: #"{"email":"user1@example.com","password":"password"}"#)
+            let login = try await http.request(
+                .POST, "/auth/login", json: #"{"email":"user1@example.com","password":"password"}"#)
             #expect(login.status == 200)
             let loggedIn = try login.json()
             #expect(Set(loggedIn.keys) == ["success", "message", "user_id", "session_id"])
@@ -77,8 +78,12 @@ import Testing
             let products = try await http.request(.GET, "/api/products?category_id=cat-1&page=1&limit=10")
             #expect(products.status == 200)
             let productList = try #require(try products.json()["products"] as? [[String: Any]])
-            #expect(Set(productList.compactMap { $0["id"] as? String }) == ["product-1", "product-11", "product-12", "product-13"])
-            #expect(Set(productList.first?.keys.map { $0 } ?? []) == ["id", "name", "price", "category_id", "created_at"])
+            #expect(
+                Set(productList.compactMap { $0["id"] as? String }) == [
+                    "product-1", "product-11", "product-12", "product-13",
+                ])
+            #expect(
+                Set(productList.first?.keys.map { $0 } ?? []) == ["id", "name", "price", "category_id", "created_at"])
 
             let logout = try await http.request(.POST, "/auth/logout", headers: [auth])
             #expect(logout.status == 200)

@@ -37,15 +37,18 @@ import Testing
             let validated = MailboxMessage(
                 id: UUID().uuidString, type: Events.ProductsValidated.eventType, sagaID: "s",
                 payload: Events.ProductsValidated(
-                    orderID: orderID, orderItems: [Item(productID: "product-1", quantity: 1, name: "Product 1", price: 100)]
+                    orderID: orderID,
+                    orderItems: [Item(productID: "product-1", quantity: 1, name: "Product 1", price: 100)]
                 ).payloadBytes,
                 source: "product")
             async let first: Void = turn(created)
             async let second: Void = turn(validated)
             _ = try await (first, second)
-            let status = try await client.query("SELECT status FROM order_history WHERE id = $1", [orderID]).first?.string("status")
+            let status = try await client.query("SELECT status FROM order_history WHERE id = $1", [orderID]).first?
+                .string("status")
             #expect(status == "products_validated", "\(orderID)")
-            let parked = try await client.query("SELECT count(*) AS n FROM early_events WHERE order_id = $1", [orderID]).first!.int("n")
+            let parked = try await client.query("SELECT count(*) AS n FROM early_events WHERE order_id = $1", [orderID])
+                .first!.int("n")
             #expect(parked == 0, "\(orderID)")
         }
     }

@@ -7,20 +7,26 @@ import Testing
 @Suite struct OrderSagaTests {
     @Test func thePostmanOrderCompletes() async throws {
         try await withShop { shop in
-            let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
+            let order = try await shop.placeOrder(
+                method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
             #expect(try await shop.waitForSaga(order: order) == "completed")
             #expect(try await shop.stock("product-1") == 9989)
             #expect(try await shop.stock("product-2") == 19979)
             #expect(try await shop.stock("product-3") == 29969)
-            let payment = try await shop.query("payment", "SELECT amount, external_id, status FROM payments WHERE order_id = $1", [order])
+            let payment = try await shop.query(
+                "payment", "SELECT amount, external_id, status FROM payments WHERE order_id = $1", [order])
             #expect(payment.count == 1)
             #expect(try payment.first?.int("amount") == 1_460_000)
             #expect(try payment.first?.optionalString("external_id") != nil)
-            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "completed")
+            #expect(
+                try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string(
+                    "status") == "completed")
             // History reaches its final state shortly after the saga (it is another subscriber).
             var history: PostgresRow?
             for _ in 0..<200 {
-                history = try await shop.query("order-history", "SELECT *, order_items::text AS items FROM order_history WHERE id = $1", [order]).first
+                history = try await shop.query(
+                    "order-history", "SELECT *, order_items::text AS items FROM order_history WHERE id = $1", [order]
+                ).first
                 if try history?.string("status") == "order_completed" { break }
                 try await Task.sleep(for: .milliseconds(25))
             }
@@ -30,12 +36,17 @@ import Testing
             let items = try ShopJSON.decode([Item].self, from: try history?.string("items") ?? "[]")
             #expect(items.map(\.name) == ["product-1", "product-2", "product-3"])
             #expect(items.map(\.price) == [10000, 20000, 30000])
-            let timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            let timeline =
+                try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order])
+                .first?.string("t") ?? ""
             #expect(timeline.split(separator: "\n").filter { $0.hasPrefix("S\t") }.count == 5, "\(timeline)")
             // Every step answered, so the finished saga has no deadline left to fire, and no timer message exists.
-            let deadlines = try await shop.query("order-saga", "SELECT count(*) AS n FROM sagas WHERE deadline_at IS NOT NULL")
+            let deadlines = try await shop.query(
+                "order-saga", "SELECT count(*) AS n FROM sagas WHERE deadline_at IS NOT NULL")
             #expect(try deadlines.first?.int("n") == 0)
-            #expect(try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE not_before IS NOT NULL").first?.int("n") == 0)
+            #expect(
+                try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE not_before IS NOT NULL")
+                    .first?.int("n") == 0)
         }
     }
 
@@ -45,15 +56,19 @@ import Testing
             #expect(try await shop.waitForSaga(order: order) == "compensated")
             #expect(try await shop.stock("product-1") == 10000)
             #expect(try await shop.stock("product-2") == 20000)
-            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "cancelled")
-            #expect(try await shop.query("payment", "SELECT status FROM payments WHERE order_id = $1", [order]).first?.string("status") == "failed")
+            #expect(
+                try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string(
+                    "status") == "cancelled")
+            #expect(
+                try await shop.query("payment", "SELECT status FROM payments WHERE order_id = $1", [order]).first?
+                    .string("status") == "failed")
         }
     }
 
     @Test(arguments: [
-        ("method-1", [("product-404", 1)]),                        // unknown product
-        ("method-404", [("product-1", 2)]),                        // unknown payment method
-        ("method-1", [("product-1", 3), ("product-2", 50_000)]),   // one item over its stock
+        ("method-1", [("product-404", 1)]),  // unknown product
+        ("method-404", [("product-1", 2)]),  // unknown payment method
+        ("method-1", [("product-1", 3), ("product-2", 50_000)]),  // one item over its stock
     ])
     func failuresEndCancelledWithStockUnchanged(method: String, items: [(String, Int)]) async throws {
         try await withShop { shop in
@@ -61,8 +76,14 @@ import Testing
             #expect(try await shop.waitForSaga(order: order) == "compensated")
             #expect(try await shop.stock("product-1") == 10000)
             #expect(try await shop.stock("product-2") == 20000)
-            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "cancelled")
-            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1 AND status = 'completed'", [order]).first?.int("n") == 0)
+            #expect(
+                try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string(
+                    "status") == "cancelled")
+            #expect(
+                try await shop.query(
+                    "payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1 AND status = 'completed'",
+                    [order]
+                ).first?.int("n") == 0)
         }
     }
 }
@@ -71,17 +92,25 @@ import Testing
     @Test func aStepThatNeverAnswersHitsItsDeadlineAndThePaymentIsRefunded() async throws {
         // Only the step that never answers has a short deadline: the others must not time out however loaded the CPU.
         let saga = OrderSagaHandler(
-            stepDeadline: .seconds(120), compensationRetry: .milliseconds(100), commandDeadlines: [.completeOrder: .seconds(1)])
+            stepDeadline: .seconds(120), compensationRetry: .milliseconds(100),
+            commandDeadlines: [.completeOrder: .seconds(1)])
         try await withShop(saga: saga, order: OrderHandler(ignoresCompleteOrder: true)) { shop in
             let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 2)])
             #expect(try await shop.waitForSaga(order: order) == "compensated")
-            let timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            let timeline =
+                try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order])
+                .first?.string("t") ?? ""
             #expect(
-                try await shop.query("payment", "SELECT status FROM payments WHERE order_id = $1", [order]).first?.string("status") == "refunded",
+                try await shop.query("payment", "SELECT status FROM payments WHERE order_id = $1", [order]).first?
+                    .string("status") == "refunded",
                 "\(timeline)")
             #expect(try await shop.stock("product-1") == 10000)
-            #expect(try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string("status") == "cancelled")
-            let outcomes = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+            #expect(
+                try await shop.query("order", "SELECT status FROM orders WHERE id = $1", [order]).first?.string(
+                    "status") == "cancelled")
+            let outcomes =
+                try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order])
+                .first?.string("t") ?? ""
             #expect(outcomes.contains("timed_out"))
             #expect(outcomes.contains("RefundPayment"))
         }
@@ -89,7 +118,8 @@ import Testing
 
     @Test func everyMessageDeliveredTwiceGivesTheSameResult() async throws {
         try await withShop(tune: { $0.deliverTwice = true }) { shop in
-            let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
+            let order = try await shop.placeOrder(
+                method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
             #expect(try await shop.waitForSaga(order: order) == "completed")
             #expect(try await shop.stock("product-1") == 9989)
             #expect(try await shop.stock("product-3") == 29969)
@@ -103,7 +133,9 @@ import Testing
             try await shop.query("inventory", "UPDATE inventory SET quantity = 100 WHERE product_id = 'product-1'")
             let orders = try await withThrowingTaskGroup(of: String.self) { group in
                 for i in 0..<200 {
-                    group.addTask { try await shop.placeOrder(user: "user-\(i)", method: "method-1", items: [("product-1", 1)]) }
+                    group.addTask {
+                        try await shop.placeOrder(user: "user-\(i)", method: "method-1", items: [("product-1", 1)])
+                    }
                 }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
@@ -113,7 +145,9 @@ import Testing
             }
             #expect(outcomes == ["completed": 100, "compensated": 100])
             #expect(try await shop.stock("product-1") == 0)
-            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE status = 'completed'").first?.int("n") == 100)
+            #expect(
+                try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE status = 'completed'").first?
+                    .int("n") == 100)
         }
     }
 }
@@ -129,7 +163,9 @@ import Testing
             #expect(try await shop.sagaStatus(order: order) == "running")
             shop.startService("payment")
             #expect(try await shop.waitForSaga(order: order) == "completed")
-            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1", [order]).first?.int("n") == 1)
+            #expect(
+                try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1", [order])
+                    .first?.int("n") == 1)
         }
     }
 
@@ -138,7 +174,11 @@ import Testing
             await shop.stopService("product")  // hold the saga at step 1
             let order = try await shop.placeOrder(method: "method-1", items: [("product-2", 2)])
             for _ in 0..<400 {
-                if try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") == 1 { break }
+                if try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order])
+                    .first?.int("current_step") == 1
+                {
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(25))
             }
             // The saga's process goes away; its state is only its row and its queued messages.
@@ -157,7 +197,8 @@ import Testing
     @Test func aCompensationThatGetsNoAnswerIsRetriedUntilItSucceeds() async throws {
         // Forward steps never time out however loaded the CPU; an unanswered ReleaseInventory is resent every second.
         let saga = OrderSagaHandler(
-            stepDeadline: .seconds(120), compensationRetry: .milliseconds(100), commandDeadlines: [.releaseInventory: .seconds(1)])
+            stepDeadline: .seconds(120), compensationRetry: .milliseconds(100),
+            commandDeadlines: [.releaseInventory: .seconds(1)])
         try await withShop(saga: saga) { shop in
             await shop.stopService("payment")
             let order = try await shop.placeOrder(method: "method-fail", items: [("product-3", 5)])
@@ -170,7 +211,9 @@ import Testing
             var timeline = ""
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
-                timeline = try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]).first?.string("t") ?? ""
+                timeline =
+                    try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order])
+                    .first?.string("t") ?? ""
                 if timeline.components(separatedBy: "ReleaseInventory").count > 3 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }

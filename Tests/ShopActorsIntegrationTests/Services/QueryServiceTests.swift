@@ -22,18 +22,25 @@ import Testing
                 #expect(error.remote?.code == "invalid_parameter")
                 #expect(error.remote?.message == "page: must be 1 or more")
             }
-            #expect(try await products.categories(PageRequest(page: 1, limit: 100_000)).count == 3)  // capped, not refused
+            // capped, not refused
+            #expect(try await products.categories(PageRequest(page: 1, limit: 100_000)).count == 3)
 
-            let done = try await shop.placeOrder(user: "user-7", method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
+            let done = try await shop.placeOrder(
+                user: "user-7", method: "method-1", items: [("product-1", 11), ("product-2", 21), ("product-3", 31)])
             let failed = try await shop.placeOrder(user: "user-7", method: "method-fail", items: [("product-1", 1)])
             _ = try await shop.waitForSaga(order: done)
             _ = try await shop.waitForSaga(order: failed)
 
-            let history = try OrderHistoryService.resolve(id: ActorID(node: "a", path: OrderHistoryService.path), using: shop.b)
+            let history = try OrderHistoryService.resolve(
+                id: ActorID(node: "a", path: OrderHistoryService.path), using: shop.b)
             var page = OrderPage(orders: [], total: 0)
             for _ in 0..<200 {
                 page = try await history.orders(OrderQuery(userID: "user-7"))
-                if page.orders.allSatisfy({ $0.status == "order_completed" || $0.status == "order_cancelled" }), page.total == 2 { break }
+                if page.orders.allSatisfy({ $0.status == "order_completed" || $0.status == "order_cancelled" }),
+                    page.total == 2
+                {
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(25))
             }
             #expect(page.total == 2)
@@ -43,10 +50,14 @@ import Testing
             #expect(page.orders.first { $0.id == failed }?.status == "order_cancelled")
             let onlyCompleted = try await history.orders(OrderQuery(userID: "user-7", status: "order_completed"))
             #expect(onlyCompleted.orders.map(\.id) == [done])
-            #expect(try await history.orders(OrderQuery(userID: "user-7", from: Date().addingTimeInterval(3600))).total == 0)
+            #expect(
+                try await history.orders(OrderQuery(userID: "user-7", from: Date().addingTimeInterval(3600))).total == 0
+            )
             #expect(try await history.order(id: done, userID: "someone-else") == nil)
             #expect(try await history.order(id: done, userID: "user-7")?.id == done)
-            await #expect(throws: RuntimeError.self) { try await history.orders(OrderQuery(userID: "user-7", status: "shipped")) }
+            await #expect(throws: RuntimeError.self) {
+                try await history.orders(OrderQuery(userID: "user-7", status: "shipped"))
+            }
 
             let sagas = try OrderSagaService.resolve(id: ActorID(node: "a", path: OrderSagaService.path), using: shop.b)
             let view = try await sagas.saga(orderID: failed)

@@ -8,44 +8,62 @@ import Testing
 /// Replaying a saga's dead letters never applies a step after the saga has given it up.
 @Suite struct SagaReplayTests {
     /// Parks `command` in the saga's outbox as a dead letter (as five failed deliveries would), returning its id.
-    func deadLetter<C: ShopCommand>(_ shop: ShopFixture, _ command: C, sagaID: String, to destination: String) async throws -> Int64 {
-        Int64(try await shop.query(
-            "order-saga",
-            """
-            INSERT INTO outbox (message_id, destination, message_type, saga_id, payload, status, attempts, last_error)
-            VALUES ($1, $2, $3, $4, $5, 2, 5, 'could not extend file: No space left on device') RETURNING id
-            """,
-            [UUID().uuidString.lowercased(), destination, C.commandType, sagaID, PostgresBytes(command.payloadBytes)]
-        ).first!.int("id"))
+    func deadLetter<C: ShopCommand>(_ shop: ShopFixture, _ command: C, sagaID: String, to destination: String)
+        async throws -> Int64
+    {
+        Int64(
+            try await shop.query(
+                "order-saga",
+                """
+                INSERT INTO outbox (message_id, destination, message_type, saga_id, payload, status, attempts, last_error)
+                VALUES ($1, $2, $3, $4, $5, 2, 5, 'could not extend file: No space left on device') RETURNING id
+                """,
+                [
+                    UUID().uuidString.lowercased(), destination, C.commandType, sagaID,
+                    PostgresBytes(command.payloadBytes),
+                ]
+            ).first!.int("id"))
     }
 
     @Test func aFinishedSagasStepCommandIsRefusedAndItsCompensationReplays() async throws {
         try await withShop { shop in
             let order = try await shop.placeOrder(method: "method-fail", items: [("product-1", 2)])
             #expect(try await shop.waitForSaga(order: order) == "compensated")
-            let sagaID = try await shop.query("order-saga", "SELECT id FROM sagas WHERE order_id = $1", [order]).first!.string("id")
+            let sagaID = try await shop.query("order-saga", "SELECT id FROM sagas WHERE order_id = $1", [order]).first!
+                .string("id")
             let stock = try await shop.stock("product-1")
             // A ProcessPayment (with a method that would pay) and a refund, both dead letters of this saga.
             let payment = try await self.deadLetter(
-                shop, Commands.ProcessPayment(orderID: order, userID: "user-1", paymentSum: 20, paymentMethodID: "method-1"),
+                shop,
+                Commands.ProcessPayment(orderID: order, userID: "user-1", paymentSum: 20, paymentMethodID: "method-1"),
                 sagaID: sagaID, to: "payment")
             let reserve = try await self.deadLetter(
-                shop, Commands.ReserveInventory(orderID: order, orderItems: [Item(productID: "product-1", quantity: 2)]),
+                shop,
+                Commands.ReserveInventory(orderID: order, orderItems: [Item(productID: "product-1", quantity: 2)]),
                 sagaID: sagaID, to: "inventory")
-            _ = try await self.deadLetter(shop, Commands.RefundPayment(paymentID: "none", orderID: order), sagaID: sagaID, to: "payment")
+            _ = try await self.deadLetter(
+                shop, Commands.RefundPayment(paymentID: "none", orderID: order), sagaID: sagaID, to: "payment")
             let report = try await shop.mailboxes["order-saga"]!.replay()
             #expect(report.replayed == 1)
             #expect(Set(report.refused.map(\.outboxID)) == [payment, reserve])
             #expect(report.refused.allSatisfy { $0.reason.contains("has finished (compensated)") }, "\(report.refused)")
             // The refund went out (a no-op); nothing was paid or reserved; the refused ones stay dead letters.
             let deadline = ContinuousClock.now + .seconds(20)
-            while try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int("n") > 0 {
+            while try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int(
+                "n") > 0
+            {
                 guard ContinuousClock.now < deadline else { throw CancellationError() }
                 try await Task.sleep(for: .milliseconds(20))
             }
-            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1 AND status = 'completed'", [order]).first!.int("n") == 0)
+            #expect(
+                try await shop.query(
+                    "payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1 AND status = 'completed'",
+                    [order]
+                ).first!.int("n") == 0)
             #expect(try await shop.stock("product-1") == stock)
-            #expect(try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 2").first!.int("n") == 2)
+            #expect(
+                try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 2").first!.int("n")
+                    == 2)
             #expect(try await shop.sagaStatus(order: order) == "compensated")
         }
     }
@@ -55,15 +73,19 @@ import Testing
             await shop.stopService("payment")
             let order = try await shop.placeOrder(method: "method-1", items: [("product-1", 1)])
             #expect(try await shop.waitForStep(order: order, 3) == 3)
-            let sagaID = try await shop.query("order-saga", "SELECT id FROM sagas WHERE order_id = $1", [order]).first!.string("id")
+            let sagaID = try await shop.query("order-saga", "SELECT id FROM sagas WHERE order_id = $1", [order]).first!
+                .string("id")
             _ = try await self.deadLetter(
-                shop, Commands.ProcessPayment(orderID: order, userID: "user-1", paymentSum: 100, paymentMethodID: "method-1"),
+                shop,
+                Commands.ProcessPayment(orderID: order, userID: "user-1", paymentSum: 100, paymentMethodID: "method-1"),
                 sagaID: sagaID, to: "payment")
             #expect(try await shop.mailboxes["order-saga"]!.replay() == ReplayReport(replayed: 1, refused: []))
             shop.startService("payment")
             #expect(try await shop.waitForSaga(order: order) == "completed")
             // The original and the replayed command: still one payment.
-            #expect(try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1", [order]).first!.int("n") == 1)
+            #expect(
+                try await shop.query("payment", "SELECT count(*) AS n FROM payments WHERE order_id = $1", [order])
+                    .first!.int("n") == 1)
         }
     }
 }

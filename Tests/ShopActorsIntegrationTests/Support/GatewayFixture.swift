@@ -18,7 +18,8 @@ final class GatewayFixture: Sendable {
     private let run: Task<Void, any Error>
 
     init(
-        configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil, sharedDemoMethods: Bool = true
+        configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil,
+        sharedDemoMethods: Bool = true
     ) async throws {
         self.shop = try await ShopFixture(sharedDemoMethods: sharedDemoMethods)
         let clock = self.clock
@@ -33,7 +34,9 @@ final class GatewayFixture: Sendable {
             mailbox: self.shop.mailboxes["gateway"]!, logger: logs?.logger() ?? TestSettings.quietLogger)
         self.gateway = gateway
         let system = self.shop.a
-        self.gatewayActor = system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, gateway: gateway) }
+        self.gatewayActor = system.makeActor(path: GatewayService.path) {
+            GatewayService(actorSystem: system, gateway: gateway)
+        }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         self.run = Task { try await gateway.run(onListening: { continuation.yield($0) }) }
         var iterator = ports.makeAsyncIterator()
@@ -54,12 +57,15 @@ final class GatewayFixture: Sendable {
     }
 
     /// Registers a new user with a unique email and logs in; the bearer header and the user id.
-    func newUser(_ client: HTTPTestClient, password: String = "password") async throws -> (auth: (String, String), userID: String, email: String) {
+    func newUser(_ client: HTTPTestClient, password: String = "password") async throws -> (
+        auth: (String, String), userID: String, email: String
+    ) {
         let email = "user-\(UUID().uuidString.prefix(8).lowercased())@example.com"
         let registered = try await client.request(
             .POST, "/auth/register", json: #"{"name":"user1","email":"\#(email)","password":"\#(password)"}"#)
         #expect(registered.status == 200, "\(registered.text)")
-        let login = try await client.request(.POST, "/auth/login", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
+        let login = try await client.request(
+            .POST, "/auth/login", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
         #expect(login.status == 200, "\(login.text)")
         let body = try login.json()
         let token = try #require(body["session_id"] as? String)
@@ -69,13 +75,19 @@ final class GatewayFixture: Sendable {
     /// How many orders the gateway accepted for `userID`, and how many sagas its SagaCreateOrder messages started
     /// (counted once the gateway has delivered them all; delivered rows leave its outbox).
     func ordersOf(_ userID: String) async throws -> (orders: Int, queued: Int) {
-        let orders = try await self.shop.query("gateway", "SELECT count(*) AS n FROM orders WHERE user_id = $1", [userID])
+        let orders = try await self.shop.query(
+            "gateway", "SELECT count(*) AS n FROM orders WHERE user_id = $1", [userID])
         let deadline = ContinuousClock.now + .seconds(20)
-        while try await self.shop.query("gateway", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int("n") > 0 {
-            guard ContinuousClock.now < deadline else { throw HTTPTestClientError("the gateway's outbox did not drain") }
+        while try await self.shop.query("gateway", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int("n")
+            > 0
+        {
+            guard ContinuousClock.now < deadline else {
+                throw HTTPTestClientError("the gateway's outbox did not drain")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let queued = try await self.shop.query("order-saga", "SELECT count(*) AS n FROM sagas WHERE user_id = $1", [userID])
+        let queued = try await self.shop.query(
+            "order-saga", "SELECT count(*) AS n FROM sagas WHERE user_id = $1", [userID])
         return (try orders.first!.int("n"), try queued.first!.int("n"))
     }
 
@@ -88,7 +100,8 @@ final class GatewayFixture: Sendable {
 
 /// Runs `body` against a gateway of its own (for tests that move the clock or tighten limits).
 func withGateway(
-    configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil, sharedDemoMethods: Bool = true,
+    configure: (inout GatewayConfiguration) -> Void = { _ in }, logs: LogRecorder? = nil,
+    sharedDemoMethods: Bool = true,
     _ body: (GatewayFixture, HTTPTestClient) async throws -> Void
 ) async throws {
     let fixture = try await GatewayFixture(configure: configure, logs: logs, sharedDemoMethods: sharedDemoMethods)
@@ -118,7 +131,8 @@ func withSharedGateway(_ body: (GatewayFixture, HTTPTestClient) async throws -> 
 }
 
 /// The Postman collection's order body.
-let postmanOrder = #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":11},{"product_id":"product-2","quantity":21},{"product_id":"product-3","quantity":31}]}"#
+let postmanOrder =
+    #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":11},{"product_id":"product-2","quantity":21},{"product_id":"product-3","quantity":31}]}"#
 
 /// Wall-clock time plus an offset a test can move forward.
 final class MovableClock: Sendable {

@@ -22,10 +22,12 @@ final class ServiceHarness: Sendable {
         self.system = system
         var configuration = Mailbox.Configuration(
             service: service,
-            directory: ServiceDirectory(Dictionary(uniqueKeysWithValues: ClusterConfigServices.all.map { ($0, system.node) })))
+            directory: ServiceDirectory(
+                Dictionary(uniqueKeysWithValues: ClusterConfigServices.all.map { ($0, system.node) })))
         configuration.routes = ShopRoutes.routes
-        self.mailbox = Mailbox(configuration: configuration, client: self.client, system: self.system, handler: handler,
-                               logger: TestSettings.quietLogger)
+        self.mailbox = Mailbox(
+            configuration: configuration, client: self.client, system: self.system, handler: handler,
+            logger: TestSettings.quietLogger)
         self.mailbox.registerEndpoint()
     }
 
@@ -33,13 +35,17 @@ final class ServiceHarness: Sendable {
 
     /// Delivers one command and returns the events it published (as seen by the saga), in order.
     @discardableResult
-    func deliver<C: ShopCommand>(_ command: C, sagaID: String = "saga-1") async throws -> [(type: String, json: [String: Any])] {
+    func deliver<C: ShopCommand>(_ command: C, sagaID: String = "saga-1") async throws -> [(
+        type: String, json: [String: Any]
+    )] {
         let before = try await self.client.query("SELECT coalesce(max(id), 0) AS m FROM outbox").first!.int("m")
         let message = MailboxMessage(
-            id: OrderedUUID.make(), type: C.commandType, sagaID: sagaID, payload: command.payloadBytes, source: "order-saga")
+            id: OrderedUUID.make(), type: C.commandType, sagaID: sagaID, payload: command.payloadBytes,
+            source: "order-saga")
         let endpoint = try MailboxEndpoint.resolve(
             id: ActorID(node: self.system.node, path: MailboxEndpoint.path(for: self.service)), using: self.system)
-        let report = try await endpoint.deliver(DeliveryBatch(source: "order-saga", destination: self.service, messages: [message]))
+        let report = try await endpoint.deliver(
+            DeliveryBatch(source: "order-saga", destination: self.service, messages: [message]))
         #expect(report.failed.isEmpty, "\(report.failed)")
         // Nothing relays here, so what the turn sent is still in the outbox.
         return try await self.client.query(
@@ -47,7 +53,8 @@ final class ServiceHarness: Sendable {
             [before]
         ).rows.map { row in
             let sent = MailboxMessage(
-                id: try row.string("message_id"), type: try row.string("message_type"), sagaID: try row.optionalString("saga_id"),
+                id: try row.string("message_id"), type: try row.string("message_type"),
+                sagaID: try row.optionalString("saga_id"),
                 payload: try row.bytes("payload"), source: self.service)
             let json = try #require(try MessageCatalog.json(sent))
             let envelope = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
@@ -58,7 +65,8 @@ final class ServiceHarness: Sendable {
     /// Delivers one event (as a publishing service would) and returns the delivery report.
     @discardableResult
     func deliverEvent<E: ShopEvent>(_ event: E, sagaID: String = "saga-1") async throws -> DeliveryReport {
-        let message = MailboxMessage(id: OrderedUUID.make(), type: E.eventType, sagaID: sagaID, payload: event.payloadBytes, source: "test")
+        let message = MailboxMessage(
+            id: OrderedUUID.make(), type: E.eventType, sagaID: sagaID, payload: event.payloadBytes, source: "test")
         let endpoint = try MailboxEndpoint.resolve(
             id: ActorID(node: self.system.node, path: MailboxEndpoint.path(for: self.service)), using: self.system)
         return try await endpoint.deliver(DeliveryBatch(source: "test", destination: self.service, messages: [message]))

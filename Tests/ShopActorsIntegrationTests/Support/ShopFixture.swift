@@ -46,8 +46,10 @@ final class ShopFixture: @unchecked Sendable {
         try await self.a.waitForMembers(["b"])
         self.tune = tune
         let handlers: [String: any MailboxHandler] = [
-            "gateway": GatewayMailboxHandler(), "order": order, "order-saga": saga, "order-history": OrderHistoryHandler(),
-            "product": ProductHandler(), "inventory": InventoryHandler(), "payment": PaymentHandler(sharedDemoMethods: sharedDemoMethods),
+            "gateway": GatewayMailboxHandler(), "order": order, "order-saga": saga,
+            "order-history": OrderHistoryHandler(),
+            "product": ProductHandler(), "inventory": InventoryHandler(),
+            "payment": PaymentHandler(sharedDemoMethods: sharedDemoMethods),
         ]
         self.handlers = handlers
         for service in Self.placement.keys {
@@ -61,8 +63,12 @@ final class ShopFixture: @unchecked Sendable {
         let clients = self.clients
         self.queryActors = [
             b.makeActor(path: ProductService.path) { ProductService(actorSystem: b, db: clients["product"]!) },
-            b.makeActor(path: PaymentService.path) { PaymentService(actorSystem: b, db: clients["payment"]!, sharedDemoMethods: sharedDemoMethods) },
-            a.makeActor(path: OrderHistoryService.path) { OrderHistoryService(actorSystem: a, db: clients["order-history"]!) },
+            b.makeActor(path: PaymentService.path) {
+                PaymentService(actorSystem: b, db: clients["payment"]!, sharedDemoMethods: sharedDemoMethods)
+            },
+            a.makeActor(path: OrderHistoryService.path) {
+                OrderHistoryService(actorSystem: a, db: clients["order-history"]!)
+            },
             a.makeActor(path: OrderSagaService.path) {
                 OrderSagaService(actorSystem: a, db: clients["order-saga"]!, deadlines: saga.deadlines)
             },
@@ -124,7 +130,9 @@ final class ShopFixture: @unchecked Sendable {
         var current = -1
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            current = try await self.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?.int("current_step") ?? -1
+            current =
+                try await self.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?
+                .int("current_step") ?? -1
             if current == step { break }
             try await Task.sleep(for: .milliseconds(25))
         }
@@ -132,7 +140,8 @@ final class ShopFixture: @unchecked Sendable {
     }
 
     func sagaStatus(order: String) async throws -> String? {
-        try await self.clients["order-saga"]!.query("SELECT status FROM sagas WHERE order_id = $1", [order]).first?.string("status")
+        try await self.clients["order-saga"]!.query("SELECT status FROM sagas WHERE order_id = $1", [order]).first?
+            .string("status")
     }
 
     func waitForSaga(order: String, timeout: Duration = .seconds(60)) async throws -> String {
@@ -148,11 +157,14 @@ final class ShopFixture: @unchecked Sendable {
     }
 
     func stock(_ product: String) async throws -> Int? {
-        try await self.clients["inventory"]!.query("SELECT quantity FROM inventory WHERE product_id = $1", [product]).first?.int("quantity")
+        try await self.clients["inventory"]!.query("SELECT quantity FROM inventory WHERE product_id = $1", [product])
+            .first?.int("quantity")
     }
 
     @discardableResult
-    func query(_ service: String, _ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> PostgresRows {
+    func query(_ service: String, _ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws
+        -> PostgresRows
+    {
         try await self.clients[service]!.query(sql, parameters)
     }
 

@@ -22,17 +22,21 @@ import Testing
 
     /// Applies events in turn, one second apart; the actions of the last.
     @discardableResult
-    func apply(_ events: [OrderSaga.Event], to state: inout OrderSagaState, from start: Double = 1) -> [OrderSaga.Action] {
+    func apply(_ events: [OrderSaga.Event], to state: inout OrderSagaState, from start: Double = 1) -> [OrderSaga
+        .Action]
+    {
         var actions: [OrderSaga.Action] = []
         for (index, event) in events.enumerated() {
-            actions = OrderSaga.apply(.event(event), to: &state, now: self.at(start + Double(index)), configuration: self.configuration)
+            actions = OrderSaga.apply(
+                .event(event), to: &state, now: self.at(start + Double(index)), configuration: self.configuration)
         }
         return actions
     }
 
     static let paid = OrderSaga.Event.paymentCompleted(paymentID: "p-1", externalID: "x-1", sum: 40000)
     static let validated = OrderSaga.Event.productsValidated([
-        Item(productID: "product-1", name: "product-1", price: 10000), Item(productID: "product-2", name: "product-2", price: 20000),
+        Item(productID: "product-1", name: "product-1", price: 10000),
+        Item(productID: "product-2", name: "product-2", price: 20000),
     ])
 
     @Test func aNewSagaSendsCreateOrderWithAStepDeadline() {
@@ -53,7 +57,10 @@ import Testing
         #expect(state.paymentID == "p-1" && state.paymentExternalID == "x-1")
         #expect(self.apply([.orderCompleted], to: &state, from: 5) == [.finished(.completed)])
         #expect(state.status == .completed && state.deadline == nil && state.step == 5)
-        #expect(state.timeline.map(\.command) == ["CreateOrder", "ValidateProducts", "ReserveInventory", "ProcessPayment", "CompleteOrder"])
+        #expect(
+            state.timeline.map(\.command) == [
+                "CreateOrder", "ValidateProducts", "ReserveInventory", "ProcessPayment", "CompleteOrder",
+            ])
         #expect(state.timeline.allSatisfy { $0.outcome == "completed" && $0.finishedAt != nil })
         #expect(state.timeline[4].finishedAt == self.at(5))
     }
@@ -61,7 +68,10 @@ import Testing
     @Test func failedProductValidationCancelsTheOrder() {
         var state = self.started()
         self.apply([.orderCreated], to: &state)
-        #expect(self.apply([.productsValidationFailed(error: "unknown product x")], to: &state, from: 2) == [.send(.cancelOrder)])
+        #expect(
+            self.apply([.productsValidationFailed(error: "unknown product x")], to: &state, from: 2) == [
+                .send(.cancelOrder)
+            ])
         #expect(state.status == .compensating && state.phase == .compensate && state.step == 0)
         #expect(state.timeline[1].outcome == "failed" && state.timeline[1].detail == "unknown product x")
         #expect(self.apply([.orderCancelled], to: &state, from: 3) == [.finished(.compensated)])
@@ -84,9 +94,11 @@ import Testing
         #expect(state.step == 2)
         #expect(self.apply([.inventoryReleased], to: &state, from: 5) == [.send(.cancelOrder)])
         #expect(self.apply([.orderCancelled], to: &state, from: 6) == [.finished(.compensated)])
-        #expect(state.timeline.map(\.command) == [
-            "CreateOrder", "ValidateProducts", "ReserveInventory", "ProcessPayment", "ReleaseInventory", "–", "CancelOrder",
-        ])
+        #expect(
+            state.timeline.map(\.command) == [
+                "CreateOrder", "ValidateProducts", "ReserveInventory", "ProcessPayment", "ReleaseInventory", "–",
+                "CancelOrder",
+            ])
     }
 
     @Test func aForwardStepPastItsDeadlineIsCompensatedItself() {
@@ -96,7 +108,10 @@ import Testing
         #expect(OrderSaga.apply(.deadline, to: &state, now: self.at(33), configuration: self.configuration).isEmpty)
         #expect(state.status == .running)
         // ... after it, the step counts as failed; it has no compensation, so the payment is refunded first.
-        #expect(OrderSaga.apply(.deadline, to: &state, now: self.at(35), configuration: self.configuration) == [.send(.refundPayment)])
+        #expect(
+            OrderSaga.apply(.deadline, to: &state, now: self.at(35), configuration: self.configuration) == [
+                .send(.refundPayment)
+            ])
         #expect(state.timeline[4].outcome == "timed_out")
         #expect(self.apply([.paymentRefunded, .inventoryReleased], to: &state, from: 36) == [.send(.cancelOrder)])
         #expect(self.apply([.orderCancelled], to: &state, from: 38) == [.finished(.compensated)])
@@ -106,7 +121,10 @@ import Testing
         var state = self.started()
         self.apply([.orderCreated, Self.validated], to: &state)
         // ReserveInventory times out: it may have reserved, so it is released.
-        #expect(OrderSaga.apply(.deadline, to: &state, now: self.at(40), configuration: self.configuration) == [.send(.releaseInventory)])
+        #expect(
+            OrderSaga.apply(.deadline, to: &state, now: self.at(40), configuration: self.configuration) == [
+                .send(.releaseInventory)
+            ])
         #expect(state.step == 2 && state.phase == .compensate)
     }
 
@@ -115,8 +133,12 @@ import Testing
         self.apply([.orderCreated, Self.validated], to: &state)
         let before = state
         // A duplicate of an earlier step's answer, a failure of an earlier step, a compensation answer out of place.
-        for event in [OrderSaga.Event.orderCreated, Self.validated, .productsValidationFailed(error: "late"), .orderCancelled, .paymentRefunded] {
-            #expect(OrderSaga.apply(.event(event), to: &state, now: self.at(10), configuration: self.configuration).isEmpty)
+        for event in [
+            OrderSaga.Event.orderCreated, Self.validated, .productsValidationFailed(error: "late"), .orderCancelled,
+            .paymentRefunded,
+        ] {
+            #expect(
+                OrderSaga.apply(.event(event), to: &state, now: self.at(10), configuration: self.configuration).isEmpty)
         }
         #expect(state == before)
         // Once finished, nothing moves it.
@@ -138,9 +160,13 @@ import Testing
             #expect(state.deadline == .init(at: self.at(now + expected), kind: .retry))
             #expect(state.timeline.last?.outcome == "retrying" && state.timeline.last?.detail == "db down")
             // Not yet: nothing. Then the retry sends the release again.
-            #expect(OrderSaga.apply(.deadline, to: &state, now: self.at(now + expected - 0.5), configuration: self.configuration).isEmpty)
-            #expect(OrderSaga.apply(.deadline, to: &state, now: self.at(now + expected), configuration: self.configuration)
-                == [.send(.releaseInventory)])
+            #expect(
+                OrderSaga.apply(
+                    .deadline, to: &state, now: self.at(now + expected - 0.5), configuration: self.configuration
+                ).isEmpty)
+            #expect(
+                OrderSaga.apply(.deadline, to: &state, now: self.at(now + expected), configuration: self.configuration)
+                    == [.send(.releaseInventory)])
             now += expected + 1
         }
         #expect(self.apply([.inventoryReleased], to: &state, from: now) == [.send(.cancelOrder)])
@@ -156,7 +182,8 @@ import Testing
         }
         var delays: [TimeInterval] = []
         for _ in 0..<4 {
-            _ = OrderSaga.apply(.event(.inventoryReleaseFailed(error: "x")), to: &state, now: self.t0, configuration: configuration)
+            _ = OrderSaga.apply(
+                .event(.inventoryReleaseFailed(error: "x")), to: &state, now: self.t0, configuration: configuration)
             delays.append(state.deadline!.at.timeIntervalSince(self.t0))
         }
         #expect(delays == [2, 4, 5, 5])
@@ -166,7 +193,10 @@ import Testing
         var state = self.started()
         self.apply([.orderCreated, .productsValidationFailed(error: "x")], to: &state)
         #expect(state.deadline == .init(at: self.at(32), kind: .step))
-        #expect(OrderSaga.apply(.deadline, to: &state, now: self.at(32), configuration: self.configuration) == [.send(.cancelOrder)])
+        #expect(
+            OrderSaga.apply(.deadline, to: &state, now: self.at(32), configuration: self.configuration) == [
+                .send(.cancelOrder)
+            ])
         #expect(state.timeline.suffix(2).map(\.outcome) == ["timed_out", "running"])
         #expect(state.attempt == 4)  // CreateOrder, ValidateProducts, CancelOrder, CancelOrder again
         #expect(self.apply([.orderCancelled], to: &state, from: 33) == [.finished(.compensated)])

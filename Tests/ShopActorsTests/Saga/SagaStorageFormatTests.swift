@@ -9,7 +9,9 @@ import Testing
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func theTimelineLogAppendsOnlyWhatChangedAndFoldsBack() {
-        let first: [OrderSagaState.TimelineEntry] = [.init(step: 0, command: "CreateOrder", outcome: "running", startedAt: self.t0)]
+        let first: [OrderSagaState.TimelineEntry] = [
+            .init(step: 0, command: "CreateOrder", outcome: "running", startedAt: self.t0)
+        ]
         var second = first
         second[0].outcome = "failed"
         second[0].finishedAt = self.t0 + 1
@@ -20,7 +22,8 @@ import Testing
         #expect(SagaTimelineLog.append(from: first, to: second).hasPrefix("F\tfailed\t"))
         let back = SagaTimelineLog.decode(log)
         #expect(back.count == 3)
-        #expect(back[0].outcome == "failed" && back[0].detail == "tab here newline" && back[0].finishedAt == self.t0 + 1)
+        #expect(
+            back[0].outcome == "failed" && back[0].detail == "tab here newline" && back[0].finishedAt == self.t0 + 1)
         #expect(back[1].command == "–" && back[1].outcome == "skipped")
         #expect(back[2].command == "CancelOrder" && back[2].finishedAt == nil)
         #expect(SagaTimelineLog.append(from: second, to: second).isEmpty)

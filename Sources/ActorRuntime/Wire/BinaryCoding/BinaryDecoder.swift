@@ -231,7 +231,8 @@ enum _BinaryKey {
     func codingKey<Key: CodingKey>(_ type: Key.Type) -> Key? {
         switch self {
         case .int(let value): Int(exactly: value).flatMap(Key.init(intValue:))
-        case .string(let bytes): bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes).flatMap(Key.init(stringValue:))
+        case .string(let bytes):
+            bytes.getString(at: bytes.readerIndex, length: bytes.readableBytes).flatMap(Key.init(stringValue:))
         }
     }
 }
@@ -259,7 +260,8 @@ struct _BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
             key = .int(Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1))
         } else {
             let length = header >> 1
-            guard header & 1 == 0, length <= UInt64(reader.readableBytes), let bytes = reader.readSlice(length: Int(length))
+            guard header & 1 == 0, length <= UInt64(reader.readableBytes),
+                let bytes = reader.readSlice(length: Int(length))
             else { throw self.decoder.corrupted("malformed keyed container") }
             key = .string(bytes)
         }
@@ -320,21 +322,24 @@ struct _BinaryKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProt
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let value = try self.value(for: key)
-        return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
-                                         userInfo: self.decoder.userInfo)
+        return try BinaryDecoding.decode(
+            T.self, from: value, parent: self.decoder, key: key,
+            userInfo: self.decoder.userInfo)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let value = try self.find(key),
             value.getInteger(at: value.readerIndex, as: UInt8.self) != BinaryFormat.Tag.null.rawValue
         else { return nil }
-        return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
-                                         userInfo: self.decoder.userInfo)
+        return try BinaryDecoding.decode(
+            T.self, from: value, parent: self.decoder, key: key,
+            userInfo: self.decoder.userInfo)
     }
 
     private func child(_ key: Key) throws -> _BinaryDecoder {
-        _BinaryDecoder(value: try self.value(for: key), parent: self.decoder, key: key,
-                              userInfo: self.decoder.userInfo)
+        _BinaryDecoder(
+            value: try self.value(for: key), parent: self.decoder, key: key,
+            userInfo: self.decoder.userInfo)
     }
 
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
@@ -390,8 +395,9 @@ struct _BinaryUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let key = _IndexKey(self.currentIndex)
         let value = try self.next()
-        return try BinaryDecoding.decode(T.self, from: value, parent: self.decoder, key: key,
-                                         userInfo: self.decoder.userInfo)
+        return try BinaryDecoding.decode(
+            T.self, from: value, parent: self.decoder, key: key,
+            userInfo: self.decoder.userInfo)
     }
 
     private mutating func child() throws -> _BinaryDecoder {
@@ -422,7 +428,8 @@ struct _BinarySingleValueDecodingContainer: SingleValueDecodingContainer {
     func decodeNil() -> Bool { self.decoder.tag == .null }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try BinaryDecoding.decode(T.self, from: self.decoder.value, parent: self.decoder.parent,
-                                  key: self.decoder.key, userInfo: self.decoder.userInfo)
+        try BinaryDecoding.decode(
+            T.self, from: self.decoder.value, parent: self.decoder.parent,
+            key: self.decoder.key, userInfo: self.decoder.userInfo)
     }
 }

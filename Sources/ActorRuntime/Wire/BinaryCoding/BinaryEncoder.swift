@@ -237,7 +237,8 @@ struct _BinaryKeyedEncodingContainer<Key: CodingKey>: KeyedEncodingContainerProt
 
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         self.output.buffer.writeBinaryKey(key)
-        try BinaryEncoding.encode(value, to: self.output, parent: self.encoder, key: key, userInfo: self.encoder.userInfo)
+        try BinaryEncoding.encode(
+            value, to: self.output, parent: self.encoder, key: key, userInfo: self.encoder.userInfo)
     }
 
     mutating func encode(_ value: String, forKey key: Key) throws {
@@ -343,8 +344,9 @@ struct _BinarySingleValueEncodingContainer: SingleValueEncodingContainer {
 
     mutating func encode<T: Encodable>(_ value: T) throws {
         try self.claim()
-        try BinaryEncoding.encode(value, to: self.encoder.output, parent: self.encoder.parent, key: self.encoder.key,
-                                  userInfo: self.encoder.userInfo)
+        try BinaryEncoding.encode(
+            value, to: self.encoder.output, parent: self.encoder.parent, key: self.encoder.key,
+            userInfo: self.encoder.userInfo)
     }
 }
 

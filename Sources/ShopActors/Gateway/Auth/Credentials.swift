@@ -28,7 +28,9 @@ enum Credentials {
 
     static func checkName(_ raw: String) throws -> String {
         let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 255 else { throw GatewayError.badParameter("name", "must be 1 to 255 characters") }
+        guard !name.isEmpty, name.count <= 255 else {
+            throw GatewayError.badParameter("name", "must be 1 to 255 characters")
+        }
         return name
     }
 }

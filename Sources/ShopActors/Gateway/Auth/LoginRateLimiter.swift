@@ -32,7 +32,8 @@ final class LoginRateLimiter: Sendable {
             }
             var wait: Int?
             for (key, limit) in keys {
-                guard let entry = windows[key], now.timeIntervalSince(entry.start) < self.window, entry.count >= limit else {
+                guard let entry = windows[key], now.timeIntervalSince(entry.start) < self.window, entry.count >= limit
+                else {
                     continue
                 }
                 wait = max(wait ?? 0, max(1, Int((self.window - now.timeIntervalSince(entry.start)).rounded(.up))))

@@ -19,7 +19,8 @@ struct SessionStore: Sendable {
 
     /// A new random token (256 bits, base64url) and its stored session. The token is returned once, to the
     /// client; only its hash is kept.
-    func create(userID: String, ipAddress: String, userAgent: String) async throws -> (token: String, session: Session) {
+    func create(userID: String, ipAddress: String, userAgent: String) async throws -> (token: String, session: Session)
+    {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let token = Data(bytes).base64URLEncodedString
@@ -54,7 +55,8 @@ struct SessionStore: Sendable {
             userID: try row.string("user_id"), createdAt: try row.date("created_at"),
             expiresAt: try row.date("expires_at"), tokenHash: Self.hash(token))
         if now.timeIntervalSince(try row.date("last_activity")) > 60 {
-            try await self.db.query("UPDATE sessions SET last_activity = $2 WHERE token_hash = $1", [session.tokenHash, now])
+            try await self.db.query(
+                "UPDATE sessions SET last_activity = $2 WHERE token_hash = $1", [session.tokenHash, now])
         }
         return session
     }
@@ -78,14 +80,16 @@ struct SessionStore: Sendable {
         }
         if !stale.isEmpty {
             try connection.query(
-                "UPDATE sessions SET last_activity = $2 WHERE token_hash = ANY($1::text[])", [PostgresArray(stale), now])
+                "UPDATE sessions SET last_activity = $2 WHERE token_hash = ANY($1::text[])",
+                [PostgresArray(stale), now])
         }
         return users
     }
 
     func revoke(_ session: Session) async throws {
         try await self.db.query(
-            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL", [session.tokenHash, self.now()])
+            "UPDATE sessions SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            [session.tokenHash, self.now()])
     }
 
     /// Deletes sessions that ended more than a day ago.

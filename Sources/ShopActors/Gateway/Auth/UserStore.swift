@@ -29,7 +29,8 @@ struct UserStore: Sendable {
     }
 
     func find(email: String) async throws -> User? {
-        try await self.db.query("SELECT id, name, email, password FROM users WHERE email = $1", [email]).first.map(Self.user)
+        try await self.db.query("SELECT id, name, email, password FROM users WHERE email = $1", [email]).first.map(
+            Self.user)
     }
 
     func find(id: String) async throws -> User? {
@@ -37,7 +38,8 @@ struct UserStore: Sendable {
     }
 
     private static func user(_ row: PostgresRow) throws -> User {
-        User(id: try row.string("id"), name: try row.string("name"), email: try row.string("email"),
-             passwordHash: try row.string("password"))
+        User(
+            id: try row.string("id"), name: try row.string("name"), email: try row.string("email"),
+            passwordHash: try row.string("password"))
     }
 }

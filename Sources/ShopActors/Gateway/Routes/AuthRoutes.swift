@@ -18,16 +18,29 @@ extension Gateway {
     func addAuthRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
         routes.append((.post, "/auth/register", { request, context in try await self.register(request, context) }))
         routes.append((.post, "/auth/login", { request, context in try await self.login(request, context) }))
-        routes.append((.post, "/auth/logout", self.authenticated { _, _, session in
-            try await self.sessions.revoke(session)
-            return JSONResponse.make(["message": "Logout successful", "success": true] as OrderedJSON)
-        }))
-        routes.append((.get, "/auth/profile", self.authenticated { _, _, session in
-            guard let user = try await self.users.find(id: session.userID) else { throw GatewayError.unauthorized }
-            return JSONResponse.make(
-                ["email": user.email, "logged_in": RFC3339.string(session.createdAt), "name": user.name, "user_id": user.id]
-                    as OrderedJSON)
-        }))
+        routes.append(
+            (
+                .post, "/auth/logout",
+                self.authenticated { _, _, session in
+                    try await self.sessions.revoke(session)
+                    return JSONResponse.make(["message": "Logout successful", "success": true] as OrderedJSON)
+                }
+            ))
+        routes.append(
+            (
+                .get, "/auth/profile",
+                self.authenticated { _, _, session in
+                    guard let user = try await self.users.find(id: session.userID) else {
+                        throw GatewayError.unauthorized
+                    }
+                    return JSONResponse.make(
+                        [
+                            "email": user.email, "logged_in": RFC3339.string(session.createdAt), "name": user.name,
+                            "user_id": user.id,
+                        ]
+                            as OrderedJSON)
+                }
+            ))
     }
 
     func register(_ request: Request, _ context: Context) async throws -> Response {
@@ -48,7 +61,8 @@ extension Gateway {
             passwordHash: try await self.hasher.hash(body.password))
         guard try await self.users.insert(user) else { throw GatewayError(.conflict, "User already exists") }
         self.logger.info("user registered", metadata: ["user_id": "\(user.id)"])
-        return JSONResponse.make(["success": true, "message": "Registration successful", "user_id": user.id] as OrderedJSON)
+        return JSONResponse.make(
+            ["success": true, "message": "Registration successful", "user_id": user.id] as OrderedJSON)
     }
 
     func login(_ request: Request, _ context: Context) async throws -> Response {
@@ -62,7 +76,8 @@ extension Gateway {
         let emailKey = "email:\(email)@\(client)"
         let clientKey = "client:\(client)"
         if let wait = self.limiter.begin([
-            (emailKey, self.configuration.maxFailedLoginsPerEmail), (clientKey, self.configuration.maxFailedLoginsPerClient),
+            (emailKey, self.configuration.maxFailedLoginsPerEmail),
+            (clientKey, self.configuration.maxFailedLoginsPerClient),
         ]) {
             throw Self.tooMany("Too many failed login attempts; try again in \(wait) s", wait: wait)
         }
@@ -90,7 +105,8 @@ extension Gateway {
     /// nearest address in `X-Forwarded-For` that is not one of them (anyone else can write that header).
     func clientAddress(_ request: Request, _ context: Context) -> String {
         let trusted = self.configuration.trustedProxies
-        guard trusted.contains(context.clientAddress), let header = request.headers[HTTPField.Name("X-Forwarded-For")!] else {
+        guard trusted.contains(context.clientAddress), let header = request.headers[HTTPField.Name("X-Forwarded-For")!]
+        else {
             return context.clientAddress
         }
         let hops = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -13,15 +13,24 @@ extension Gateway {
     }
 
     func addDashboardRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
-        routes.append((.get, "/ui", { _, _ in
-            Response(
-                status: .ok,
-                headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
-        }))
-        routes.append((.get, "/ui/cluster.json", { _, _ in
-            JSONResponse.make(DashboardState(report: await self.clusterReport(), sagaHistory: self.sagaHistory.all))
-        }))
+        routes.append(
+            (
+                .get, "/ui",
+                { _, _ in
+                    Response(
+                        status: .ok,
+                        headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+                }
+            ))
+        routes.append(
+            (
+                .get, "/ui/cluster.json",
+                { _, _ in
+                    JSONResponse.make(
+                        DashboardState(report: await self.clusterReport(), sagaHistory: self.sagaHistory.all))
+                }
+            ))
     }
 
     /// The cluster as the gateway's node sees it: every member, with the services cluster.conf put there.
@@ -34,7 +43,8 @@ extension Gateway {
         let nodes = status.members.map { member in
             (member.name, "\(member.host):\(member.port)", (servicesByNode[member.name] ?? []).sorted())
         }
-        return await ClusterReport.gather(system: self.backends.system, nodes: nodes, timeout: self.configuration.readTimeout)
+        return await ClusterReport.gather(
+            system: self.backends.system, nodes: nodes, timeout: self.configuration.readTimeout)
     }
 
     /// Samples saga counts for the dashboard's chart.

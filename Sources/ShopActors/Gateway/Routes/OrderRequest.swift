@@ -23,7 +23,8 @@ struct OrderRequest: Codable, Sendable, Equatable {
         (1...255).contains(text.utf8.count)
             && text.utf8.allSatisfy { byte in
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
-                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":")
+                    || byte == UInt8(ascii: "-")
             }
     }
 
@@ -31,7 +32,8 @@ struct OrderRequest: Codable, Sendable, Equatable {
         var request = self
         request.paymentMethodID = self.paymentMethodID.trimmingCharacters(in: .whitespaces)
         guard Self.isIdentifier(request.paymentMethodID) else {
-            throw GatewayError.badParameter("payment_method_id", "must be an id: 1 to 255 letters, digits, '.', '_', ':' or '-'")
+            throw GatewayError.badParameter(
+                "payment_method_id", "must be an id: 1 to 255 letters, digits, '.', '_', ':' or '-'")
         }
         guard !self.orderItems.isEmpty else { throw GatewayError.badParameter("order_items", "must not be empty") }
         guard self.orderItems.count <= Self.maxLines else {
@@ -45,7 +47,8 @@ struct OrderRequest: Codable, Sendable, Equatable {
             }
             guard Self.quantities.contains(line.quantity) else {
                 throw GatewayError.badParameter(
-                    "order_items[\(index)].quantity", "must be \(Self.quantities.lowerBound) to \(Self.quantities.upperBound)")
+                    "order_items[\(index)].quantity",
+                    "must be \(Self.quantities.lowerBound) to \(Self.quantities.upperBound)")
             }
             request.orderItems[index].productID = productID
         }

@@ -9,12 +9,20 @@ extension Gateway {
     func addOrderRoutes(to routes: inout [(HTTPRequest.Method, String, Handler)]) {
         // Not wrapped in `authenticated`: the intake checks the session in the same transaction that records the order.
         routes.append((.post, "/api/orders", { request, _ in try await self.createOrder(request) }))
-        routes.append((.get, "/api/orders/{id}", self.authenticated { _, context, session in
-            try await self.showOrder(context.parameters.get("id") ?? "", session)
-        }))
-        routes.append((.get, "/api/my-orders", self.authenticated { request, _, session in
-            try await self.myOrders(request, session)
-        }))
+        routes.append(
+            (
+                .get, "/api/orders/{id}",
+                self.authenticated { _, context, session in
+                    try await self.showOrder(context.parameters.get("id") ?? "", session)
+                }
+            ))
+        routes.append(
+            (
+                .get, "/api/my-orders",
+                self.authenticated { request, _, session in
+                    try await self.myOrders(request, session)
+                }
+            ))
     }
 
     /// Validates, mints the order id, and hands the order to the intake, which (with the other POSTs of its
@@ -44,7 +52,8 @@ extension Gateway {
         defer { self.admission.settle(accepted: recorded) }
         let (json, hash) = try order.canonical()
         let submission = OrderIntake.Submission(
-            tokenHash: SessionStore.hash(token), idempotencyKey: key, requestHash: hash, requestJSON: json, order: order,
+            tokenHash: SessionStore.hash(token), idempotencyKey: key, requestHash: hash, requestJSON: json,
+            order: order,
             orderID: OrderedUUID.make(),  // time-ordered: new orders land together in every index
             now: self.configuration.now())
         switch try await self.intake.submit(submission) {
@@ -55,7 +64,9 @@ extension Gateway {
             return Self.orderCreated(orderID)
         case .existing(let existing, let existingHash, _):
             guard existingHash == hash else {
-                throw GatewayError(.unprocessableContent, "The Idempotency-Key was already used for a different order", parameter: "Idempotency-Key")
+                throw GatewayError(
+                    .unprocessableContent, "The Idempotency-Key was already used for a different order",
+                    parameter: "Idempotency-Key")
             }
             self.metrics.ordersReplayed.increment()
             return Self.orderCreated(existing)
@@ -72,7 +83,8 @@ extension Gateway {
 
     static func idempotencyKey(_ request: Request) throws -> String? {
         guard let key = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
-        guard (1...255).contains(key.utf8.count), key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7f }) else {
+        guard (1...255).contains(key.utf8.count), key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7f })
+        else {
             throw GatewayError.badParameter("Idempotency-Key", "must be 1 to 255 visible ASCII characters")
         }
         return key
@@ -82,13 +94,20 @@ extension Gateway {
     func showOrder(_ id: String, _ session: Session) async throws -> Response {
         guard id.utf8.count <= 255,
             let row = try await self.db.query(
-                "SELECT request::text AS request, created_at, resolution FROM orders WHERE id = $1 AND user_id = $2", [id, session.userID]
+                "SELECT request::text AS request, created_at, resolution FROM orders WHERE id = $1 AND user_id = $2",
+                [id, session.userID]
             ).first
         else {
             throw GatewayError(.notFound, "Order not found")
         }
-        async let historyResult = Result { try await self.backends.call("order-history") { try await self.backends.history().order(id: id, userID: session.userID) } }
-        async let sagaResult = Result { try await self.backends.call("order-saga") { try await self.backends.sagas().saga(orderID: id) } }
+        async let historyResult = Result {
+            try await self.backends.call("order-history") {
+                try await self.backends.history().order(id: id, userID: session.userID)
+            }
+        }
+        async let sagaResult = Result {
+            try await self.backends.call("order-saga") { try await self.backends.sagas().saga(orderID: id) }
+        }
         let (history, saga) = await (historyResult, sagaResult)
         if case .failure(let error) = history, case .failure = saga { throw error }
         let request = try ShopJSON.decode(OrderRequest.self, from: try row.string("request"))
@@ -96,16 +115,21 @@ extension Gateway {
         // Until order history has seen OrderCreated, the order is shown from what the gateway accepted; an
         // order whose saga could never start is cancelled, with the reconciler's reason.
         let resolution = try row.optionalString("resolution")
-        let order = (try? history.get()) ?? nil ?? HistoryOrder(
-            id: id, orderItems: request.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) },
-            paymentMethodID: request.paymentMethodID, status: resolution == nil ? "pending" : "order_cancelled",
-            createdAt: RFC3339.string(created), updatedAt: RFC3339.string(created))
+        let order =
+            (try? history.get()) ?? nil
+            ?? HistoryOrder(
+                id: id, orderItems: request.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) },
+                paymentMethodID: request.paymentMethodID, status: resolution == nil ? "pending" : "order_cancelled",
+                createdAt: RFC3339.string(created), updatedAt: RFC3339.string(created))
         let sagaView = (try? saga.get()) ?? nil
-        return JSONResponse.make(OrderDetailBody(
-            order: OrderDetail(
-                order: order, sagaID: sagaView?.sagaID, sagaStatus: sagaView?.status, timeline: sagaView?.timeline ?? [],
-                resolution: resolution,
-                unavailable: (history.isFailure ? ["order-history"] : []) + (saga.isFailure ? ["order-saga"] : []))))
+        return JSONResponse.make(
+            OrderDetailBody(
+                order: OrderDetail(
+                    order: order, sagaID: sagaView?.sagaID, sagaStatus: sagaView?.status,
+                    timeline: sagaView?.timeline ?? [],
+                    resolution: resolution,
+                    unavailable: (history.isFailure ? ["order-history"] : []) + (saga.isFailure ? ["order-saga"] : [])))
+        )
     }
 
     /// The original's `{"orders":[...],"success":true}` (`orders` null when empty) plus `total`, with
@@ -115,7 +139,8 @@ extension Gateway {
         let page = try parameters.page()
         let status = parameters.string("status")
         if let status, !OrderHistoryService.statuses.contains(status) {
-            throw GatewayError.badParameter("status", "must be one of \(OrderHistoryService.statuses.joined(separator: ", "))")
+            throw GatewayError.badParameter(
+                "status", "must be one of \(OrderHistoryService.statuses.joined(separator: ", "))")
         }
         let from = try parameters.date("from")
         let to = try parameters.date("to")
@@ -129,8 +154,10 @@ extension Gateway {
         }
         let query = OrderQuery(userID: session.userID, status: status, from: from, to: to, page: page, cursor: cursor)
         let result = try await self.backends.call("order-history") { try await self.backends.history().orders(query) }
-        return JSONResponse.make(MyOrders(
-            orders: result.orders.isEmpty ? nil : result.orders, success: true, total: result.total, nextCursor: result.nextCursor?.token))
+        return JSONResponse.make(
+            MyOrders(
+                orders: result.orders.isEmpty ? nil : result.orders, success: true, total: result.total,
+                nextCursor: result.nextCursor?.token))
     }
 
     struct MyOrders: Encodable {
@@ -167,7 +194,9 @@ struct OrderDetail: Encodable {
     /// Services that could not be asked, so the answer is partial.
     var unavailable: [String]
 
-    enum CodingKeys: String, CodingKey { case sagaID = "saga_id", sagaStatus = "saga_status", timeline, resolution, unavailable }
+    enum CodingKeys: String, CodingKey {
+        case sagaID = "saga_id", sagaStatus = "saga_status", timeline, resolution, unavailable
+    }
 
     func encode(to encoder: any Encoder) throws {
         try self.order.encode(to: encoder)

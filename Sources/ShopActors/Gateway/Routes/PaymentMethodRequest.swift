@@ -17,10 +17,12 @@ struct PaymentMethodRequest: Decodable, Sendable, Equatable {
         request.paymentType = self.paymentType.trimmingCharacters(in: .whitespaces)
         request.gateway = self.gateway.trimmingCharacters(in: .whitespaces)
         guard Self.paymentTypes.contains(request.paymentType) else {
-            throw GatewayError.badParameter("payment_type", "must be one of \(Self.paymentTypes.sorted().joined(separator: ", "))")
+            throw GatewayError.badParameter(
+                "payment_type", "must be one of \(Self.paymentTypes.sorted().joined(separator: ", "))")
         }
         guard Self.gateways.contains(request.gateway) else {
-            throw GatewayError.badParameter("gateway", "must be one of \(Self.gateways.sorted().joined(separator: ", "))")
+            throw GatewayError.badParameter(
+                "gateway", "must be one of \(Self.gateways.sorted().joined(separator: ", "))")
         }
         // The token is the card processor's opaque reference: visible ASCII, stored only as its hash.
         guard (8...512).contains(self.token.utf8.count), self.token.utf8.allSatisfy({ $0 >= 0x21 && $0 < 0x7f }) else {
