@@ -75,7 +75,7 @@ public struct Handshake {
 
     private enum State {
         case dialerSentHello(target: String, nonce: [UInt8])
-        case dialerSentProof(PeerIdentity, expected: [UInt8], keys: Wire.SessionKeys?)
+        case dialerSentProof(PeerIdentity, acceptorTranscript: [UInt8], keys: Wire.SessionKeys?)
         case acceptorWaitingHello(nonce: [UInt8])
         case acceptorSentChallenge(Wire.Hello, nonce: [UInt8])
         case established
@@ -137,9 +137,9 @@ public struct Handshake {
                 return self.checkChallenge(try Wire.Challenge.decode(from: &body), target: target, nonce: nonce)
             case (.acceptorSentChallenge(let hello, let nonce), .proof):
                 return self.checkProof(try Wire.Proof.decode(from: &body), hello: hello, nonce: nonce)
-            case (.dialerSentProof(let peer, let expected, let keys), .welcome):
+            case (.dialerSentProof(let peer, let transcript, let keys), .welcome):
                 let welcome = try Wire.Proof.decode(from: &body)
-                guard Self.constantTimeEquals(expected, welcome.proof) else {
+                guard Self.isValid(welcome.proof, for: transcript, secret: self.configuration.secret) else {
                     return self.refuse(.badSecret, "node '\(peer.node)' failed to prove the cluster secret")
                 }
                 self.state = .established
@@ -212,10 +212,9 @@ public struct Handshake {
                 return self.refuse(.wrongTarget, "expected node '\(target)', reached '\(challenge.node)'")
             }
         }
-        func proof(_ label: String) -> [UInt8] {
-            Self.proof(
-                label: label, secret: me.secret, cluster: me.cluster, dialer: me.node, dialerRole: me.role,
-                frames: me.frames,
+        func transcript(_ label: String) -> [UInt8] {
+            Self.transcript(
+                label: label, cluster: me.cluster, dialer: me.node, dialerRole: me.role, frames: me.frames,
                 acceptor: challenge.node, dialerNonce: nonce, acceptorNonce: challenge.nonce)
         }
         let keys =
@@ -230,22 +229,22 @@ public struct Handshake {
             incarnation: challenge.incarnation,
             startedAtMillis: challenge.startedAtMillis
         )
-        self.state = .dialerSentProof(peer, expected: proof("accept"), keys: keys)
-        return .send(.proof(Wire.Proof(proof: proof("dial"))))
+        self.state = .dialerSentProof(peer, acceptorTranscript: transcript("accept"), keys: keys)
+        return .send(.proof(Wire.Proof(proof: Self.mac(transcript("dial"), secret: me.secret))))
     }
 
     private mutating func checkProof(_ proof: Wire.Proof, hello: Wire.Hello, nonce: [UInt8]) -> Action {
         let me = self.configuration
-        func mac(_ label: String) -> [UInt8] {
-            Self.proof(
-                label: label, secret: me.secret, cluster: me.cluster, dialer: hello.node, dialerRole: hello.role,
-                frames: hello.frames, acceptor: me.node, dialerNonce: hello.nonce, acceptorNonce: nonce)
+        func transcript(_ label: String) -> [UInt8] {
+            Self.transcript(
+                label: label, cluster: me.cluster, dialer: hello.node, dialerRole: hello.role, frames: hello.frames,
+                acceptor: me.node, dialerNonce: hello.nonce, acceptorNonce: nonce)
         }
-        guard Self.constantTimeEquals(mac("dial"), proof.proof) else {
+        guard Self.isValid(proof.proof, for: transcript("dial"), secret: me.secret) else {
             return self.refuse(.badSecret, "node '\(hello.node)' failed to prove the cluster secret")
         }
         // Only now, to a peer that proved the secret, this side's own proof.
-        let mine = mac("accept")
+        let mine = Self.mac(transcript("accept"), secret: me.secret)
         self.state = .established
         let peer = PeerIdentity(
             node: hello.node,
@@ -262,12 +261,11 @@ public struct Handshake {
         return .establish(send: .welcome(Wire.Proof(proof: mine)), peer, keys: keys)
     }
 
-    /// HMAC-SHA256 over everything the two sides agreed on, including the role the dialer claims, so that
-    /// no one on the path can change it. (Whoever holds the cluster secret can still claim either role: the
-    /// secret is the boundary.)
-    static func proof(
+    /// Everything the two sides agreed on, including the role the dialer claims, so that no one on the path can
+    /// change it; a proof is its HMAC-SHA256 under the secret. (Whoever holds the cluster secret can still claim
+    /// either role: the secret is the boundary.)
+    static func transcript(
         label: String,
-        secret: SymmetricKey,
         cluster: String,
         dialer: String,
         dialerRole: Wire.Role,
@@ -285,14 +283,15 @@ public struct Handshake {
         transcript.writeWireString(acceptor)
         transcript.writeBytes(dialerNonce)
         transcript.writeBytes(acceptorNonce)
-        let mac = transcript.withUnsafeReadableBytes { HMAC<SHA256>.authenticationCode(for: $0, using: secret) }
-        return Array(mac)
+        return Array(transcript.readableBytesView)
     }
 
-    private static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
+    static func mac(_ transcript: [UInt8], secret: SymmetricKey) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: transcript, using: secret))
+    }
+
+    /// Compares in constant time (swift-crypto's check), so a guess learns nothing from how long it took.
+    static func isValid(_ proof: [UInt8], for transcript: [UInt8], secret: SymmetricKey) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: transcript, using: secret)
     }
 }
