@@ -108,20 +108,11 @@ final class MailboxFixture: @unchecked Sendable {
         try await client.query("SELECT count(*) AS n FROM outbox WHERE status = 0").first?.int("n") ?? 0
     }
 
-    /// Polls `condition` every 20 ms until it holds; fails the test after `timeout`.
+    /// Polls `condition` until it holds (the shared `eventually`).
     func eventually(
-        _ what: String,
-        timeout: Duration = .seconds(60),
-        _ condition: () async throws -> Bool
+        _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool
     ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting for: \(what)")
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await ActorRuntimeTestSupport.eventually(what, timeout: timeout, condition)
     }
 }
 

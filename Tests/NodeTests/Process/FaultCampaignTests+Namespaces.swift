@@ -59,7 +59,7 @@ extension FaultCampaignTests {
                 try await orders.query("SELECT count(*) AS n FROM orders WHERE status = 'completed'").first?.int("n")
                     ?? 0
             }
-            try await Self.wait("orders complete across the namespaces", timeout: .seconds(60)) {
+            try await eventually("orders complete across the namespaces", timeout: .seconds(60)) {
                 try await completed() >= 10
             }
 
@@ -75,13 +75,15 @@ extension FaultCampaignTests {
             )
             #expect(takeover <= 10, "took \(takeover) s")
             let before = try await completed()
-            try await Self.wait("orders complete while the link is down", timeout: .seconds(30)) {
+            try await eventually("orders complete while the link is down", timeout: .seconds(30)) {
                 try await completed() > before + 5
             }
             try await heal(lab, active)
             let cutNode = cluster.nodes[active]!
-            try await Self.wait("the healed node stands by", timeout: .seconds(30)) { cutNode.output.contains(logLine) }
-            try await Self.wait("the healed node is back in the cluster", timeout: .seconds(30)) {
+            try await eventually("the healed node stands by", timeout: .seconds(30)) {
+                cutNode.output.contains(logLine)
+            }
+            try await eventually("the healed node is back in the cluster", timeout: .seconds(30)) {
                 let services = (try? await cluster.status().report["services"]) as? [[String: Any]] ?? []
                 return services.contains {
                     $0["service"] as? String == "inventory" && $0["node"] as? String == active
@@ -108,11 +110,4 @@ extension FaultCampaignTests {
         await lab.destroy()
     }
 
-    static func wait(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw NodeTestError("timed out waiting: \(what)") }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
 }

@@ -9,14 +9,6 @@ import Testing
 /// Every accepted order ends somewhere visible: confirmed once its saga exists, shown as stuck (with age and
 /// reason) while its saga cannot be reached, and resolved as cancelled when its saga can never start.
 @Suite struct OrderReconcilerTests {
-    func eventually(_ what: String, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await !condition() {
-            guard ContinuousClock.now < deadline else { throw HTTPTestClientError("timed out waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-    }
-
     @Test func anOrderWhoseSagaCannotStartIsShownStuckThenResolvedAndNeverReplayed() async throws {
         try await withGateway(configure: {
             $0.stuckAfter = .milliseconds(300)
@@ -27,7 +19,7 @@ import Testing
             // One order goes through: the reconciler confirms it.
             let fine = try #require(
                 try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
-            try await self.eventually("the first order confirmed") {
+            try await eventually("the first order confirmed") {
                 try await gateway.shop.query("gateway", "SELECT saga_seen FROM orders WHERE id = $1", [fine]).first!
                     .bool("saga_seen")
             }
@@ -35,7 +27,7 @@ import Testing
             await gateway.shop.stopService("order-saga")
             let orderID = try #require(
                 try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
-            try await self.eventually("the order shown stuck") { gateway.gateway.ordersReport.stuck == 1 }
+            try await eventually("the order shown stuck") { gateway.gateway.ordersReport.stuck == 1 }
             let stuck = gateway.gateway.ordersReport
             #expect(
                 stuck.stuckReason?.contains("not delivered yet") == true, "\(String(describing: stuck.stuckReason))")
@@ -47,7 +39,7 @@ import Testing
                 "gateway",
                 "UPDATE outbox SET status = 2, attempts = 5, last_error = 'saga refused it' WHERE message_type = 'SagaCreateOrder'"
             )
-            try await self.eventually("the order resolved") { gateway.gateway.ordersReport.resolved == 1 }
+            try await eventually("the order resolved") { gateway.gateway.ordersReport.resolved == 1 }
             #expect(gateway.gateway.ordersReport.stuck == 0)
             let shown = try await http.request(.GET, "/api/orders/\(orderID)", headers: [auth]).json()
             let order = try #require(shown["order"] as? [String: Any])
