@@ -14,7 +14,7 @@ import Foundation
 public struct OrderHistoryHandler: MailboxHandler {
     public init() {}
 
-    static let finalStatuses: Set<String> = ["order_completed", "order_cancelled"]
+    static let finalStatuses = Set(HistoryStatus.allCases.filter(\.isFinal).map(\.rawValue))
 
     /// What an event does to its order's row.
     enum Change {
@@ -23,7 +23,7 @@ public struct OrderHistoryHandler: MailboxHandler {
         case paid(Events.PaymentCompleted)
         case paymentFailed(Events.PaymentFailed)
         case refunded
-        case status(String)
+        case status(HistoryStatus)
     }
 
     struct Row {
@@ -109,7 +109,9 @@ public struct OrderHistoryHandler: MailboxHandler {
         var counts: [String: [String: Int]] = [:]
         let createdUsers = Dictionary(creates.map { ($0.orderID, $0.userID) }, uniquingKeysWith: { first, _ in first })
         for id in created {
-            if let user = createdUsers[id] { counts[user, default: [:]]["order_created", default: 0] += 1 }
+            if let user = createdUsers[id] {
+                counts[user, default: [:]][HistoryStatus.orderCreated.rawValue, default: 0] += 1
+            }
         }
         for row in changed.values where row.status != row.loadedStatus {
             counts[row.userID, default: [:]][row.loadedStatus, default: 0] -= 1
@@ -152,17 +154,17 @@ public struct OrderHistoryHandler: MailboxHandler {
         case Events.PaymentRefunded.eventType:
             return (try message.decode(Events.PaymentRefunded.self).orderID, .refunded)
         case Events.InventoryReserved.eventType:
-            return (try message.decode(Events.InventoryReserved.self).orderID, .status("inventory_reserved"))
+            return (try message.decode(Events.InventoryReserved.self).orderID, .status(.inventoryReserved))
         case Events.InventoryReserveFailed.eventType:
-            return (try message.decode(Events.InventoryReserveFailed.self).orderID, .status("inventory_reserve_failed"))
+            return (try message.decode(Events.InventoryReserveFailed.self).orderID, .status(.inventoryReserveFailed))
         case Events.ProductsValidationFailed.eventType:
             return (
-                try message.decode(Events.ProductsValidationFailed.self).orderID, .status("products_validation_failed")
+                try message.decode(Events.ProductsValidationFailed.self).orderID, .status(.productsValidationFailed)
             )
         case Events.OrderCompleted.eventType:
-            return (try message.decode(Events.OrderCompleted.self).orderID, .status("order_completed"))
+            return (try message.decode(Events.OrderCompleted.self).orderID, .status(.orderCompleted))
         case Events.OrderCancelled.eventType:
-            return (try message.decode(Events.OrderCancelled.self).orderID, .status("order_cancelled"))
+            return (try message.decode(Events.OrderCancelled.self).orderID, .status(.orderCancelled))
         default:
             return nil  // e.g. InventoryReleased: nothing to show
         }
@@ -181,7 +183,7 @@ public struct OrderHistoryHandler: MailboxHandler {
                 }
             }
             row.itemsJSON = ItemsJSON.encode(items)
-            Self.setStatus("products_validated", &row)
+            Self.setStatus(.productsValidated, &row)
         case .paid(let event):
             // A payment already refunded stays refunded (a late or replayed PaymentCompleted changes nothing).
             guard row.paymentStatus != "refunded" else { return }
@@ -191,15 +193,15 @@ public struct OrderHistoryHandler: MailboxHandler {
             row.paymentType = event.paymentType
             row.paymentGateway = event.paymentGateway
             row.paymentStatus = event.paymentStatus
-            Self.setStatus("payment_completed", &row)
+            Self.setStatus(.paymentCompleted, &row)
         case .paymentFailed(let event):
             row.paymentID = event.paymentID
             row.paymentSum = event.paymentSum
             row.paymentStatus = event.paymentStatus
-            Self.setStatus("payment_failed", &row)
+            Self.setStatus(.paymentFailed, &row)
         case .refunded:
             row.paymentStatus = "refunded"
-            Self.setStatus("payment_refunded", &row)
+            Self.setStatus(.paymentRefunded, &row)
         case .status(let status):
             Self.setStatus(status, &row)
         }
@@ -209,9 +211,9 @@ public struct OrderHistoryHandler: MailboxHandler {
     /// Final statuses win over late intermediate ones. `order_cancelled` is for ever: a late or replayed
     /// `OrderCompleted` never reopens a cancelled order. `order_completed` may still become `order_cancelled`:
     /// the saga compensates an order whose `CompleteOrder` answered after its deadline, and that is the truth.
-    static func setStatus(_ status: String, _ row: inout Row) {
-        if row.status == "order_cancelled" { return }
-        if !Self.finalStatuses.contains(row.status) || Self.finalStatuses.contains(status) { row.status = status }
+    static func setStatus(_ status: HistoryStatus, _ row: inout Row) {
+        if row.status == HistoryStatus.orderCancelled.rawValue { return }
+        if !Self.finalStatuses.contains(row.status) || status.isFinal { row.status = status.rawValue }
     }
 
     private static func load(_ ids: [String], _ connection: PostgresConnection) throws -> [String: Row] {

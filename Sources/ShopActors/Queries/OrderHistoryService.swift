@@ -64,11 +64,7 @@ public distributed actor OrderHistoryService {
     public typealias ActorSystem = ClusterSystem
     public static let path = "/service/order-history"
 
-    public static let statuses = [
-        "order_created", "products_validated", "products_validation_failed", "inventory_reserved",
-        "inventory_reserve_failed", "payment_completed", "payment_failed", "payment_refunded", "order_completed",
-        "order_cancelled",
-    ]
+    public static let statuses = HistoryStatus.allCases.map(\.rawValue)
 
     private let db: PostgresClient
 
