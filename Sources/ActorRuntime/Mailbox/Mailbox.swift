@@ -176,10 +176,12 @@ public final class Mailbox: Service, Sendable {
     /// - Throws: `RuntimeError(.standby)` when leased but not active.
     func fence() throws -> Int64? {
         guard self.configuration.leased else { return nil }
-        guard let epoch = self.epoch.withLock({ $0 }) else {
-            throw RuntimeError(.standby, "\(self.service) stands by on this node; another node holds its lease")
-        }
+        guard let epoch = self.epoch.withLock({ $0 }) else { throw Self.standingBy(self.service) }
         return epoch
+    }
+
+    static func standingBy(_ service: String) -> RuntimeError {
+        RuntimeError(.standby, "\(service) stands by on this node; another node holds its lease")
     }
 
     /// Checks, inside a turn's transaction, that `epoch` is still the lease's; the row lock makes a new holder's
@@ -222,7 +224,7 @@ public final class Mailbox: Service, Sendable {
             }
         } catch is Fenced {
             self.deactivate()
-            throw RuntimeError(.standby, "\(service) stands by on this node; another node holds its lease")
+            throw Self.standingBy(service)
         }
         self.committed(after)
         return result
@@ -397,7 +399,7 @@ public final class Mailbox: Service, Sendable {
         var epoch: Int64
         var current: Int64?
         var code: String { RuntimeError.Code.standby.description }
-        var safeMessage: String { "\(self.service) stands by on this node; another node holds its lease" }
+        var safeMessage: String { Mailbox.standingBy(self.service).message }
     }
 
     /// Records the batch's ids in the inbox with one statement; the messages seen for the first time, in order.

@@ -37,19 +37,18 @@ struct Backends: Sendable {
     /// Runs one call to `service` under the read deadline, mapping its failures. A call that never reached
     /// the service (its node is down) is tried once more on the service's next node, if it has one.
     func call<T: Sendable>(_ service: String, _ body: () async throws -> T) async throws -> T {
-        let node = self.directory[service]
-        do {
-            return try await ClusterSystem.withCallTimeout(self.timeout) { try await body() }
-        } catch let error as RuntimeError where Self.neverArrived(error) && self.directory.nodes(for: service).count > 1
-        {
-            if let node { self.directory.moveOn(from: node, for: service) }
+        var retried = false
+        while true {
+            let node = self.directory[service]
             do {
                 return try await ClusterSystem.withCallTimeout(self.timeout) { try await body() }
             } catch let error as RuntimeError {
-                throw Self.map(error, service: service)
+                guard !retried, Self.neverArrived(error), let node, self.directory.nodes(for: service).count > 1 else {
+                    throw Self.map(error, service: service)
+                }
+                self.directory.moveOn(from: node, for: service)
+                retried = true
             }
-        } catch let error as RuntimeError {
-            throw Self.map(error, service: service)
         }
     }
 

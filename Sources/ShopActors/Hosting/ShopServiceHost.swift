@@ -112,18 +112,16 @@ public final class ShopServiceHost: Service, Sendable {
     /// standby, and its order intake answers 503 until the lease is held), so clients' connections are never
     /// cut by a failover.
     public func run() async throws {
-        guard let lease = self.lease else {
-            guard let gateway = self.gateway else { return try await self.runActive() }
-            return try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await self.runActive() }
-                group.addTask { try await gateway.run() }
-            }
-        }
-        guard let gateway = self.gateway else { return try await self.runLeased(lease) }
+        guard let gateway = self.gateway else { return try await self.runService() }
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await self.runLeased(lease) }
+            group.addTask { try await self.runService() }
             group.addTask { try await gateway.run() }
         }
+    }
+
+    private func runService() async throws {
+        guard let lease = self.lease else { return try await self.runActive() }
+        try await self.runLeased(lease)
     }
 
     private func runLeased(_ lease: ServiceLease) async throws {
@@ -151,11 +149,13 @@ public final class ShopServiceHost: Service, Sendable {
                     await lease.watch()
                     return .lost
                 }
-                group.addTask {
-                    // Half the lease timeout: with the transport's failure detection (3 s) a standby still takes
-                    // over within the bound a dead holder's standby would.
-                    await self.waitUntilCutOff(for: lease.configuration.timeout / 2, seenPeerFirst: seenPeerFirst)
-                    return Task.isCancelled ? .stopped : .isolated
+                if self.mailbox.configuration.directory.nodes(for: self.service).count > 1 {
+                    group.addTask {
+                        // Half the lease timeout: with the transport's failure detection (3 s) a standby still
+                        // takes over within the bound a dead holder's standby would.
+                        await self.waitUntilCutOff(for: lease.configuration.timeout / 2, seenPeerFirst: seenPeerFirst)
+                        return Task.isCancelled ? .stopped : .isolated
+                    }
                 }
                 group.addTask {
                     // A turn that found a newer epoch deactivated the mailbox.
@@ -187,11 +187,9 @@ public final class ShopServiceHost: Service, Sendable {
         }
     }
 
-    /// Returns once this node has seen no peer up for `timeout` (never when the service has no other node to
-    /// stand by for it). With `seenPeerFirst`, a peer must be seen up before the watch starts.
+    /// Returns once this node has seen no peer up for `timeout`, or when cancelled. With `seenPeerFirst`, a
+    /// peer must be seen up before the watch starts.
     private func waitUntilCutOff(for timeout: Duration, seenPeerFirst: Bool) async {
-        let forever: () async -> Void = { while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) } }
-        guard self.mailbox.configuration.directory.nodes(for: self.service).count > 1 else { return await forever() }
         var mustSeePeer = seenPeerFirst
         var alone: ContinuousClock.Instant?
         while !Task.isCancelled {

@@ -190,14 +190,8 @@ import Testing
                 "INSERT INTO inbox (receiver, message_id, source, message_type) VALUES ('', $1, 'alpha', 'Credit')",
                 [id])
             try await f.beta.migrate()
-            let endpoint = try MailboxEndpoint.resolve(
-                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
-            let batch = DeliveryBatch(
-                source: "alpha", destination: "beta",
-                messages: [
-                    MailboxMessage(
-                        id: id, type: "Credit", sagaID: nil, payload: #"{"account":"old","amount":5}"#, source: "alpha")
-                ])
+            let endpoint = try f.betaEndpoint()
+            let batch = MailboxFixture.credit(id: id, account: "old", amount: 5)
             // Handled before the upgrade: still a duplicate after it.
             #expect(try await endpoint.deliver(batch) == DeliveryReport(accepted: 1, duplicates: 1))
             #expect(try await f.balance(f.betaDB, "old") == 0)

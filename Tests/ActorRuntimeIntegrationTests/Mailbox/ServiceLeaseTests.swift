@@ -69,15 +69,8 @@ import Testing
             f.start(f.beta)
             try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "one"), to: "beta") }
             // Standing by: a delivery is refused with `standby` (alpha's relay moves on and retries).
-            let endpoint = try MailboxEndpoint.resolve(
-                id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: f.a)
-            let probe = DeliveryBatch(
-                source: "alpha", destination: "beta",
-                messages: [
-                    MailboxMessage(
-                        id: "probe", type: "Credit", sagaID: nil, payload: #"{"account":"x","amount":1}"#,
-                        source: "alpha")
-                ])
+            let endpoint = try f.betaEndpoint()
+            let probe = MailboxFixture.credit(id: "probe", account: "x", amount: 1)
             await #expect {
                 _ = try await endpoint.deliver(probe)
             } throws: { error in

@@ -108,6 +108,19 @@ final class MailboxFixture: @unchecked Sendable {
         try await client.query("SELECT count(*) AS n FROM outbox WHERE status = 0").first?.int("n") ?? 0
     }
 
+    /// Beta's endpoint as node `a` reaches it, to deliver batches by hand.
+    func betaEndpoint() throws -> MailboxEndpoint {
+        try MailboxEndpoint.resolve(id: ActorID(node: "b", path: MailboxEndpoint.path(for: "beta")), using: self.a)
+    }
+
+    /// A batch from alpha to beta with one `Credit` of `amount` to `account`.
+    static func credit(id: String, account: String, amount: Int) -> DeliveryBatch {
+        let payload = #"{"account":"\#(account)","amount":\#(amount)}"#
+        return DeliveryBatch(
+            source: "alpha", destination: "beta",
+            messages: [MailboxMessage(id: id, type: "Credit", sagaID: nil, payload: payload, source: "alpha")])
+    }
+
     /// Polls `condition` until it holds (the shared `eventually`).
     func eventually(
         _ what: String, timeout: Duration = .seconds(60), _ condition: () async throws -> Bool

@@ -133,18 +133,21 @@ import Testing
         try await a.waitForMembers(["b"], timeout: .seconds(30))
         try await b.waitForMembers(["a"], timeout: .seconds(30))
         let remote = try Probe.resolve(id: probe.id, using: a)
-        // A first call gets through (retried if a late heartbeat on a loaded machine cut the fresh link).
-        var reached = false
-        for _ in 0..<20 where !reached {
-            try await a.waitForMembers(["b"], timeout: .seconds(30))
-            do {
-                try await remote.bump()
-                reached = true
-            } catch let error as RuntimeError where error.code == .peerUnreachable {
-                try await Task.sleep(for: .milliseconds(100))
+        /// A call that gets through: on a loaded machine (the fault campaign runs beside this) a heartbeat can
+        /// come late and cut a fresh link, so it is retried until the link holds.
+        func bumpOnceTheLinkHolds() async throws -> Bool {
+            for _ in 0..<20 {
+                try await a.waitForMembers(["b"], timeout: .seconds(30))
+                do {
+                    try await remote.bump()
+                    return true
+                } catch let error as RuntimeError where error.code == .peerUnreachable {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
             }
+            return false
         }
-        #expect(reached)
+        #expect(try await bumpOnceTheLinkHolds())
 
         proxy.freeze()
         // Nothing closes: only the missing heartbeats tell.
@@ -156,19 +159,7 @@ import Testing
         #expect(clock.now - start < .milliseconds(500))
 
         proxy.thaw()
-        // Recovery; on a loaded machine (the fault campaign runs beside this) a heartbeat can come late once
-        // more, so the call is retried until the link holds.
-        var delivered = false
-        for _ in 0..<20 where !delivered {
-            try await a.waitForMembers(["b"], timeout: .seconds(30))
-            do {
-                try await remote.bump()
-                delivered = true
-            } catch let error as RuntimeError where error.code == .peerUnreachable {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
-        #expect(delivered)
+        #expect(try await bumpOnceTheLinkHolds())  // recovery
         #expect(await probe.whenLocal { $0.calls } ?? 0 >= 2)
         #expect(a.status().members.first { $0.name == "b" }?.incarnation == b.incarnation)  // same process
         await proxy.close()
