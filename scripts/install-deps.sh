@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # Running needs Postgres (server binaries for the embedded default), libpq and zlib; the tests also drive the
-# dashboard in a headless browser and cut TCP connections with `ss -K` (the fault campaign).
+# dashboard in a headless browser, cut TCP connections with `ss -K` and put nodes in network namespaces with
+# `ip netns` (the fault campaign; both from iproute2).
 packages=(postgresql libpq-dev zlib1g-dev pkg-config)
 [ "${1:-}" = "--test" ] && packages+=(chromium iproute2)
 missing=()
