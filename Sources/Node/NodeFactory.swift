@@ -34,13 +34,16 @@ enum NodeFactory {
             return (node?.services ?? []).map { service in
                 let http = node?.http.flatMap { address -> GatewayConfiguration? in
                     guard service == "gateway" else { return nil }
-                    var configuration = config.gateway.configuration(host: address.host, port: address.port)
+                    var configuration = config.gateway
+                    configuration.host = address.host
+                    configuration.port = address.port
                     configuration.opsHost = node?.opsHTTP?.host
                     configuration.opsPort = node?.opsHTTP?.port ?? 0
                     return configuration
                 }
                 return ShopServiceHost(
-                    service: service, system: system, db: databases.clients[service]!, directory: directory,
+                    service: ShopService.named(service)!, system: system, db: databases.clients[service]!,
+                    directory: directory,
                     options: config.options, http: http, logger: logger)
             }
         }

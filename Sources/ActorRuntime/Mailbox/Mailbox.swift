@@ -17,6 +17,9 @@ import Synchronization
 ///   the failing ones are retried with backoff, and after `maxAttempts` failures a message is a dead letter,
 ///   visible and replayable.
 public final class Mailbox: Service, Sendable {
+    /// What a mailbox is for (its service, where the others are, who subscribes to what) and its `Tuning`,
+    /// whose fields read as the configuration's own (`configuration.batchSize`).
+    @dynamicMemberLookup
     public struct Configuration: Sendable {
         /// The service this mailbox belongs to.
         public var service: String
@@ -24,6 +27,27 @@ public final class Mailbox: Service, Sendable {
         public var directory: ServiceDirectory
         /// Subscribers per message type, for `Turn.publish`.
         public var routes = MessageRoutes()
+        /// Whether the service runs under a `ServiceLease`: it then takes deliveries and runs turns only while
+        /// activated with the lease's epoch, and every turn checks that epoch in the database.
+        public var leased = false
+        /// Batching, timing and retention (cluster.conf `[mailbox]`).
+        public var tuning: Tuning
+
+        public init(service: String, directory: ServiceDirectory, tuning: Tuning = Tuning()) {
+            self.service = service
+            self.directory = directory
+            self.tuning = tuning
+        }
+
+        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<Tuning, Value>) -> Value {
+            get { self.tuning[keyPath: keyPath] }
+            set { self.tuning[keyPath: keyPath] = newValue }
+        }
+    }
+
+    /// A mailbox's tunables, with their defaults; one struct, read from cluster.conf `[mailbox]` and handed to
+    /// every mailbox of a node.
+    public struct Tuning: Sendable, Equatable {
         /// Most messages per delivery call (one receiving transaction). Defaults to 1000.
         public var batchSize = 1000
         /// Most payload bytes per delivery call; a batch stops before passing it (well under the wire's
@@ -48,19 +72,13 @@ public final class Mailbox: Service, Sendable {
         public var retention: Duration = .seconds(7 * 24 * 3600)
         /// How often pruning runs. Defaults to 10 minutes.
         public var pruneInterval: Duration = .seconds(600)
-        /// Whether the service runs under a `ServiceLease`: it then takes deliveries and runs turns only while
-        /// activated with the lease's epoch, and every turn checks that epoch in the database.
-        public var leased = false
         /// Test switch: every batch is delivered twice (the inbox must absorb the copies).
         public var deliverTwice = false
         /// Test switch: every batch is delivered in reverse order (handlers must not rely on the order of
         /// messages from one sender). A batch is acknowledged only when all of it was accepted.
         public var deliverReordered = false
 
-        public init(service: String, directory: ServiceDirectory) {
-            self.service = service
-            self.directory = directory
-        }
+        public init() {}
     }
 
     public let configuration: Configuration

@@ -21,7 +21,7 @@ final class BenchCluster: Sendable {
     let urls: [String: String]
     let nodePID: Int32
     private let process: Process
-    static let databaseNames = ClusterConfig.knownServices.map { "bench_\(EmbeddedPostgres.databaseName(for: $0))" }
+    static let databaseNames = ShopService.names.map { "bench_\(EmbeddedPostgres.databaseName(for: $0))" }
     /// Where the node's configuration and log go.
     static let directory = ".data/bench"
     /// The channel a bench-only trigger on order history notifies when an order reaches a final status.
@@ -60,7 +60,7 @@ final class BenchCluster: Sendable {
             started = true
         }
         var urls: [String: String] = [:]
-        for service in ClusterConfig.knownServices {
+        for service in ShopService.names {
             try await server.dropDatabase("bench_\(service)")
             urls[service] = try await server.ensureDatabase("bench_\(service)")
         }
@@ -68,7 +68,7 @@ final class BenchCluster: Sendable {
             cluster: "bench", secret: "bench-secret-\(UInt64.random(in: 0...UInt64.max))", nodes: [])
         config.postgres.urls = urls
         config.options = options
-        let databases = try await Databases.prepare(config, services: ClusterConfig.knownServices, logger: logger)
+        let databases = try await Databases.prepare(config, services: ShopService.names, logger: logger)
         try await databases.clients["inventory"]!.query("UPDATE inventory SET quantity = 1000000000")
         try await Self.installFinalTrigger(databases.clients["order-history"]!)
         for client in databases.clients.values { client.shutdown() }
@@ -80,11 +80,7 @@ final class BenchCluster: Sendable {
             secret = "\(config.secret)"
 
             """
-        let placement = [
-            ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]),
-            ("stock", ["product", "inventory", "payment"]),
-        ]
-        for (name, services) in placement {
+        for (name, services) in ShopService.defaultPlacement {
             toml += """
                 [nodes.\(name)]
                 address = "127.0.0.1:\(try await Self.freePort())"
@@ -95,7 +91,7 @@ final class BenchCluster: Sendable {
         }
         toml +=
             "[postgres.urls]\n" + urls.sorted { $0.key < $1.key }.map { "\"\($0.key)\" = \"\($0.value)\"\n" }.joined()
-        toml += "\n[mailbox]\nbatch_size = \(options.batchSize)\n[payment]\nshared_demo_methods = true\n"
+        toml += "\n[mailbox]\nbatch_size = \(options.mailbox.batchSize)\n[payment]\nshared_demo_methods = true\n"
         // The load generator registers all its users from one address.
         let registrations = "max_registrations_per_client = 1000000\n"
         toml +=

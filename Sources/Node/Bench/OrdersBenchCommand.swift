@@ -24,7 +24,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
     var baselineConnections: Int?
     @Option(help: "Write a latency plot (SVG) here.") var plot: String?
     @Option(help: "Messages per delivery call in the cluster started here (cluster.conf mailbox.batch_size).")
-    var batchSize = ServiceOptions().batchSize
+    var batchSize = ServiceOptions().mailbox.batchSize
     @Flag(help: "Print one JSON object at the end.") var json = false
 
     func validate() throws {
@@ -61,7 +61,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
             self.progress(
                 "starting the cluster: embedded Postgres under .data/bench-postgres, a node process, fresh databases")
             var options = ServiceOptions()
-            options.batchSize = self.batchSize
+            options.mailbox.batchSize = self.batchSize
             let started = try await BenchCluster.start(
                 postgresPort: self.postgresPort, options: options,
                 extraConfig: self.extraConfig.replacingOccurrences(of: "\\n", with: "\n"), logger: logger)
@@ -69,7 +69,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
             (host, port) = ("127.0.0.1", started.httpPort)
             if !self.skipBaseline {
                 // Every service's pool plus its relay pool.
-                let connections = self.baselineConnections ?? ClusterConfig.knownServices.count * (4 + 2)
+                let connections = self.baselineConnections ?? ShopService.names.count * (4 + 2)
                 self.progress("baseline: single-row INSERT transactions on \(connections) connections for 5 s")
                 let measured = try await CommitBaseline.measure(
                     server: started.server, connections: connections, seconds: 5, logger: logger)

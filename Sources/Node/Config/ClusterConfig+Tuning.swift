@@ -2,39 +2,6 @@ import ActorRuntime
 import ShopActors
 
 extension ClusterConfig {
-    /// `[gateway]`: the HTTP side's limits (its address is `nodes.NAME.http`).
-    struct Gateway: Equatable {
-        var sessionMinutes = 60
-        var bcryptCost = 10
-        var maxBodyBytes = 64 * 1024
-        var maxFailedLoginsPerEmail = 5
-        var maxFailedLoginsPerClient = 50
-        var maxRegistrationsPerClient = GatewayConfiguration().maxRegistrationsPerClient
-        var trustedProxies: [String] = []
-        var maxOrdersInFlight = GatewayConfiguration().maxOrdersInFlight
-        var retryAfterSeconds = 1
-        var stuckAfterSeconds = 60
-        var reconcileIntervalSeconds = 10
-
-        func configuration(host: String, port: Int) -> GatewayConfiguration {
-            var configuration = GatewayConfiguration()
-            configuration.host = host
-            configuration.port = port
-            configuration.sessionLifetime = .seconds(self.sessionMinutes * 60)
-            configuration.bcryptCost = UInt8(self.bcryptCost)
-            configuration.maxBodyBytes = self.maxBodyBytes
-            configuration.maxFailedLoginsPerEmail = self.maxFailedLoginsPerEmail
-            configuration.maxFailedLoginsPerClient = self.maxFailedLoginsPerClient
-            configuration.maxRegistrationsPerClient = self.maxRegistrationsPerClient
-            configuration.trustedProxies = Set(self.trustedProxies)
-            configuration.maxOrdersInFlight = self.maxOrdersInFlight
-            configuration.retryAfter = .seconds(self.retryAfterSeconds)
-            configuration.stuckAfter = .seconds(self.stuckAfterSeconds)
-            configuration.reconcileInterval = .seconds(self.reconcileIntervalSeconds)
-            return configuration
-        }
-    }
-
     /// `[transport]`: what a connection may cost before and after its handshake.
     struct Transport: Equatable {
         var maxPendingHandshakes = 64
@@ -85,25 +52,25 @@ extension ClusterConfig {
     static func options(_ root: inout TOMLReader) throws -> ServiceOptions {
         var options = ServiceOptions()
         if var mailbox = try root.table("mailbox") {
-            if let value = try mailbox.int("batch_size", in: 1...100_000) { options.batchSize = value }
+            if let value = try mailbox.int("batch_size", in: 1...100_000) { options.mailbox.batchSize = value }
             if let value = try mailbox.int("poll_interval_ms", in: 10...600_000) {
-                options.pollInterval = .milliseconds(value)
+                options.mailbox.pollInterval = .milliseconds(value)
             }
             if let value = try mailbox.int("delivery_timeout_ms", in: 100...600_000) {
-                options.deliveryTimeout = .milliseconds(value)
+                options.mailbox.deliveryTimeout = .milliseconds(value)
             }
-            if let value = try mailbox.int("max_attempts", in: 1...1000) { options.maxAttempts = value }
+            if let value = try mailbox.int("max_attempts", in: 1...1000) { options.mailbox.maxAttempts = value }
             if let value = try mailbox.int("retention_hours", in: 1...87_600) {
-                options.retention = .seconds(value * 3600)
+                options.mailbox.retention = .seconds(value * 3600)
             }
             try mailbox.finish()
         }
         if var saga = try root.table("saga") {
             if let value = try saga.int("step_deadline_seconds", in: 1...86_400) {
-                options.sagaStepDeadline = .seconds(value)
+                options.saga.stepDeadline = .seconds(value)
             }
             if let value = try saga.int("compensation_retry_ms", in: 10...600_000) {
-                options.sagaCompensationRetry = .milliseconds(value)
+                options.saga.compensationRetry = .milliseconds(value)
             }
             try saga.finish()
         }
@@ -123,11 +90,14 @@ extension ClusterConfig {
         return options
     }
 
-    static func gateway(_ root: inout TOMLReader) throws -> Gateway {
-        var gateway = Gateway()
+    /// `[gateway]`: the HTTP side's limits (its addresses are `nodes.NAME.http` and `ops_http`).
+    static func gateway(_ root: inout TOMLReader) throws -> GatewayConfiguration {
+        var gateway = GatewayConfiguration()
         guard var table = try root.table("gateway") else { return gateway }
-        if let value = try table.int("session_minutes", in: 1...43_200) { gateway.sessionMinutes = value }
-        if let value = try table.int("bcrypt_cost", in: 10...16) { gateway.bcryptCost = value }
+        if let value = try table.int("session_minutes", in: 1...43_200) {
+            gateway.sessionLifetime = .seconds(value * 60)
+        }
+        if let value = try table.int("bcrypt_cost", in: 10...16) { gateway.bcryptCost = UInt8(value) }
         if let value = try table.int("max_body_bytes", in: 1024...16_777_216) { gateway.maxBodyBytes = value }
         if let value = try table.int("max_failed_logins_per_email", in: 1...10_000) {
             gateway.maxFailedLoginsPerEmail = value
@@ -142,13 +112,13 @@ extension ClusterConfig {
             guard value.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 64 && !$0.contains(",") }) else {
                 throw ConfigError(table.key("trusted_proxies"), "must be a list of IP addresses")
             }
-            gateway.trustedProxies = value
+            gateway.trustedProxies = Set(value)
         }
         if let value = try table.int("max_orders_in_flight", in: 0...10_000_000) { gateway.maxOrdersInFlight = value }
-        if let value = try table.int("retry_after_seconds", in: 1...3600) { gateway.retryAfterSeconds = value }
-        if let value = try table.int("stuck_after_seconds", in: 1...86_400) { gateway.stuckAfterSeconds = value }
+        if let value = try table.int("retry_after_seconds", in: 1...3600) { gateway.retryAfter = .seconds(value) }
+        if let value = try table.int("stuck_after_seconds", in: 1...86_400) { gateway.stuckAfter = .seconds(value) }
         if let value = try table.int("reconcile_interval_seconds", in: 1...3600) {
-            gateway.reconcileIntervalSeconds = value
+            gateway.reconcileInterval = .seconds(value)
         }
         try table.finish()
         return gateway

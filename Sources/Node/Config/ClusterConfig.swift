@@ -24,8 +24,8 @@ struct ClusterConfig: Equatable {
         var description: String { "\(self.host):\(self.port)" }
     }
 
-    /// The services of the shop, each of which must run on exactly one node.
-    static let knownServices = ["gateway", "product", "inventory", "payment", "order", "order-saga", "order-history"]
+    /// The services of the shop (its catalogue, `ShopService.all`), each of which must run on a node.
+    static var knownServices: [String] { ShopService.names }
 
     /// The secret the shipped `cluster.conf` uses; a node started with it warns that it is not for production.
     static let developmentSecret = "dev-only-change-me"
@@ -44,7 +44,7 @@ struct ClusterConfig: Equatable {
     var nodes: [Node]
     var postgres = Postgres()
     var options = ServiceOptions()
-    var gateway = Gateway()
+    var gateway = GatewayConfiguration()
     var transport = Transport()
 
     var usesDevelopmentSecret: Bool { self.secret == Self.developmentSecret }

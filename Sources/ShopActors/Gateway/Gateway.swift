@@ -26,22 +26,27 @@ public final class Gateway: Service, Sendable {
     let reconciler: OrderReconciler
     let sagaHistory = SagaHistory()
     let logger: Logger
+    /// The clock sessions, rate limits and idempotency keys read.
+    let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - db: the gateway's database, migrated (`ServiceSchema.migrate("gateway", ...)`).
     ///   - mailbox: the gateway service's mailbox; orders are queued through it.
+    ///   - now: the wall clock; tests pass one they can move to expire sessions and rate-limit windows.
     public init(
-        configuration: GatewayConfiguration, system: ClusterSystem, db: PostgresClient, mailbox: Mailbox, logger: Logger
+        configuration: GatewayConfiguration, system: ClusterSystem, db: PostgresClient, mailbox: Mailbox,
+        logger: Logger, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
+        self.now = now
         self.db = db
         self.mailbox = mailbox
         self.backends = Backends(
             system: system, directory: mailbox.configuration.directory, timeout: configuration.readTimeout)
         self.users = UserStore(db: db)
-        self.sessions = SessionStore(db: db, lifetime: configuration.sessionLifetime, now: configuration.now)
+        self.sessions = SessionStore(db: db, lifetime: configuration.sessionLifetime, now: now)
         self.hasher = PasswordHasher(cost: configuration.bcryptCost)
-        self.limiter = LoginRateLimiter(window: configuration.loginWindow, now: configuration.now)
+        self.limiter = LoginRateLimiter(window: configuration.loginWindow, now: now)
         self.intake = OrderIntake(mailbox: mailbox, sessions: self.sessions)
         self.admission = AdmissionControl(limit: configuration.maxOrdersInFlight)
         self.reconciler = OrderReconciler(
@@ -156,7 +161,8 @@ public final class Gateway: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let mark = self.admission.beginSample()
-                let queued = try await self.mailbox.pendingCount(to: "order-saga")
+                let queued = try await self.mailbox.pendingCount(
+                    to: ShopService.owner(of: Commands.SagaCreateOrder.self))
                 // While the saga service cannot be asked, its last count stands (its backlog is not shrinking).
                 if let unfinished = try? await self.backends.call(
                     "order-saga", { try await self.backends.sagas().unfinished() })

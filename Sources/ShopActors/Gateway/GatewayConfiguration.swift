@@ -2,7 +2,7 @@ import Foundation
 
 /// How the gateway's HTTP side behaves. The defaults are the original's (port 8081, 60-minute sessions,
 /// bcrypt cost 10) plus the limits the original lacked.
-public struct GatewayConfiguration: Sendable {
+public struct GatewayConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     /// 0 picks a free port (tests); the bound port is reported by `Gateway.run(onListening:)`.
     public var port = 8081
@@ -38,8 +38,6 @@ public struct GatewayConfiguration: Sendable {
     public var reconcileInterval: Duration = .seconds(10)
     /// How often the orders in flight are counted.
     public var admissionSampleInterval: Duration = .milliseconds(200)
-    /// The clock sessions and rate limits read; injectable so tests can expire a session.
-    public var now: @Sendable () -> Date = { Date() }
 
     public init() {}
 }

@@ -126,7 +126,7 @@ final class OrderIntake: Sendable {
                         orderItems: submission.order.orderItems.map {
                             Item(productID: $0.productID, quantity: $0.quantity)
                         })
-                    try turn.send(command, sagaID: nil, to: "order-saga")
+                    try turn.send(command, sagaID: nil)
                     outcomes[index] = .created(orderID: submission.orderID, userID: userID)
                 } else if let (id, hash) = earlier["\(userID)\u{0}\(submission.idempotencyKey ?? "")"] {
                     outcomes[index] = .existing(orderID: id, requestHash: hash, userID: userID)

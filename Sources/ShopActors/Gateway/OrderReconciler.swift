@@ -164,7 +164,7 @@ final class OrderReconciler: Sendable {
                 orderItems: request.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) })
         }
         try await self.mailbox.transaction { turn in
-            for command in commands { try turn.send(command, sagaID: nil, to: "order-saga") }
+            for command in commands { try turn.send(command, sagaID: nil) }
         }
         self.logger.warning("SagaCreateOrder sent again", metadata: ["orders": "\(orderIDs.count)"])
     }

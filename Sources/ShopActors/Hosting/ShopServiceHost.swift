@@ -3,7 +3,8 @@ import Distributed
 import Logging
 import ServiceLifecycle
 
-/// One shop service running on a node: its mailbox (with the service's handler) and its query actor.
+/// One shop service running on a node: its mailbox (with the service's handler) and its query actor, made as
+/// its `ShopService` entry says.
 public final class ShopServiceHost: Service, Sendable {
     public let service: String
     public let mailbox: Mailbox
@@ -11,98 +12,59 @@ public final class ShopServiceHost: Service, Sendable {
     private let queryActor: (any DistributedActor)?
     /// The HTTP side, on the service `gateway` when the node has an HTTP address.
     public let gateway: Gateway?
-    /// The saga's handler, on the service `order-saga`: its deadlines are swept while the service runs.
-    private let saga: OrderSagaHandler?
+    private let handler: any MailboxHandler
     private let db: PostgresClient
     private let logger: Logger
     private let system: ClusterSystem
     /// Decides whether this node runs the service or stands by; nil: it always runs.
     public let lease: ServiceLease?
 
-    /// The handler of each service; the gateway only sends (orders come in over HTTP).
-    static func handler(for service: String, options: ServiceOptions, logger: Logger) -> any MailboxHandler {
+    /// The handler of `service` as its catalogue entry makes it, with the test-only fault switch applied.
+    static func handler(for service: ShopService, options: ServiceOptions, logger: Logger) -> any MailboxHandler {
         var logger = logger
-        logger[metadataKey: "service"] = "\(service)"
-        let handler: any MailboxHandler =
-            switch service {
-            case "product": ProductHandler()
-            case "inventory": InventoryHandler()
-            case "payment": PaymentHandler(sharedDemoMethods: options.sharedDemoMethods)
-            case "order": OrderHandler()
-            case "order-saga":
-                OrderSagaHandler(
-                    stepDeadline: options.sagaStepDeadline, compensationRetry: options.sagaCompensationRetry,
-                    logger: logger)
-            case "order-history": OrderHistoryHandler()
-            case "gateway": GatewayMailboxHandler()
-            default: SendOnly(service: service)
-            }
+        logger[metadataKey: "service"] = "\(service.name)"
+        let handler = service.makeHandler(options, logger)
+        // The saga's own failures are its deadlines, not injected ones.
         guard !options.failingMessageTypes.isEmpty, !(handler is OrderSagaHandler) else { return handler }
         return FaultInjectingHandler(base: handler, failing: options.failingMessageTypes)
-    }
-
-    struct SendOnly: MailboxHandler {
-        var service: String
-        func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
-            throw UnexpectedMessage(service: self.service, type: message.type)
-        }
     }
 
     /// Creates the host; nothing runs until `run()`.
     ///
     /// - Parameters:
+    ///   - service: the catalogue entry of the service (`ShopService.all`).
     ///   - directory: which nodes host each service.
     ///   - db: the service's database, already migrated (`ServiceSchema.migrate`).
-    ///   - options: mailbox and saga tunables.
+    ///   - options: mailbox, saga, lease and payment configuration.
     ///   - http: for the gateway, where and how to serve HTTP (nil: no HTTP server).
     public init(
-        service: String, system: ClusterSystem, db: PostgresClient, directory: ServiceDirectory,
+        service: ShopService, system: ClusterSystem, db: PostgresClient, directory: ServiceDirectory,
         options: ServiceOptions = ServiceOptions(), http: GatewayConfiguration? = nil, logger: Logger
     ) {
-        self.service = service
-        var configuration = Mailbox.Configuration(service: service, directory: directory)
-        configuration.routes = ShopRoutes.routes
-        options.apply(to: &configuration)
+        self.service = service.name
+        var configuration = Mailbox.Configuration(
+            service: service.name, directory: directory, tuning: options.mailbox)
+        configuration.routes = ShopService.routes
+        configuration.leased = options.lease != nil
         var logger = logger
         logger[metadataKey: "node"] = "\(system.node)"
         let handler = Self.handler(for: service, options: options, logger: logger)
-        self.saga = handler as? OrderSagaHandler
+        self.handler = handler
         self.db = db
         self.logger = logger
         self.system = system
         self.lease = options.lease.map {
             ServiceLease(
-                service: service, node: system.node, database: db.configuration, configuration: $0, logger: logger)
+                service: service.name, node: system.node, database: db.configuration, configuration: $0,
+                logger: logger)
         }
         let mailbox = Mailbox(
             configuration: configuration, client: db, system: system, handler: handler, logger: logger)
         self.mailbox = mailbox
         let gateway = http.map { Gateway(configuration: $0, system: system, db: db, mailbox: mailbox, logger: logger) }
         self.gateway = gateway
-        switch service {
-        case "product":
-            self.queryActor = system.makeActor(path: ProductService.path) {
-                ProductService(actorSystem: system, db: db)
-            }
-        case "order-history":
-            self.queryActor = system.makeActor(path: OrderHistoryService.path) {
-                OrderHistoryService(actorSystem: system, db: db)
-            }
-        case "payment":
-            let shared = options.sharedDemoMethods
-            self.queryActor = system.makeActor(path: PaymentService.path) {
-                PaymentService(actorSystem: system, db: db, sharedDemoMethods: shared)
-            }
-        case "order-saga":
-            let deadlines = self.saga?.deadlines
-            self.queryActor = system.makeActor(path: OrderSagaService.path) {
-                OrderSagaService(actorSystem: system, db: db, deadlines: deadlines)
-            }
-        default:
-            self.queryActor = gateway.map { gateway in
-                system.makeActor(path: GatewayService.path) { GatewayService(actorSystem: system, gateway: gateway) }
-            }
-        }
+        self.queryActor = service.makeQueryActor(
+            ShopService.Parts(system: system, db: db, options: options, handler: handler, gateway: gateway))
     }
 
     /// Runs the service; under a lease, stands by until this node holds it, runs while it holds it, and stands
@@ -206,18 +168,6 @@ public final class ShopServiceHost: Service, Sendable {
     }
 
     private func runActive() async throws {
-        if let saga = self.saga {
-            // Deadlines first, so that the turns after them only add to what was read.
-            await saga.loadDeadlines(db: self.db, logger: self.logger)
-            let mailbox = self.mailbox
-            let logger = self.logger
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await saga.sweepDeadlines(mailbox: mailbox, logger: logger) }
-                try await mailbox.run()
-                group.cancelAll()
-            }
-            return
-        }
-        try await self.mailbox.run()
+        try await self.mailbox.run(with: self.handler, db: self.db, logger: self.logger)
     }
 }

@@ -86,3 +86,11 @@ public enum Commands {
         enum CodingKeys: String, CodingKey { case paymentID = "payment_id", orderID = "order_id" }
     }
 }
+
+extension Commands {
+    /// Every command type (owners: `ShopService.all`).
+    public static let all: [any ShopCommand.Type] = [
+        SagaCreateOrder.self, CreateOrder.self, CompleteOrder.self, CancelOrder.self, ValidateProducts.self,
+        ReserveInventory.self, ReleaseInventory.self, ProcessPayment.self, RefundPayment.self,
+    ]
+}

@@ -129,3 +129,13 @@ public enum Events {
         enum CodingKeys: String, CodingKey { case orderID = "order_id", paymentID = "payment_id", error }
     }
 }
+
+extension Events {
+    /// Every event type (subscribers: `ShopService.all`).
+    public static let all: [any ShopEvent.Type] = [
+        OrderCreated.self, OrderCompleted.self, OrderCancelled.self, ProductsValidated.self,
+        ProductsValidationFailed.self, InventoryReserved.self, InventoryReserveFailed.self, InventoryReleased.self,
+        InventoryReleaseFailed.self, PaymentCompleted.self, PaymentFailed.self, PaymentRefunded.self,
+        PaymentRefundFailed.self,
+    ]
+}

@@ -4,26 +4,12 @@ import ActorRuntime
 /// envelope (`command_id`, `command_type`, `saga_id`, `payload` / `event_id`, `event_type`, ...). For people
 /// (dead letters, tests); the mailbox itself carries the compact form.
 public enum MessageCatalog {
-    private static let commands: [any ShopCommand.Type] = [
-        Commands.SagaCreateOrder.self, Commands.CreateOrder.self, Commands.CompleteOrder.self,
-        Commands.CancelOrder.self,
-        Commands.ValidateProducts.self, Commands.ReserveInventory.self, Commands.ReleaseInventory.self,
-        Commands.ProcessPayment.self, Commands.RefundPayment.self,
-    ]
-
-    private static let events: [any ShopEvent.Type] = [
-        Events.OrderCreated.self, Events.OrderCompleted.self, Events.OrderCancelled.self, Events.ProductsValidated.self,
-        Events.ProductsValidationFailed.self, Events.InventoryReserved.self, Events.InventoryReserveFailed.self,
-        Events.InventoryReleased.self, Events.InventoryReleaseFailed.self, Events.PaymentCompleted.self,
-        Events.PaymentFailed.self, Events.PaymentRefunded.self, Events.PaymentRefundFailed.self,
-    ]
-
     /// The message as the original's JSON envelope; nil for a type the shop does not know.
     public static func json(_ message: MailboxMessage) throws -> String? {
-        if let command = Self.commands.first(where: { $0.commandType == message.type }) {
+        if let command = Commands.all.first(where: { $0.commandType == message.type }) {
             return try Self.commandJSON(command, message)
         }
-        if let event = Self.events.first(where: { $0.eventType == message.type }) {
+        if let event = Events.all.first(where: { $0.eventType == message.type }) {
             return try Self.eventJSON(event, message)
         }
         return nil

@@ -31,15 +31,26 @@ public enum OrderSaga {
     }
 
     /// The commands the saga sends; the handler fills them in from the state.
-    public enum Command: String, Sendable, Equatable, CaseIterable {
-        case createOrder = "CreateOrder"
-        case validateProducts = "ValidateProducts"
-        case reserveInventory = "ReserveInventory"
-        case processPayment = "ProcessPayment"
-        case completeOrder = "CompleteOrder"
-        case cancelOrder = "CancelOrder"
-        case releaseInventory = "ReleaseInventory"
-        case refundPayment = "RefundPayment"
+    public enum Command: Sendable, Equatable, Hashable, CaseIterable {
+        case createOrder, validateProducts, reserveInventory, processPayment, completeOrder, cancelOrder
+        case releaseInventory, refundPayment
+
+        /// The message type it is sent as.
+        public var type: any ShopCommand.Type {
+            switch self {
+            case .createOrder: Commands.CreateOrder.self
+            case .validateProducts: Commands.ValidateProducts.self
+            case .reserveInventory: Commands.ReserveInventory.self
+            case .processPayment: Commands.ProcessPayment.self
+            case .completeOrder: Commands.CompleteOrder.self
+            case .cancelOrder: Commands.CancelOrder.self
+            case .releaseInventory: Commands.ReleaseInventory.self
+            case .refundPayment: Commands.RefundPayment.self
+            }
+        }
+
+        /// Its wire name (`CreateOrder`, ...), as the timeline and dead letters show it.
+        public var name: String { self.type.commandType }
     }
 
     /// The answers the saga understands.
@@ -239,7 +250,7 @@ public enum OrderSaga {
             let command = self.state.phase == .forward ? step.command : step.compensation ?? step.command
             self.state.attempt += 1
             self.state.timeline.append(
-                .init(step: self.state.step, command: command.rawValue, outcome: "running", startedAt: self.now))
+                .init(step: self.state.step, command: command.name, outcome: "running", startedAt: self.now))
             self.state.deadline = .init(
                 at: self.now + self.configuration.deadline(for: command).timeInterval, kind: .step)
             self.actions.append(.send(command))

@@ -9,7 +9,7 @@ extension OrderSagaHandler {
     @available(*, noasync)
     public func refuseReplay(_ candidates: [ReplayCandidate], connection: PostgresConnection) throws -> [Int64: String]
     {
-        let stepOf = Dictionary(uniqueKeysWithValues: OrderSaga.steps.enumerated().map { ($1.command.rawValue, $0) })
+        let stepOf = Dictionary(uniqueKeysWithValues: OrderSaga.steps.enumerated().map { ($1.command.name, $0) })
         let steps = candidates.filter { $0.sagaID != nil && stepOf[$0.type] != nil }
         guard !steps.isEmpty else { return [:] }
         var sagas: [String: (status: String, phase: Int, step: Int)] = [:]

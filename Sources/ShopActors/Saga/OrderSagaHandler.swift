@@ -31,6 +31,15 @@ public struct OrderSagaHandler: MailboxHandler {
         self.logger = logger
     }
 
+    public init(
+        configuration: OrderSaga.Configuration, deadlines: SagaDeadlines = SagaDeadlines(),
+        logger: Logger = Logger(label: "order-saga", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.configuration = configuration
+        self.deadlines = deadlines
+        self.logger = logger
+    }
+
     public func handle(batch messages: [MailboxMessage], in turn: inout Turn) throws {
         var creates: [Commands.SagaCreateOrder] = []
         var events: [(sagaID: String, event: OrderSaga.Event)] = []
@@ -155,29 +164,28 @@ public struct OrderSagaHandler: MailboxHandler {
             try turn.send(
                 Commands.CreateOrder(
                     orderID: orderID, userID: state.userID, paymentMethodID: state.paymentMethodID,
-                    orderItems: lines), sagaID: sagaID, to: "order")
+                    orderItems: lines), sagaID: sagaID)
         case .validateProducts:
             try turn.send(
-                Commands.ValidateProducts(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "product")
+                Commands.ValidateProducts(orderID: orderID, orderItems: state.items), sagaID: sagaID)
         case .reserveInventory:
             try turn.send(
-                Commands.ReserveInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
+                Commands.ReserveInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID)
         case .processPayment:
             try turn.send(
                 Commands.ProcessPayment(
                     orderID: orderID, userID: state.userID, paymentSum: state.paymentSum,
-                    paymentMethodID: state.paymentMethodID), sagaID: sagaID, to: "payment")
+                    paymentMethodID: state.paymentMethodID), sagaID: sagaID)
         case .completeOrder:
-            try turn.send(Commands.CompleteOrder(orderID: orderID), sagaID: sagaID, to: "order")
+            try turn.send(Commands.CompleteOrder(orderID: orderID), sagaID: sagaID)
         case .cancelOrder:
-            try turn.send(Commands.CancelOrder(orderID: orderID), sagaID: sagaID, to: "order")
+            try turn.send(Commands.CancelOrder(orderID: orderID), sagaID: sagaID)
         case .releaseInventory:
             try turn.send(
-                Commands.ReleaseInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID, to: "inventory")
+                Commands.ReleaseInventory(orderID: orderID, orderItems: state.items), sagaID: sagaID)
         case .refundPayment:
             try turn.send(
-                Commands.RefundPayment(paymentID: state.paymentID ?? "", orderID: orderID), sagaID: sagaID,
-                to: "payment")
+                Commands.RefundPayment(paymentID: state.paymentID ?? "", orderID: orderID), sagaID: sagaID)
         }
     }
 

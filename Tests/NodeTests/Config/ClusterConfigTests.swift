@@ -33,7 +33,7 @@ import Testing
         var expected = ServiceOptions()
         expected.sharedDemoMethods = true
         #expect(config.options == expected)
-        #expect(config.gateway == ClusterConfig.Gateway())
+        #expect(config.gateway == GatewayConfiguration())
         var transport = ClusterConfig.Transport()
         transport.frames = .plain  // every node on loopback
         #expect(config.transport == transport)
@@ -153,12 +153,12 @@ import Testing
                 session_minutes = 15
                 bcrypt_cost = 12
                 """)
-        #expect(config.options.batchSize == 50)
-        #expect(config.options.pollInterval == .milliseconds(250))
-        #expect(config.options.maxAttempts == 3)
-        #expect(config.options.sagaStepDeadline == .seconds(5))
-        #expect(config.options.sagaCompensationRetry == .seconds(1))
-        let gateway = config.gateway.configuration(host: "127.0.0.1", port: 8081)
+        #expect(config.options.mailbox.batchSize == 50)
+        #expect(config.options.mailbox.pollInterval == .milliseconds(250))
+        #expect(config.options.mailbox.maxAttempts == 3)
+        #expect(config.options.saga.stepDeadline == .seconds(5))
+        #expect(config.options.saga.compensationRetry == .seconds(1))
+        let gateway = config.gateway
         #expect(gateway.sessionLifetime == .seconds(900))
         #expect(gateway.bcryptCost == 12)
     }

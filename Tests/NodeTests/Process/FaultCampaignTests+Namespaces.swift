@@ -30,7 +30,7 @@ extension FaultCampaignTests {
         heal: @escaping @Sendable (NetworkLab, String) async throws -> Void,
         standsByWhen logLine: String = "stands by: the lease was lost"
     ) async throws {
-        let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
+        let placement = ProcessCluster.placement + [("stock2", ProcessCluster.services(on: "stock"))]
         let lab = try await NetworkLab.create(nodes: placement.map(\.0))
         let server = try await TestPostgres.server
         let proxy: FreezingProxy

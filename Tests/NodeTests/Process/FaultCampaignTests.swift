@@ -96,7 +96,7 @@ import Testing
     /// The stock services run on two nodes; the one holding inventory's lease is killed under load, and the
     /// other must take over within the lease's 10 s bound and finish every order.
     @Test func killMinus9OfAnActiveNodeThatHasAStandby() async throws {
-        let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
+        let placement = ProcessCluster.placement + [("stock2", ProcessCluster.services(on: "stock"))]
         try await self.campaign("kill -9 of the active node, standby takes over", placement: placement) { cluster, _ in
             let rounds = Self.long ? 3 : 1
             var takeovers: [Double] = []
@@ -142,7 +142,7 @@ import Testing
     /// silent partition) under load. The standby must take over once the lease times out, and the frozen node,
     /// when it wakes, must not write under its old epoch.
     @Test func aFrozenActiveNodeIsReplacedAndFencedWhenItWakes() async throws {
-        let placement = ProcessCluster.placement + [("stock2", ["product", "inventory", "payment"])]
+        let placement = ProcessCluster.placement + [("stock2", ProcessCluster.services(on: "stock"))]
         try await self.campaign("frozen active node (silent), standby takes over", placement: placement) { cluster, _ in
             try await Self.pause(Self.loadSeconds / 4)
             guard

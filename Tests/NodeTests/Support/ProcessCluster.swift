@@ -2,6 +2,7 @@ import ActorRuntime
 import ActorRuntimeTestSupport
 import Foundation
 import NIOHTTP1
+import ShopActors
 import Testing
 
 /// Three `node` processes (edge, orders, stock) from a test copy of cluster.conf: free ports, and one fresh
@@ -22,10 +23,13 @@ final class ProcessCluster: @unchecked Sendable {
     /// Which services each node runs (a service on two nodes: one active, one standby).
     let placement: [(String, [String])]
 
-    static let placement = [
-        ("edge", ["gateway"]), ("orders", ["order", "order-saga", "order-history"]),
-        ("stock", ["product", "inventory", "payment"]),
-    ]
+    /// The shipped layout, from the service catalogue.
+    static let placement = ShopService.defaultPlacement.map { ($0.node, $0.services) }
+
+    /// The services the shipped layout puts on `node` (to list them on a standby node too).
+    static func services(on node: String) -> [String] {
+        ShopService.all.filter { $0.defaultNode == node }.map(\.name)
+    }
 
     /// - Parameters:
     ///   - server: where the services' databases go (default: the shared test Postgres).

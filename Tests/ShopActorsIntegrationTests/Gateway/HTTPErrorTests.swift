@@ -76,7 +76,7 @@ import Testing
             #expect(text.contains(#"http_requests_total{route="unmatched",method="GET",status="404"}"#))
             #expect(text.contains("http_request_duration_seconds_bucket{"))
             #expect(text.contains("shop_orders_created_total "))
-            for service in ["gateway", "product", "inventory", "payment", "order", "order-saga", "order-history"] {
+            for service in ShopService.names {
                 #expect(text.contains(#"shop_mailbox_pending{service="\#(service)"}"#), "\(service)")
                 #expect(text.contains(#"shop_mailbox_dead_letters{service="\#(service)"} 0"#), "\(service)")
                 #expect(text.contains(#"shop_service_up{service="\#(service)"} 1"#), "\(service)")

@@ -5,7 +5,7 @@ import ShopActors
 import Testing
 
 @Suite struct ServiceSchemaTests {
-    static let services = ["product", "inventory", "payment", "order", "order-saga", "order-history", "gateway"]
+    static let services = ShopService.names
 
     @Test(arguments: Self.services)
     func everyServiceMigratesOnceWithItsSeedData(service: String) async throws {

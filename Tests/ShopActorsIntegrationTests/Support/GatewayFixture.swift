@@ -27,11 +27,11 @@ final class GatewayFixture: Sendable {
         configuration.port = 0
         configuration.readTimeout = .seconds(2)
         configuration.maxRegistrationsPerClient = 1_000_000  // every test registers its users from 127.0.0.1
-        configuration.now = { clock.now() }
         configure(&configuration)
         let gateway = Gateway(
             configuration: configuration, system: self.shop.a, db: self.shop.clients["gateway"]!,
-            mailbox: self.shop.mailboxes["gateway"]!, logger: logs?.logger() ?? TestSettings.quietLogger)
+            mailbox: self.shop.mailboxes["gateway"]!, logger: logs?.logger() ?? TestSettings.quietLogger,
+            now: { clock.now() })
         self.gateway = gateway
         let system = self.shop.a
         self.gatewayActor = system.makeActor(path: GatewayService.path) {

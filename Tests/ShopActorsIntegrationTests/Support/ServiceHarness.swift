@@ -23,8 +23,8 @@ final class ServiceHarness: Sendable {
         var configuration = Mailbox.Configuration(
             service: service,
             directory: ServiceDirectory(
-                Dictionary(uniqueKeysWithValues: ClusterConfigServices.all.map { ($0, system.node) })))
-        configuration.routes = ShopRoutes.routes
+                Dictionary(uniqueKeysWithValues: ShopService.names.map { ($0, system.node) })))
+        configuration.routes = ShopService.routes
         self.mailbox = Mailbox(
             configuration: configuration, client: self.client, system: self.system, handler: handler,
             logger: TestSettings.quietLogger)
@@ -75,8 +75,4 @@ final class ServiceHarness: Sendable {
     func int(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) async throws -> Int? {
         try await self.client.query(sql, parameters).first?.optionalInt("n")
     }
-}
-
-enum ClusterConfigServices {
-    static let all = ["gateway", "product", "inventory", "payment", "order", "order-saga", "order-history"]
 }

@@ -6,8 +6,9 @@ import Testing
 
 @testable import ShopActors
 
-/// The whole shop on two nodes over real TCP: `a` hosts gateway, order, order-saga and order-history;
-/// `b` hosts product, inventory and payment. Every service has its own fresh database and a running mailbox.
+/// The whole shop on two nodes over real TCP: `a` hosts what the shipped layout puts on `edge` and `orders`
+/// (gateway, order, order-saga, order-history); `b` what it puts on `stock` (product, inventory, payment). Every
+/// service (from `ShopService.all`) has its own fresh database and a running mailbox.
 final class ShopFixture: @unchecked Sendable {
     // Set up once in init; read-only afterwards.
     let a: ClusterSystem
@@ -20,16 +21,8 @@ final class ShopFixture: @unchecked Sendable {
     /// The query actors, hosted where their services are (kept alive here: the registry holds them weakly).
     var queryActors: [any DistributedActor] = []
 
-    static let placement = [
-        "gateway": "a", "order": "a", "order-saga": "a", "order-history": "a",
-        "product": "b", "inventory": "b", "payment": "b",
-    ]
-
-    struct NoMessages: MailboxHandler {
-        func handle(_ message: MailboxMessage, in turn: inout Turn) throws {
-            throw UnexpectedMessage(service: "gateway", type: message.type)
-        }
-    }
+    static let placement = Dictionary(
+        uniqueKeysWithValues: ShopService.all.map { ($0.name, $0.defaultNode == "stock" ? "b" : "a") })
 
     init(
         saga: OrderSagaHandler = OrderSagaHandler(),
@@ -45,63 +38,46 @@ final class ShopFixture: @unchecked Sendable {
         self.b.addPeer(self.a.boundAddress!)
         try await self.a.waitForMembers(["b"])
         self.tune = tune
-        let handlers: [String: any MailboxHandler] = [
-            "gateway": GatewayMailboxHandler(), "order": order, "order-saga": saga,
-            "order-history": OrderHistoryHandler(),
-            "product": ProductHandler(), "inventory": InventoryHandler(),
-            "payment": PaymentHandler(sharedDemoMethods: sharedDemoMethods),
-        ]
-        self.handlers = handlers
-        for service in Self.placement.keys {
-            let url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service))
+        var options = ServiceOptions()
+        options.sharedDemoMethods = sharedDemoMethods
+        // The catalogue's handlers, but the saga and order handlers a test configured.
+        let given: [String: any MailboxHandler] = ["order-saga": saga, "order": order]
+        var handlers: [String: any MailboxHandler] = [:]
+        for service in ShopService.all {
+            handlers[service.name] = given[service.name] ?? service.makeHandler(options, TestSettings.quietLogger)
+            let url = try await TestPostgres.freshDatabase(EmbeddedPostgres.databaseName(for: service.name))
             let client = TestPostgres.client(url, poolSize: 2)
-            try await ServiceSchema.migrate(service, client: client, logger: TestSettings.quietLogger)
-            self.clients[service] = client
+            try await ServiceSchema.migrate(service.name, client: client, logger: TestSettings.quietLogger)
+            self.clients[service.name] = client
         }
-        for service in Self.placement.keys { self.startService(service) }
-        let (a, b) = (self.a, self.b)
-        let clients = self.clients
-        self.queryActors = [
-            b.makeActor(path: ProductService.path) { ProductService(actorSystem: b, db: clients["product"]!) },
-            b.makeActor(path: PaymentService.path) {
-                PaymentService(actorSystem: b, db: clients["payment"]!, sharedDemoMethods: sharedDemoMethods)
-            },
-            a.makeActor(path: OrderHistoryService.path) {
-                OrderHistoryService(actorSystem: a, db: clients["order-history"]!)
-            },
-            a.makeActor(path: OrderSagaService.path) {
-                OrderSagaService(actorSystem: a, db: clients["order-saga"]!, deadlines: saga.deadlines)
-            },
-        ]
+        self.handlers = handlers
+        for service in ShopService.names { self.startService(service) }
+        for service in ShopService.all {
+            let system = Self.placement[service.name] == "a" ? self.a : self.b
+            let parts = ShopService.Parts(
+                system: system, db: self.clients[service.name]!, options: options, handler: handlers[service.name]!,
+                gateway: nil)
+            if let actor = service.makeQueryActor(parts) { self.queryActors.append(actor) }
+        }
     }
 
     /// Starts (or restarts, as a new process would) a service's mailbox on its node and database.
     func startService(_ service: String) {
         var configuration = Mailbox.Configuration(service: service, directory: ServiceDirectory(Self.placement))
-        configuration.routes = ShopRoutes.routes
+        configuration.routes = ShopService.routes
         configuration.retryBackoff.initial = .milliseconds(20)
         configuration.retryBackoff.maximum = .milliseconds(300)
         self.tune(&configuration)
+        let handler = self.handlers[service]!
         let mailbox = Mailbox(
             configuration: configuration, client: self.clients[service]!,
             system: Self.placement[service] == "a" ? self.a : self.b,
-            handler: self.handlers[service]!, logger: TestSettings.quietLogger)
+            handler: handler, logger: TestSettings.quietLogger)
         mailbox.registerEndpoint()
         self.mailboxes[service] = mailbox
-        guard let saga = self.handlers[service] as? OrderSagaHandler else {
-            self.runs[service] = Task { try await mailbox.run() }
-            return
-        }
-        // As the service host runs it: deadlines read first, then swept while the mailbox runs.
+        // As the service host runs it (the saga's deadlines read first, then swept beside the mailbox).
         let db = self.clients[service]!
-        self.runs[service] = Task {
-            await saga.loadDeadlines(db: db, logger: TestSettings.quietLogger)
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { await saga.sweepDeadlines(mailbox: mailbox, logger: TestSettings.quietLogger) }
-                try await mailbox.run()
-                group.cancelAll()
-            }
-        }
+        self.runs[service] = Task { try await mailbox.run(with: handler, db: db, logger: TestSettings.quietLogger) }
     }
 
     /// Stops a service: its relays stop and it takes no deliveries until started again.
@@ -120,7 +96,7 @@ final class ShopFixture: @unchecked Sendable {
             orderID: orderID, userID: user, paymentMethodID: method,
             orderItems: items.map { Item(productID: $0.0, quantity: $0.1) })
         try await self.mailboxes["gateway"]!.transaction { turn in
-            try turn.send(command, sagaID: nil, to: "order-saga")
+            try turn.send(command, sagaID: nil)
         }
         return orderID
     }

@@ -55,7 +55,7 @@ extension Gateway {
             tokenHash: SessionStore.hash(token), idempotencyKey: key, requestHash: hash, requestJSON: json,
             order: order,
             orderID: OrderedUUID.make(),  // time-ordered: new orders land together in every index
-            now: self.configuration.now())
+            now: self.now())
         switch try await self.intake.submit(submission) {
         case .created(let orderID, let userID):
             recorded = true
