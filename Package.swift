@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -76,7 +78,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("Schema")],
+            resources: [.copy("Schema"), .copy("Gateway/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -97,7 +99,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // A minimal keep-alive HTTP/1.1 client for the tests and the orders benchmark.
+        // A minimal keep-alive HTTP/1.1 client for the orders and history benchmarks' load generators (BENCHMARKS.md,
+        // "The load generator's client", measures it against AsyncHTTPClient).
         .target(
             name: "SimpleHTTPClient",
             dependencies: [
@@ -123,7 +126,7 @@ let package = Package(
             name: "ActorRuntimeTestSupport",
             dependencies: [
                 "ActorRuntime",
-                "SimpleHTTPClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -169,6 +172,8 @@ let package = Package(
             dependencies: [
                 "ShopActors", "ActorRuntime", "ActorRuntimeTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

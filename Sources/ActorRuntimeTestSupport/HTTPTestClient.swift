@@ -1,5 +1,73 @@
-@_exported import SimpleHTTPClient
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
 
-/// The tests' name for the HTTP client.
-public typealias HTTPTestClient = HTTPConnection
-public typealias HTTPTestClientError = HTTPConnectionError
+/// The tests' HTTP client: AsyncHTTPClient's shared client aimed at one server, with the few conveniences the
+/// tests use (a JSON body from a string, a header by name, the body as text or JSON).
+public struct HTTPTestClient: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+
+        public var text: String { String(decoding: self.body, as: UTF8.self) }
+
+        public func header(_ name: String) -> String? {
+            self.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+
+        /// The body as a JSON object (fails the caller if it is not one).
+        public func json() throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: Data(self.body)) as? [String: Any] else {
+                throw HTTPTestClientError("body is not a JSON object: \(self.text)")
+            }
+            return object
+        }
+
+        /// The body decoded as one of the project's `Decodable` types.
+        public func decode<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+            try decoder.decode(T.self, from: Data(self.body))
+        }
+    }
+
+    private let base: String
+
+    /// Checks that the server accepts connections, so that a test's first request does not race its start.
+    public init(host: String = "127.0.0.1", port: Int) async throws {
+        self.base = "http://\(host):\(port)"
+        _ = try await self.request(.GET, "/health", timeout: .seconds(5))
+    }
+
+    /// Sends one request and reads its whole response; fails after `timeout`.
+    public func request(
+        _ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> Response {
+        var request = HTTPClientRequest(url: self.base + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return Response(
+            status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+            body: Array(bytes.readableBytesView))
+    }
+
+    /// Convenience: a JSON body from a string.
+    public func request(_ method: HTTPMethod, _ path: String, headers: [(String, String)] = [], json: String)
+        async throws -> Response
+    {
+        try await self.request(
+            method, path, headers: [("Content-Type", "application/json")] + headers, body: Array(json.utf8))
+    }
+
+    /// Nothing to release: the shared client keeps its connections for the next test.
+    public func close() async {}
+}
+
+public struct HTTPTestClientError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -111,7 +111,18 @@ public final class Gateway: Service, Sendable {
     /// The public API and/or the operations endpoints; a path that is not served is 404.
     func makeRouter(public: Bool = true, operations: Bool = true) -> Router<Context> {
         let router = Router(context: Context.self)
+        let routes = self.routes(public: `public`, operations: operations)
         var table = RouteTable()
+        for (method, path, _) in routes { table.add(method, path) }
+        router.add(middleware: GatewayMiddleware(metrics: self.metrics, routes: table, logger: self.logger))
+        for (method, path, handler) in routes {
+            router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
+        }
+        return router
+    }
+
+    /// Every route a listener serves: the public API, the operations endpoints, or both.
+    func routes(public: Bool, operations: Bool) -> [(HTTPRequest.Method, String, Handler)] {
         var routes: [(HTTPRequest.Method, String, Handler)] = []
         if `public` {
             self.addAuthRoutes(to: &routes)
@@ -119,18 +130,14 @@ public final class Gateway: Service, Sendable {
             self.addOrderRoutes(to: &routes)
             self.addPaymentMethodRoutes(to: &routes)
             self.addHealthRoute(to: &routes)
+            self.addOpenAPIRoute(to: &routes)
         }
         if operations {
             if !`public` { self.addHealthRoute(to: &routes) }
             self.addOperationsRoutes(to: &routes)
             self.addDashboardRoutes(to: &routes)
         }
-        for (method, path, _) in routes { table.add(method, path) }
-        router.add(middleware: GatewayMiddleware(metrics: self.metrics, routes: table, logger: self.logger))
-        for (method, path, handler) in routes {
-            router.on(RouterPath(path), method: method) { request, context in try await handler(request, context) }
-        }
-        return router
+        return routes
     }
 
     /// Wraps a handler that needs a session: `Authorization: Bearer <token>` of a live session, else 401.
