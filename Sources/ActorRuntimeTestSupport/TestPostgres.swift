@@ -14,6 +14,10 @@ public enum TestPostgres {
         configuration.directory = Self.directory
         // Suites run in parallel, each with pools for several services.
         configuration.maxConnections = 1000
+        // Each run creates a few hundred databases (a few GB of writes); without forced flushes the disk keeps
+        // up, and the timing tests test the code rather than the disk. Commits stay synchronous (a killed server
+        // keeps what it acknowledged: the OS still has it); only an OS crash could lose them, which no test makes.
+        configuration.settings = ["fsync": "off", "full_page_writes": "off"]
         if let running = EmbeddedPostgres.runningPort(directory: Self.directory) {
             configuration.port = running
         } else if let fromEnvironment = ProcessInfo.processInfo.environment["SHOP_TEST_POSTGRES_PORT"].flatMap(Int.init)
@@ -21,6 +25,13 @@ public enum TestPostgres {
             configuration.port = fromEnvironment
         } else {
             configuration.port = try await Self.freePort()
+        }
+        if EmbeddedPostgres.runningPort(directory: Self.directory) == nil {
+            // A new run starts from an empty server: the databases every run leaves behind made it slow enough
+            // (53 GB after a day of runs, autovacuum busy) to fail timing tests.
+            for path in [Self.directory, Self.directory + ".password"] {
+                try? FileManager.default.removeItem(atPath: path)
+            }
         }
         let server = EmbeddedPostgres(configuration: configuration)
         try await server.start()

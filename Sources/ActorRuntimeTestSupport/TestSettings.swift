@@ -1,4 +1,5 @@
 import ActorRuntime
+import Foundation
 import Logging
 #if canImport(Glibc)
     import Glibc
@@ -14,10 +15,15 @@ public enum TestSettings {
         settings.shutdownGracePeriod = .seconds(1)
         settings.reconnectBackoff.maximum = .milliseconds(200)
         var logger = Logger(label: "test.\(name)")
-        logger.logLevel = .critical
+        logger.logLevel = Self.logLevel
         settings.logger = logger
         return settings
     }
+
+    /// The test nodes' log level: quiet unless `SHOP_TEST_LOG` names one (`SHOP_TEST_LOG=info swift test ...`
+    /// to see why a node closed a connection).
+    static let logLevel =
+        ProcessInfo.processInfo.environment["SHOP_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
 
     public static var quietLogger: Logger {
         var logger = Logger(label: "test")

@@ -83,8 +83,12 @@ public final class Mailbox: Service, Sendable {
 
     public let configuration: Configuration
     let client: PostgresClient
-    /// The relays' own connections, so that a busy service never starves its outbound queue.
-    let relayClient: PostgresClient
+    /// The relays' own connections, so that a busy service never starves its outbound queue: the client given
+    /// to `init`, else one that `run()` opens (`relayConfiguration`) and closes when it returns.
+    private let givenRelayClient: PostgresClient?
+    private let runningRelayClient = Mutex<PostgresClient?>(nil)
+    /// Relays run only inside `run()`, which sets it first.
+    var relayClient: PostgresClient { self.runningRelayClient.withLock { $0 } ?? self.client }
     let system: ClusterSystem
     let handler: any MailboxHandler
     let log: Logger
@@ -98,9 +102,13 @@ public final class Mailbox: Service, Sendable {
     /// The lease epoch this instance runs under (leased mailboxes only); nil while standing by.
     let epoch = Mutex<Int64?>(nil)
 
+    /// - Parameters:
+    ///   - client: the service's database; turns and receiving run on it.
+    ///   - relayClient: connections for the relays (the caller shuts it down); nil: `run()` opens its own.
     public init(
         configuration: Configuration,
         client: PostgresClient,
+        relayClient: PostgresClient? = nil,
         system: ClusterSystem,
         handler: any MailboxHandler,
         logger: Logger = Logger(label: "mailbox")
@@ -108,12 +116,7 @@ public final class Mailbox: Service, Sendable {
         self.configuration = configuration
         self.receiving = ReceiveQueue(maxMessages: 4 * max(configuration.batchSize, 1))
         self.client = client
-        var relayConfiguration = client.configuration
-        relayConfiguration.poolSize = 2
-        // The relays only acknowledge and count attempts: a commit lost in a crash means a redelivery, which the
-        // receiver's inbox absorbs, so they need not wait for the disk.
-        relayConfiguration.sessionSetup.append("SET synchronous_commit = off")
-        self.relayClient = PostgresClient(configuration: relayConfiguration, logger: logger)
+        self.givenRelayClient = relayClient
         self.system = system
         self.handler = handler
         var log = logger
@@ -121,16 +124,17 @@ public final class Mailbox: Service, Sendable {
         self.log = log
     }
 
-    deinit {
-        self.relayClient.shutdown()
+    /// The relays' connections to the service's database: two, and their commits need not wait for the disk
+    /// (they only acknowledge and count attempts: a commit lost in a crash means a redelivery, which the
+    /// receiver's inbox absorbs).
+    public static func relayConfiguration(_ service: PostgresClient.Configuration) -> PostgresClient.Configuration {
+        var configuration = service
+        configuration.poolSize = 2
+        configuration.sessionSetup.append("SET synchronous_commit = off")
+        return configuration
     }
 
     public var service: String { self.configuration.service }
-
-    /// Creates the mailbox tables if needed.
-    public func migrate() async throws {
-        try await MailboxSchema.migrate(service: self.service, client: self.client, logger: self.log)
-    }
 
     /// Registers the endpoint, starts a relay for every destination with pending rows, and runs relays and
     /// pruning until graceful shutdown (or cancellation).
@@ -139,6 +143,14 @@ public final class Mailbox: Service, Sendable {
     /// keeps its endpoint (a standby answers that it stands by), and cancelling `run()` stops its relays.
     public func run() async throws {
         self.registerEndpoint()
+        let relayClient =
+            self.givenRelayClient
+            ?? PostgresClient(configuration: Self.relayConfiguration(self.client.configuration), logger: self.log)
+        self.runningRelayClient.withLock { $0 = relayClient }
+        defer {
+            self.runningRelayClient.withLock { $0 = nil }
+            if self.givenRelayClient == nil { relayClient.shutdown() }
+        }
         // Relays asked for from here on are queued in the stream, so none is missed while the query runs.
         let (newRelays, continuation) = AsyncStream.makeStream(of: String.self)
         self.relays.withLock { $0 = [:] }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 
 /// A project-local Postgres server for development and tests, run from the Debian `postgresql` binaries.
 ///
@@ -87,13 +88,13 @@ public struct EmbeddedPostgres: Sendable {
     @discardableResult
     public func start() async throws -> Bool {
         let this = self
-        return try await Blocking.run("embedded-postgres") { try this.startBlocking() }
+        return try await NIOThreadPool.singleton.runIfActive { try this.startBlocking() }
     }
 
     /// Stops the server (fast mode: open transactions roll back). Does nothing if it is not running.
     public func stop() async throws {
         let this = self
-        try await Blocking.run("embedded-postgres") {
+        try await NIOThreadPool.singleton.runIfActive {
             let tools = try Tools.find()
             guard try this.isRunning(tools) else { return }
             try this.run(tools.pgCtl, ["stop", "-D", this.dataDirectory, "-m", "fast", "-w", "-t", "60"])
@@ -103,7 +104,7 @@ public struct EmbeddedPostgres: Sendable {
     /// Restarts the server (for tests that check recovery from a database restart).
     public func restart() async throws {
         let this = self
-        try await Blocking.run("embedded-postgres") {
+        try await NIOThreadPool.singleton.runIfActive {
             let tools = try Tools.find()
             try this.run(
                 tools.pgCtl,

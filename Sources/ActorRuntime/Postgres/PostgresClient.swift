@@ -8,7 +8,10 @@ import Synchronization
 /// Work submitted with `withConnection` or `transaction` runs synchronously on a pool thread (libpq blocks),
 /// and the awaiting task is resumed with its result; nothing blocks an event loop or the cooperative pool.
 /// Lost connections are re-opened by the next work item on that thread.
-public final class PostgresClient: Sendable {
+///
+/// Creating a client starts nothing: its threads start with its first work item (or `run()`), and stop at
+/// `shutdown()`. As a `Service` in a service group, it shuts down at graceful shutdown.
+public final class PostgresClient: Service, Sendable {
     public struct Configuration: Sendable {
         /// A libpq connection string or URL (`postgresql://user@host:port/db`).
         public var url: String
@@ -50,12 +53,23 @@ public final class PostgresClient: Sendable {
     public let configuration: Configuration
     private let queue: WorkQueue
     private let logger: Logger
+    /// Whether the pool's threads were started (once, by the first work item or `run()`).
+    private let started = Mutex(false)
 
-    /// Creates the client and its threads; connections open on first use.
+    /// Creates the client; no thread starts and no connection opens until it is used.
     public init(configuration: Configuration, logger: Logger = Logger(label: "postgres")) {
         self.configuration = configuration
         self.logger = logger
         self.queue = WorkQueue()
+    }
+
+    private func startIfNeeded() {
+        guard
+            !self.started.withLock({ started in
+                defer { started = true }; return started
+            })
+        else { return }
+        let configuration = self.configuration
         for index in 0..<max(1, configuration.poolSize) {
             let thread = Thread { [queue, conninfo = configuration.conninfo, setup = configuration.sessionSetup] in
                 Self.work(queue: queue, connection: PostgresConnection(conninfo: conninfo, sessionSetup: setup))
@@ -63,6 +77,13 @@ public final class PostgresClient: Sendable {
             thread.name = "postgres-\(index)"
             thread.start()
         }
+    }
+
+    /// Starts the pool and keeps it until graceful shutdown (or cancellation), then shuts it down.
+    public func run() async throws {
+        self.startIfNeeded()
+        try? await gracefulShutdown()
+        self.shutdown()
     }
 
     /// Stops the threads after the queued work; later work fails at once.
@@ -77,7 +98,8 @@ public final class PostgresClient: Sendable {
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
+        self.startIfNeeded()
+        return try await withCheckedThrowingContinuation { continuation in
             let accepted = self.queue.push { connection in
                 guard let connection else {
                     continuation.resume(throwing: PostgresError(sqlState: nil, message: "client is shut down"))

@@ -122,8 +122,8 @@ struct MailboxBenchCommand: AsyncParsableCommand {
         let dstMailbox = Mailbox(
             configuration: .init(service: "dst", directory: directory), client: dst, system: b, handler: sink,
             logger: logger)
-        try await srcMailbox.migrate()
-        try await dstMailbox.migrate()
+        try await MailboxSchema.migrate(service: "src", client: src, logger: logger)
+        try await MailboxSchema.migrate(service: "dst", client: dst, logger: logger)
         let dstCommitsBefore = try await Self.commits(dst)
 
         let runs = [Task { try await srcMailbox.run() }, Task { try await dstMailbox.run() }]

@@ -44,6 +44,8 @@ struct OrdersBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Print this many of the statements that took the most server time.") var statements = 0
     @Flag(help: "Skip the 5 s commit baseline before the load.") var skipBaseline = false
+    @Option(help: "The load generator's HTTP client: simple (one keep-alive connection each) or async-http-client.")
+    var httpClient: LoadClientKind = .simple
     @Option(
         help: "Extra lines appended to the generated cluster.conf (e.g. \"[gateway]\\nmax_orders_in_flight = 4000\").")
     var extraConfig: String = ""
@@ -117,7 +119,8 @@ struct OrdersBenchCommand: AsyncParsableCommand {
                     for (index, user) in users.enumerated() {
                         clients.addTask {
                             try await load.client(
-                                user, index: index, of: users.count, until: deadline, interval: interval)
+                                user, index: index, of: users.count, until: deadline, interval: interval,
+                                using: self.httpClient)
                         }
                     }
                     try await clients.waitForAll()

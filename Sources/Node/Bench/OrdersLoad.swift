@@ -88,10 +88,11 @@ final class OrdersLoad: Sendable {
     ///
     /// Client `index` of `count` starts `interval × index / count` in, so the clients' orders are spread evenly
     /// over each interval instead of arriving as a burst.
-    func client(_ user: User, index: Int, of count: Int, until deadline: ContinuousClock.Instant, interval: Duration?)
-        async throws
-    {
-        let http = try await HTTPConnection(host: self.host, port: self.port)
+    func client(
+        _ user: User, index: Int, of count: Int, until deadline: ContinuousClock.Instant, interval: Duration?,
+        using kind: LoadClientKind = .simple
+    ) async throws {
+        let http = try await kind.connect(host: self.host, port: self.port)
         defer { Task { await http.close() } }
         var due = ContinuousClock.now + (interval.map { $0 * (Double(index) / Double(count)) } ?? .zero)
         var sequence = index
@@ -100,16 +101,16 @@ final class OrdersLoad: Sendable {
             let start = interval == nil ? ContinuousClock.now : due
             sequence += 1
             do {
-                let response = try await http.request(
-                    .POST, "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
-                if response.status == 200, let id = try response.json()["order_id"] as? String {
+                let (status, body) = try await http.post(
+                    "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
+                if status == 200, let id = try Self.orderID(in: body) {
                     self.accept(id, Pending(start: start, auth: user.auth))
-                } else if response.status == 503 {
+                } else if status == 503 {
                     // Shed: with --rate the order is simply not placed; flat out, back off briefly.
                     self.shedCount.add(1, ordering: .relaxed)
                     if interval == nil { try await Task.sleep(for: .milliseconds(50)) }
                 } else {
-                    self.fail("POST /api/orders: \(response.status) \(response.text.prefix(200))")
+                    self.fail("POST /api/orders: \(status) \(String(decoding: body.prefix(200), as: UTF8.self))")
                 }
             } catch {
                 self.fail("POST /api/orders: \(error)")
@@ -117,6 +118,10 @@ final class OrdersLoad: Sendable {
             }
             if let interval { due = due + interval }
         }
+    }
+
+    static func orderID(in body: [UInt8]) throws -> String? {
+        (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["order_id"] as? String
     }
 
     func fail(_ error: String) {

@@ -46,7 +46,7 @@ struct DeadLettersCommand: AsyncParsableCommand {
             if self.json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.dateEncodingStrategy = .iso8601
+                encoder.dateEncodingStrategy = Timestamps.jsonEncoding
                 print(String(decoding: try encoder.encode(letters), as: UTF8.self))
             } else if letters.isEmpty {
                 print("no dead letters")

@@ -21,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
         if self.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.dateEncodingStrategy = .iso8601
+            encoder.dateEncodingStrategy = Timestamps.jsonEncoding
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(StatusTable.render(report), terminator: "")

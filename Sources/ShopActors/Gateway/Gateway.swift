@@ -2,6 +2,7 @@ import ActorRuntime
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdAuth
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -140,23 +141,21 @@ public final class Gateway: Service, Sendable {
         return routes
     }
 
-    /// Wraps a handler that needs a session: `Authorization: Bearer <token>` of a live session, else 401.
+    /// Wraps a handler that needs a session: hummingbird-auth's authenticator middleware finds the session of
+    /// `Authorization: Bearer <token>`; without a live one the answer is 401.
     func authenticated(_ handler: @escaping @Sendable (Request, Context, Session) async throws -> Response) -> Handler {
-        { request, context in
-            guard let session = try await self.sessions.find(token: try Self.bearerToken(request)) else {
-                throw GatewayError.unauthorized
+        let authenticator = BearerSessionAuthenticator(sessions: self.sessions)
+        return { request, context in
+            try await authenticator.handle(request, context: context) { request, context in
+                guard let session = context.identity else { throw GatewayError.unauthorized }
+                return try await handler(request, context, session)
             }
-            return try await handler(request, context, session)
         }
     }
 
     /// The token of `Authorization: Bearer <token>`, or 401 when there is none of a plausible shape.
     static func bearerToken(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw GatewayError.unauthorized
-        }
-        let token = header.dropFirst("Bearer ".count).trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.utf8.count <= 256 else { throw GatewayError.unauthorized }
+        guard let token = BearerSessionAuthenticator.token(request) else { throw GatewayError.unauthorized }
         return token
     }
 

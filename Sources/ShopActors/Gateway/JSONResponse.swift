@@ -7,10 +7,7 @@ enum JSONResponse {
     static func make<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(RFC3339.string(date))
-        }
+        encoder.dateEncodingStrategy = Timestamps.jsonEncoding
         var data = (try? encoder.encode(value)) ?? Data(#"{"success":false,"message":"Internal server error"}"#.utf8)
         data.append(UInt8(ascii: "\n"))
         return Response(

@@ -89,7 +89,7 @@ struct QueryParameters {
 
     func date(_ name: String) throws -> Date? {
         guard let text = self.string(name) else { return nil }
-        guard let date = RFC3339.parse(text) else {
+        guard let date = Timestamps.parse(text) else {
             throw GatewayError.badParameter(name, "must be a date (2025-10-03) or an RFC 3339 time")
         }
         return date

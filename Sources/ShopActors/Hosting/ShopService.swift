@@ -69,13 +69,16 @@ extension ShopService {
     }
 
     /// Subscribers per event type, from the catalogue's subscriptions.
-    public static let routes: MessageRoutes = {
+    public static let routes = Self.routes(for: Self.all)
+
+    /// Subscribers per event type of `services`, in catalogue order.
+    public static func routes(for services: [ShopService]) -> MessageRoutes {
         var subscribers: [String: [String]] = [:]
-        for service in Self.all {
+        for service in services {
             for event in service.subscriptions { subscribers[event.eventType, default: []].append(service.name) }
         }
         return MessageRoutes(subscribers)
-    }()
+    }
 
     /// The service that owns each command type.
     static let owners: [String: String] = Dictionary(

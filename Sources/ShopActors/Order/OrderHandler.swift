@@ -99,8 +99,8 @@ public struct OrderHandler: MailboxHandler {
     {
         guard !commands.isEmpty else { return [:] }
         let shown = """
-            status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created,
-                   to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS updated
+            status, \(Timestamps.rfc3339SQL("created_at")) AS created,
+                   \(Timestamps.rfc3339SQL("updated_at")) AS updated
             """
         let inserted = try connection.query(
             """

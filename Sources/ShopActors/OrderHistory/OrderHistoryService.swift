@@ -146,8 +146,8 @@ public distributed actor OrderHistoryService {
 
     static let columns = """
         id, order_items::text AS items, payment_id, payment_method_id, payment_type, payment_gateway, payment_sum,
-        payment_external_id, payment_status, status, \(GoTime.sql("created_at")) AS created,
-        \(GoTime.sql("updated_at")) AS updated
+        payment_external_id, payment_status, status, \(Timestamps.goSQL("created_at")) AS created,
+        \(Timestamps.goSQL("updated_at")) AS updated
         """
 
     static func order(_ row: PostgresRow) throws -> HistoryOrder {

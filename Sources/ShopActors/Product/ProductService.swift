@@ -38,7 +38,7 @@ public distributed actor ProductService {
         try ClusterSystem.allow([.member], "categories")
         let (offset, limit) = try page.validated()
         return try await self.db.query(
-            "SELECT id, name, \(GoTime.sql("created_at")) AS created FROM categories ORDER BY created_at DESC, id OFFSET $1 LIMIT $2",
+            "SELECT id, name, \(Timestamps.goSQL("created_at")) AS created FROM categories ORDER BY created_at DESC, id OFFSET $1 LIMIT $2",
             [offset, limit]
         ).rows.map {
             Category(id: try $0.string("id"), name: try $0.string("name"), createdAt: try $0.string("created"))
@@ -52,7 +52,7 @@ public distributed actor ProductService {
         guard !categoryID.isEmpty else { throw QueryError("category_id", "is required") }
         return try await self.db.query(
             """
-            SELECT id, name, price, category_id, \(GoTime.sql("created_at")) AS created FROM products
+            SELECT id, name, price, category_id, \(Timestamps.goSQL("created_at")) AS created FROM products
             WHERE category_id = $1 ORDER BY created_at DESC, id OFFSET $2 LIMIT $3
             """,
             [categoryID, offset, limit]

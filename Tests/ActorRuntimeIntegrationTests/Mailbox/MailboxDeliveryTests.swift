@@ -189,7 +189,7 @@ import Testing
             try await f.betaDB.query(
                 "INSERT INTO inbox (receiver, message_id, source, message_type) VALUES ('', $1, 'alpha', 'Credit')",
                 [id])
-            try await f.beta.migrate()
+            try await MailboxSchema.migrate(service: "beta", client: f.betaDB, logger: TestSettings.quietLogger)
             let endpoint = try f.betaEndpoint()
             let batch = MailboxFixture.credit(id: id, account: "old", amount: 5)
             // Handled before the upgrade: still a duplicate after it.

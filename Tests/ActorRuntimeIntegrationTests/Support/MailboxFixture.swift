@@ -42,7 +42,7 @@ final class MailboxFixture: @unchecked Sendable {
         self.alpha = Self.makeMailbox("alpha", self.alphaDB, self.a, self.switches, tune)
         self.beta = Self.makeMailbox("beta", self.betaDB, self.b, self.switches, tune)
         for (mailbox, client) in [(self.alpha, self.alphaDB), (self.beta, self.betaDB)] {
-            try await mailbox.migrate()
+            try await MailboxSchema.migrate(service: mailbox.service, client: client, logger: TestSettings.quietLogger)
             try await MigrationRunner.apply(Ledger.schema, namespace: "ledger", client: client)
         }
     }

@@ -33,7 +33,7 @@ import Testing
             #expect(Set(me.keys) == ["email", "logged_in", "name", "user_id"])
             #expect(me["email"] as? String == "user1@example.com")
             #expect(me["name"] as? String == "user1")
-            #expect((me["logged_in"] as? String).flatMap(RFC3339.parse) != nil)
+            #expect((me["logged_in"] as? String).flatMap(Timestamps.parse) != nil)
 
             let create = try await http.request(.POST, "/api/orders", headers: [auth], json: postmanOrder)
             #expect(create.status == 200)

@@ -2,8 +2,8 @@ import ActorRuntime
 import Crypto
 import Foundation
 
-/// A logged-in session, as the session middleware hands it to routes.
-struct Session: Sendable {
+/// A logged-in session: the identity `BearerSessionAuthenticator` puts in the request context.
+public struct Session: Sendable {
     var userID: String
     var createdAt: Date
     var expiresAt: Date

@@ -35,7 +35,7 @@ extension Gateway {
                     }
                     return JSONResponse.make(
                         [
-                            "email": user.email, "logged_in": RFC3339.string(session.createdAt), "name": user.name,
+                            "email": user.email, "logged_in": Timestamps.rfc3339(session.createdAt), "name": user.name,
                             "user_id": user.id,
                         ]
                             as OrderedJSON)

@@ -120,7 +120,7 @@ extension Gateway {
             ?? HistoryOrder(
                 id: id, orderItems: request.orderItems.map { Item(productID: $0.productID, quantity: $0.quantity) },
                 paymentMethodID: request.paymentMethodID, status: resolution == nil ? "pending" : "order_cancelled",
-                createdAt: RFC3339.string(created), updatedAt: RFC3339.string(created))
+                createdAt: Timestamps.rfc3339(created), updatedAt: Timestamps.rfc3339(created))
         let sagaView = (try? saga.get()) ?? nil
         return JSONResponse.make(
             OrderDetailBody(
