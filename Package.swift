@@ -87,8 +87,7 @@ let package = Package(
             dependencies: [
                 "ActorRuntime",
                 "ShopActors",
-                "SimpleHTTPClient",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -97,18 +96,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-
-        // A minimal keep-alive HTTP/1.1 client for the orders and history benchmarks' load generators (BENCHMARKS.md,
-        // "The load generator's client", measures it against AsyncHTTPClient).
-        .target(
-            name: "SimpleHTTPClient",
-            dependencies: [
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -128,7 +115,6 @@ let package = Package(
             name: "ActorRuntimeTestSupport",
             dependencies: [
                 "ActorRuntime",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -136,6 +122,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/ActorRuntimeTestSupport",
+            swiftSettings: swiftSettings
+        ),
+
+        // The tests' HTTP client (AsyncHTTPClient), apart so that the fuzz build does not compile it.
+        .target(
+            name: "HTTPTestSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -172,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "ShopActorsIntegrationTests",
             dependencies: [
-                "ShopActors", "ActorRuntime", "ActorRuntimeTestSupport",
+                "ShopActors", "ActorRuntime", "ActorRuntimeTestSupport", "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
@@ -182,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
-                "Node", "ActorRuntime", "ShopActors", "ActorRuntimeTestSupport",
+                "Node", "ActorRuntime", "ShopActors", "ActorRuntimeTestSupport", "HTTPTestSupport",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

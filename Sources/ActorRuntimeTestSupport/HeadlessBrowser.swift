@@ -8,11 +8,11 @@ public enum HeadlessBrowser {
             let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(
                 where: FileManager.default.isExecutableFile)
         else {
-            throw HTTPTestClientError("chromium is not installed (apt-get install chromium; `make test` does it)")
+            throw BrowserError("chromium is not installed (apt-get install chromium; `make test` does it)")
         }
         let output = NSTemporaryDirectory() + "dom-\(UUID().uuidString.prefix(8)).html"
         guard FileManager.default.createFile(atPath: output, contents: nil) else {
-            throw HTTPTestClientError("cannot create \(output)")
+            throw BrowserError("cannot create \(output)")
         }
         defer { try? FileManager.default.removeItem(atPath: output) }
         let process = Process()
@@ -31,13 +31,19 @@ public enum HeadlessBrowser {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 process.terminate()
-                throw HTTPTestClientError("chromium did not finish loading \(url)")
+                throw BrowserError("chromium did not finish loading \(url)")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
         guard process.terminationStatus == 0 else {
-            throw HTTPTestClientError("chromium exited with \(process.terminationStatus)")
+            throw BrowserError("chromium exited with \(process.terminationStatus)")
         }
         return try String(contentsOfFile: output, encoding: .utf8)
     }
+}
+
+/// Chromium is missing, or could not load or render the page.
+public struct BrowserError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }

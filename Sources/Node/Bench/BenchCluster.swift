@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ShopActors
-import SimpleHTTPClient
+import HTTPTestSupport
 
 /// The default three-node cluster for `bench orders`, run as a child `node` process (so its CPU time is its
 /// own, apart from the load generator's) on the benchmark's own embedded Postgres (`.data/bench-postgres`,
@@ -150,7 +150,7 @@ final class BenchCluster: Sendable {
                 let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 throw BenchError("the node process exited (\(self.process.terminationStatus)): \(log.suffix(2000))")
             }
-            if let http = try? await HTTPConnection(host: "127.0.0.1", port: self.httpPort) {
+            if let http = try? await HTTPTestClient(host: "127.0.0.1", port: self.httpPort) {
                 let response = try? await http.request(.GET, "/health")
                 await http.close()
                 if response?.status == 200 { return }

@@ -4,7 +4,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import ShopActors
-import SimpleHTTPClient
+import HTTPTestSupport
 
 /// `GET /api/my-orders` and `GET /api/orders/{id}` over HTTP against a history of many orders: seeded with
 /// set-based inserts straight into order history (the read model), then read page by page.
@@ -58,7 +58,7 @@ struct HistoryBenchCommand: AsyncParsableCommand {
     }
 
     private func measure(_ cluster: BenchCluster) async throws {
-        let http = try await HTTPConnection(host: "127.0.0.1", port: cluster.httpPort)
+        let http = try await HTTPTestClient(host: "127.0.0.1", port: cluster.httpPort)
         defer { Task { await http.close() } }
         let body =
             #"{"name":"bench","email":"history-\#(UInt32.random(in: 0...UInt32.max))@example.com","password":"bench-password"}"#
@@ -119,10 +119,10 @@ struct HistoryBenchCommand: AsyncParsableCommand {
 
     /// Times `requests` GETs (after 20 unrecorded), each path given by `next` from the previous response.
     private func time(
-        _ http: HTTPConnection, _ next: (HTTPConnection.Response?) throws -> (String, [(String, String)])
+        _ http: HTTPTestClient, _ next: (HTTPTestClient.Response?) throws -> (String, [(String, String)])
     ) async throws -> (p50: Double, p99: Double) {
         var recorder = LatencyRecorder()
-        var previous: HTTPConnection.Response?
+        var previous: HTTPTestClient.Response?
         for index in 0..<(20 + self.requests) {
             let (path, headers) = try next(previous)
             let start = ContinuousClock.now

@@ -5,7 +5,7 @@ import Logging
 import NIOHTTP1
 import ShopActors
 import Synchronization
-import SimpleHTTPClient
+import HTTPTestSupport
 
 struct OrdersBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,8 +44,6 @@ struct OrdersBenchCommand: AsyncParsableCommand {
 
     @Option(help: "Print this many of the statements that took the most server time.") var statements = 0
     @Flag(help: "Skip the 5 s commit baseline before the load.") var skipBaseline = false
-    @Option(help: "The load generator's HTTP client: simple (one keep-alive connection each) or async-http-client.")
-    var httpClient: LoadClientKind = .simple
     @Option(
         help: "Extra lines appended to the generated cluster.conf (e.g. \"[gateway]\\nmax_orders_in_flight = 4000\").")
     var extraConfig: String = ""
@@ -119,8 +117,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
                     for (index, user) in users.enumerated() {
                         clients.addTask {
                             try await load.client(
-                                user, index: index, of: users.count, until: deadline, interval: interval,
-                                using: self.httpClient)
+                                user, index: index, of: users.count, until: deadline, interval: interval)
                         }
                     }
                     try await clients.waitForAll()
@@ -231,7 +228,7 @@ struct OrdersBenchCommand: AsyncParsableCommand {
     /// Against a running gateway (`--target`): final statuses through `GET /api/orders/{id}`.
     private func pollOverHTTP(_ load: OrdersLoad, until drainDeadline: ContinuousClock.Instant) async throws {
         let postingEnds = drainDeadline - .seconds(30)
-        let http = try await HTTPConnection(host: load.host, port: load.port)
+        let http = try await HTTPTestClient(host: load.host, port: load.port)
         defer { Task { await http.close() } }
         while ContinuousClock.now < drainDeadline {
             if ContinuousClock.now > postingEnds, load.postingDone.load(ordering: .acquiring), load.inFlight == 0 {

@@ -1,7 +1,7 @@
 import ActorRuntime
 import Foundation
 import NIOHTTP1
-import SimpleHTTPClient
+import HTTPTestSupport
 import Synchronization
 
 /// The orders benchmark's clients: logged-in users posting orders over keep-alive connections, and the
@@ -56,7 +56,7 @@ final class OrdersLoad: Sendable {
         return try await withThrowingTaskGroup(of: [User].self) { group in
             for worker in 0..<parallel {
                 group.addTask {
-                    let http = try await HTTPConnection(host: self.host, port: self.port)
+                    let http = try await HTTPTestClient(host: self.host, port: self.port)
                     defer { Task { await http.close() } }
                     var users: [User] = []
                     for index in stride(from: worker, to: count, by: parallel) {
@@ -88,11 +88,10 @@ final class OrdersLoad: Sendable {
     ///
     /// Client `index` of `count` starts `interval × index / count` in, so the clients' orders are spread evenly
     /// over each interval instead of arriving as a burst.
-    func client(
-        _ user: User, index: Int, of count: Int, until deadline: ContinuousClock.Instant, interval: Duration?,
-        using kind: LoadClientKind = .simple
-    ) async throws {
-        let http = try await kind.connect(host: self.host, port: self.port)
+    func client(_ user: User, index: Int, of count: Int, until deadline: ContinuousClock.Instant, interval: Duration?)
+        async throws
+    {
+        let http = try await HTTPTestClient(host: self.host, port: self.port)
         defer { Task { await http.close() } }
         var due = ContinuousClock.now + (interval.map { $0 * (Double(index) / Double(count)) } ?? .zero)
         var sequence = index
@@ -101,16 +100,17 @@ final class OrdersLoad: Sendable {
             let start = interval == nil ? ContinuousClock.now : due
             sequence += 1
             do {
-                let (status, body) = try await http.post(
-                    "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
-                if status == 200, let id = try Self.orderID(in: body) {
+                let response = try await http.request(
+                    .POST, "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
+                let status = response.status
+                if status == 200, let id = try response.json()["order_id"] as? String {
                     self.accept(id, Pending(start: start, auth: user.auth))
                 } else if status == 503 {
                     // Shed: with --rate the order is simply not placed; flat out, back off briefly.
                     self.shedCount.add(1, ordering: .relaxed)
                     if interval == nil { try await Task.sleep(for: .milliseconds(50)) }
                 } else {
-                    self.fail("POST /api/orders: \(status) \(String(decoding: body.prefix(200), as: UTF8.self))")
+                    self.fail("POST /api/orders: \(status) \(response.text.prefix(200))")
                 }
             } catch {
                 self.fail("POST /api/orders: \(error)")
@@ -118,10 +118,6 @@ final class OrdersLoad: Sendable {
             }
             if let interval { due = due + interval }
         }
-    }
-
-    static func orderID(in body: [UInt8]) throws -> String? {
-        (try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["order_id"] as? String
     }
 
     func fail(_ error: String) {

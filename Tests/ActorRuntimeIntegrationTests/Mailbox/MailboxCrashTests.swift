@@ -109,8 +109,7 @@ import Testing
                 try turn.schedule(Ledger.credit("timer", 1), after: .milliseconds(600))
             }
             let scheduledAt = ContinuousClock.now
-            // Not running while it comes due: a restart-equivalent picks it up.
-            try await Task.sleep(for: .milliseconds(200))
+            // Written by a mailbox that never runs: a restart-equivalent picks it up.
             f.start(f.recreate("alpha"))
             try await f.eventually("timer fired") { try await f.balance(f.alphaDB, "timer") == 1 }
             // database and test clocks differ slightly

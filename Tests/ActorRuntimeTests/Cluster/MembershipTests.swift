@@ -59,7 +59,7 @@ import Testing
             async let pending = ClusterSystem.withCallTimeout(.seconds(60)) {
                 try await remote.sleep(milliseconds: 20_000)
             }
-            try await Task.sleep(for: .milliseconds(100))
+            try await eventually("the call runs on b") { await probe.whenLocal { $0.calls } == 1 }
             let clock = ContinuousClock()
             let start = clock.now
             await cluster["a"].shutdown()

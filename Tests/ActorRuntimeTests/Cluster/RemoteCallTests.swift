@@ -1,4 +1,5 @@
 import ActorRuntime
+import ActorRuntimeTestSupport
 import Distributed
 import Testing
 
@@ -197,8 +198,10 @@ import Testing
             wrong.peers = [b.boundAddress!]
             let intruder = ClusterSystem(settings: wrong)
             try await intruder.start()
-            try await Task.sleep(for: .milliseconds(300))
-            #expect(intruder.memberState("b") == .unreachable)
+            try await eventually("b refused the intruder") {
+                b.transportStats.snapshot.handshakesRefused + b.transportStats.snapshot.handshakesRejected > 0
+            }
+            try await eventually("the intruder sees b unreachable") { intruder.memberState("b") == .unreachable }
             await intruder.shutdown()
             #expect(await probe.whenLocal { $0.calls } == 1)
         }

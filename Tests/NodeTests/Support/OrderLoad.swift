@@ -1,4 +1,5 @@
 import ActorRuntimeTestSupport
+import HTTPTestSupport
 import Foundation
 import NIOHTTP1
 import Synchronization

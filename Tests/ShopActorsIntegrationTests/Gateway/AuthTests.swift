@@ -1,5 +1,6 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
+import HTTPTestSupport
 import Foundation
 import NIOHTTP1
 import Testing

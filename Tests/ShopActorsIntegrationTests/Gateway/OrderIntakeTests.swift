@@ -1,5 +1,6 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
+import HTTPTestSupport
 import Foundation
 import NIOHTTP1
 import Testing
@@ -64,11 +65,7 @@ import Testing
             $0.retryAfter = .seconds(3)
             $0.admissionSampleInterval = .seconds(3600)
         }) { gateway, http in
-            let deadline = ContinuousClock.now + .seconds(10)
-            while gateway.gateway.admission.samples == 0 {
-                guard ContinuousClock.now < deadline else { throw HTTPTestClientError("no in-flight sample was taken") }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await eventually("an in-flight sample was taken") { gateway.gateway.admission.samples > 0 }
             let (auth, userID, _) = try await gateway.newUser(http)
             let body = #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-2","quantity":1}]}"#
             for _ in 0..<2 {

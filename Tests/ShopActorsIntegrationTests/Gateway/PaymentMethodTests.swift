@@ -1,5 +1,6 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
+import HTTPTestSupport
 import Crypto
 import Foundation
 import NIOHTTP1

@@ -173,14 +173,7 @@ import Testing
         try await withShop { shop in
             await shop.stopService("product")  // hold the saga at step 1
             let order = try await shop.placeOrder(method: "method-1", items: [("product-2", 2)])
-            for _ in 0..<400 {
-                if try await shop.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order])
-                    .first?.int("current_step") == 1
-                {
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(25))
-            }
+            #expect(try await shop.waitForStep(order: order, 1) == 1)
             // The saga's process goes away; its state is only its row and its queued messages.
             await shop.stopService("order-saga")
             shop.startService("product")

@@ -48,12 +48,9 @@ import Testing
             #expect(Set(report.refused.map(\.outboxID)) == [payment, reserve])
             #expect(report.refused.allSatisfy { $0.reason.contains("has finished (compensated)") }, "\(report.refused)")
             // The refund went out (a no-op); nothing was paid or reserved; the refused ones stay dead letters.
-            let deadline = ContinuousClock.now + .seconds(20)
-            while try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int(
-                "n") > 0
-            {
-                guard ContinuousClock.now < deadline else { throw CancellationError() }
-                try await Task.sleep(for: .milliseconds(20))
+            try await eventually("the refund delivered") {
+                try await shop.query("order-saga", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int("n")
+                    == 0
             }
             #expect(
                 try await shop.query(

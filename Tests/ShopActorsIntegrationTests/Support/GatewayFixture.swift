@@ -1,5 +1,6 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
+import HTTPTestSupport
 import Foundation
 import NIOHTTP1
 import Synchronization
@@ -77,14 +78,9 @@ final class GatewayFixture: Sendable {
     func ordersOf(_ userID: String) async throws -> (orders: Int, queued: Int) {
         let orders = try await self.shop.query(
             "gateway", "SELECT count(*) AS n FROM orders WHERE user_id = $1", [userID])
-        let deadline = ContinuousClock.now + .seconds(20)
-        while try await self.shop.query("gateway", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int("n")
-            > 0
-        {
-            guard ContinuousClock.now < deadline else {
-                throw HTTPTestClientError("the gateway's outbox did not drain")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        try await eventually("the gateway's outbox drained") {
+            try await self.shop.query("gateway", "SELECT count(*) AS n FROM outbox WHERE status = 0").first!.int("n")
+                == 0
         }
         let queued = try await self.shop.query(
             "order-saga", "SELECT count(*) AS n FROM sagas WHERE user_id = $1", [userID])
