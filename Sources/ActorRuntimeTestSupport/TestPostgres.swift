@@ -1,7 +1,5 @@
 import ActorRuntime
 import Foundation
-import NIOCore
-import NIOPosix
 
 /// The Postgres server of the test run: a real one, the project's embedded server under
 /// `.data/test-postgres` (started here if `make test` has not started it), on a free port.
@@ -24,7 +22,7 @@ public enum TestPostgres {
         {
             configuration.port = fromEnvironment
         } else {
-            configuration.port = try await Self.freePort()
+            configuration.port = try await TestSettings.freePort()
         }
         if EmbeddedPostgres.runningPort(directory: Self.directory) == nil {
             // A new run starts from an empty server: the databases every run leaves behind made it slow enough
@@ -52,13 +50,5 @@ public enum TestPostgres {
         var configuration = PostgresClient.Configuration(url: url)
         configuration.poolSize = poolSize
         return PostgresClient(configuration: configuration)
-    }
-
-    public static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
     }
 }

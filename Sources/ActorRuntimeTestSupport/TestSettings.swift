@@ -1,6 +1,8 @@
 import ActorRuntime
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -33,6 +35,15 @@ public enum TestSettings {
 }
 
 extension TestSettings {
+    /// A port that was free a moment ago, from the kernel's ephemeral range (for a listener that is not restarted).
+    public static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
+    }
+
     /// A free port below the kernel's ephemeral range (32768 and up on Linux), for a node that a test stops
     /// and starts again on the same port: an ephemeral port could be taken meanwhile by any outgoing
     /// connection's local end, or by another test's listener on port 0.

@@ -11,7 +11,7 @@ import Testing
         if let running = EmbeddedPostgres.runningPort(directory: configuration.directory) {
             configuration.port = running
         } else {
-            configuration.port = try await TestPostgres.freePort()
+            configuration.port = try await TestSettings.freePort()
         }
         let server = EmbeddedPostgres(configuration: configuration)
         try await server.start()

@@ -41,7 +41,7 @@ import Testing
     @Test func aDataDirectoryThatTrustedLocalUsersIsConvertedOnStart() async throws {
         var configuration = EmbeddedPostgres.Configuration()
         configuration.directory = ".data/test-postgres-convert-\(UInt32.random(in: 0...UInt32.max))"
-        configuration.port = try await TestPostgres.freePort()
+        configuration.port = try await TestSettings.freePort()
         let server = EmbeddedPostgres(configuration: configuration)
         try await server.start()
         let serviceURL = try await server.ensureDatabase("convert_me")
