@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 
 /// A project-local Postgres server for development and tests, run from the Debian `postgresql` binaries.
@@ -82,19 +83,33 @@ public struct EmbeddedPostgres: Sendable {
         return stored
     }
 
+    /// `initdb`, `pg_ctl` and the start lock block for seconds: they run on a thread pool of their own, so that
+    /// they never hold a thread bcrypt or other blocking work waits for, and to completion even when the
+    /// calling task is cancelled (a node stopping because one of its services failed must still stop the
+    /// server it started).
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    private static func serverWork<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await Self.pool.runIfActive(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), body).get()
+    }
+
     /// Initialises the cluster if needed and starts the server unless it is already running.
     ///
     /// - Returns: whether this call started it (and so should stop it).
     @discardableResult
     public func start() async throws -> Bool {
         let this = self
-        return try await NIOThreadPool.singleton.runIfActive { try this.startBlocking() }
+        return try await Self.serverWork { try this.startBlocking() }
     }
 
     /// Stops the server (fast mode: open transactions roll back). Does nothing if it is not running.
     public func stop() async throws {
         let this = self
-        try await NIOThreadPool.singleton.runIfActive {
+        try await Self.serverWork {
             let tools = try Tools.find()
             guard try this.isRunning(tools) else { return }
             try this.run(tools.pgCtl, ["stop", "-D", this.dataDirectory, "-m", "fast", "-w", "-t", "60"])
@@ -104,7 +119,7 @@ public struct EmbeddedPostgres: Sendable {
     /// Restarts the server (for tests that check recovery from a database restart).
     public func restart() async throws {
         let this = self
-        try await NIOThreadPool.singleton.runIfActive {
+        try await Self.serverWork {
             let tools = try Tools.find()
             try this.run(
                 tools.pgCtl,

@@ -52,7 +52,14 @@ import Testing
             toFile: hbaPath, atomically: false, encoding: .utf8)
         try await server.start()
         try await Self.check(server, serviceURL: serviceURL)
-        try await server.stop()
+        // Stopped even from a cancelled task (a node whose service group was cancelled still stops its server).
+        let stopping = Task {
+            while !Task.isCancelled { await Task.yield() }
+            try await server.stop()
+        }
+        stopping.cancel()
+        try await stopping.value
+        #expect(EmbeddedPostgres.runningPort(directory: configuration.directory) == nil)
         try? FileManager.default.removeItem(atPath: configuration.directory)
         try? FileManager.default.removeItem(atPath: server.passwordPath)
         try? FileManager.default.removeItem(atPath: configuration.directory + ".lock")
