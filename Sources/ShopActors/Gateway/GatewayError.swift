@@ -26,7 +26,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     static let invalidCredentials = GatewayError(.unauthorized, "Invalid credentials")
     static let internalError = GatewayError(.internalServerError, "Internal server error")
 
-    struct Body: Encodable {
+    /// Every error's JSON body (tests decode it too).
+    struct Body: Codable {
         var success = false
         var message: String
         var parameter: String?

@@ -16,8 +16,8 @@ import Testing
                 .POST, "/auth/register",
                 json: #"{"name":"other","email":"  \#(email.uppercased()) ","password":"password2"}"#)
             #expect(again.status == 409)
-            #expect(try again.json()["message"] as? String == "User already exists")
-            #expect(try again.json()["success"] as? Bool == false)
+            #expect(try again.error().message == "User already exists")
+            #expect(try again.error().success == false)
             let count = try await gateway.shop.query(
                 "gateway", "SELECT count(*) AS n FROM users WHERE email = $1", [email])
             #expect(try count.first?.int("n") == 1)
@@ -55,7 +55,7 @@ import Testing
             for (body, field) in cases {
                 let response = try await http.request(.POST, "/auth/register", json: body)
                 #expect(response.status == 400, "\(body)")
-                #expect(try response.json()["parameter"] as? String == field, "\(body): \(response.text)")
+                #expect(try response.error().parameter == field, "\(body): \(response.text)")
             }
             for email in [
                 "not-an-email", "short@example.com", "long@example.com", "noname@example.com", "missing@example.com",
@@ -89,7 +89,7 @@ import Testing
             ] {
                 let response = try await http.request(.GET, "/auth/profile", headers: headers)
                 #expect(response.status == 401)
-                #expect(try response.json()["message"] as? String == "Unauthorized")
+                #expect(try response.error().message == "Unauthorized")
             }
         }
     }
@@ -119,7 +119,7 @@ import Testing
                 .POST, "/auth/login", json: #"{"email":"\#(email)","password":"password"}"#)
             #expect(limited.status == 429)
             #expect(Int(limited.header("Retry-After") ?? "") ?? 0 > 0)
-            #expect(try limited.json()["success"] as? Bool == false)
+            #expect(try limited.error().success == false)
         }
     }
 

@@ -59,7 +59,7 @@ import Testing
                 let response = try await http.request(.GET, path, headers: [auth])
                 #expect(response.status == 400, "\(path)")
                 #expect(response.header("Content-Type") == "application/json")
-                #expect(try response.json()["parameter"] as? String == parameter, "\(path): \(response.text)")
+                #expect(try response.error().parameter == parameter, "\(path): \(response.text)")
             }
         }
     }

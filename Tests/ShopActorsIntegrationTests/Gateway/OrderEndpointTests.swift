@@ -16,10 +16,10 @@ import Testing
             let (auth, userID, _) = try await gateway.newUser(http)
             let response = try await http.request(.POST, "/api/orders", headers: [auth] + headers, json: body)
             #expect(response.status == status, "\(body.prefix(100)): \(response.text)")
-            let json = try response.json()
-            #expect(json["success"] as? Bool == false)
-            #expect((json["message"] as? String)?.isEmpty == false)
-            if let field { #expect(json["parameter"] as? String == field, "\(response.text)") }
+            let error = try response.error()
+            #expect(error.success == false)
+            #expect(!error.message.isEmpty)
+            if let field { #expect(error.parameter == field, "\(response.text)") }
             let (orders, queued) = try await gateway.ordersOf(userID)
             #expect(orders == 0 && queued == 0)
         }
@@ -80,7 +80,7 @@ import Testing
             let (auth, _, _) = try await gateway.newUser(http)
             let status = try await http.request(.GET, "/api/my-orders?status=%27%20OR%201%3D1%20--", headers: [auth])
             #expect(status.status == 400)
-            #expect(try status.json()["parameter"] as? String == "status")
+            #expect(try status.error().parameter == "status")
             let products = try await http.request(
                 .GET, "/api/products?category_id=cat-1%27%3B%20DROP%20TABLE%20products%3B--")
             #expect(products.status == 200)
@@ -152,7 +152,7 @@ import Testing
                 })
             let hidden = try await http.request(.GET, "/api/orders/\(orderID)", headers: [stranger])
             #expect(hidden.status == 404)
-            #expect(try hidden.json()["message"] as? String == "Order not found")
+            #expect(try hidden.error().message == "Order not found")
             #expect(
                 try await http.request(.GET, "/api/orders/\(UUID().uuidString.lowercased())", headers: [owner]).status
                     == 404)

@@ -74,7 +74,7 @@ import Testing
             let shed = try await http.request(.POST, "/api/orders", headers: [auth], json: body)
             #expect(shed.status == 503, "\(shed.text)")
             #expect(shed.header("Retry-After") == "3")
-            #expect(try shed.json()["success"] as? Bool == false)
+            #expect(try shed.error().success == false)
             #expect(try await gateway.ordersOf(userID).orders == 2)
             let metrics = try await http.request(.GET, "/metrics")
             #expect(metrics.text.contains("shop_orders_shed_total 1"), "\(metrics.text)")

@@ -137,9 +137,9 @@ import Testing
             for (body, field) in cases {
                 let response = try await http.request(.POST, "/api/payment-methods", headers: [auth], json: body)
                 #expect(response.status == 400, "\(body): \(response.text)")
-                #expect(try response.json()["success"] as? Bool == false)
+                #expect(try response.error().success == false)
                 if let field {
-                    #expect(try response.json()["parameter"] as? String == field, "\(body): \(response.text)")
+                    #expect(try response.error().parameter == field, "\(body): \(response.text)")
                 }
             }
             let stored = try await gateway.shop.query(

@@ -135,3 +135,8 @@ final class MovableClock: Sendable {
     let offset = Mutex<TimeInterval>(0)
     func now() -> Date { Date().addingTimeInterval(self.offset.withLock { $0 }) }
 }
+
+extension HTTPTestClient.Response {
+    /// The body as the gateway's error (`{"success":false,"message":...,"parameter":...}`).
+    func error() throws -> GatewayError.Body { try self.decode(GatewayError.Body.self) }
+}
