@@ -54,7 +54,7 @@ public final class PostgresClient: Service, Sendable {
     private let queue: WorkQueue
     private let logger: Logger
     /// Whether the pool's threads were started (once, by the first work item or `run()`).
-    private let started = Mutex(false)
+    private let started = Atomic<Bool>(false)
 
     /// Creates the client; no thread starts and no connection opens until it is used.
     public init(configuration: Configuration, logger: Logger = Logger(label: "postgres")) {
@@ -64,10 +64,8 @@ public final class PostgresClient: Service, Sendable {
     }
 
     private func startIfNeeded() {
-        guard
-            !self.started.withLock({ started in
-                defer { started = true }; return started
-            })
+        // Every query passes here: a plain load once started, the exchange only until then.
+        guard !self.started.load(ordering: .acquiring), !self.started.exchange(true, ordering: .acquiringAndReleasing)
         else { return }
         let configuration = self.configuration
         for index in 0..<max(1, configuration.poolSize) {

@@ -102,15 +102,14 @@ final class OrdersLoad: Sendable {
             do {
                 let response = try await http.request(
                     .POST, "/api/orders", headers: [user.auth], json: Self.orderBodies[sequence % 3])
-                let status = response.status
-                if status == 200, let id = try response.json()["order_id"] as? String {
+                if response.status == 200, let id = try response.json()["order_id"] as? String {
                     self.accept(id, Pending(start: start, auth: user.auth))
-                } else if status == 503 {
+                } else if response.status == 503 {
                     // Shed: with --rate the order is simply not placed; flat out, back off briefly.
                     self.shedCount.add(1, ordering: .relaxed)
                     if interval == nil { try await Task.sleep(for: .milliseconds(50)) }
                 } else {
-                    self.fail("POST /api/orders: \(status) \(response.text.prefix(200))")
+                    self.fail("POST /api/orders: \(response.status) \(response.text.prefix(200))")
                 }
             } catch {
                 self.fail("POST /api/orders: \(error)")
