@@ -163,7 +163,10 @@ let package = Package(
         // Pure logic, no Postgres, no sockets: runs in seconds.
         .testTarget(
             name: "ShopActorsTests",
-            dependencies: ["ShopActors", "ActorRuntime"],
+            dependencies: [
+                "ShopActors", "ActorRuntime", "ActorRuntimeTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

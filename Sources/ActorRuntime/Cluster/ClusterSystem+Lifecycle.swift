@@ -223,7 +223,8 @@ extension ClusterSystem {
                 failures += 1
             }
             do {
-                try await Task.sleep(for: self.settings.reconnectBackoff.delay(attempt: max(failures - 1, 0)))
+                try await self.settings.clock.sleep(
+                    for: self.settings.reconnectBackoff.delay(attempt: max(failures - 1, 0)))
             } catch {
                 return
             }
@@ -261,8 +262,8 @@ extension ClusterSystem {
     private func heartbeatLoop() async {
         let timeout = UInt64(self.settings.failureTimeout.nanoseconds)
         while !Task.isCancelled {
-            do { try await Task.sleep(for: self.settings.heartbeatInterval) } catch { return }
-            let now = NIODeadline.now().uptimeNanoseconds
+            do { try await self.settings.clock.sleep(for: self.settings.heartbeatInterval) } catch { return }
+            let now = self.settings.clock.nowNanoseconds
             for connection in self.membership.withLock({ $0.allConnections }) {
                 let heard = connection.lastHeardNanos.load(ordering: .relaxed)
                 if now > heard, now - heard > timeout {

@@ -37,11 +37,17 @@ extension ClusterSystem {
 
         /// The delay before attempt `attempt` (0-based), jittered.
         public func delay(attempt: Int) -> Duration {
+            var random = SystemRandomNumberGenerator()
+            return self.delay(attempt: attempt, using: &random)
+        }
+
+        /// The delay before attempt `attempt` (0-based), jittered with `random` (tests pass a seeded one).
+        public func delay(attempt: Int, using random: inout some RandomNumberGenerator) -> Duration {
             let cap = Double(self.maximum.nanoseconds)
             var base = Double(self.initial.nanoseconds)
             for _ in 0..<attempt where base < cap { base *= self.multiplier }
             let capped = min(base, cap)
-            let factor = 1 + Double.random(in: -self.jitter...self.jitter)
+            let factor = 1 + Double.random(in: -self.jitter...self.jitter, using: &random)
             return .nanoseconds(Int64(capped * factor))
         }
     }
@@ -74,6 +80,9 @@ extension ClusterSystem {
         public var failureTimeout: Duration = .seconds(3)
         /// Reconnect delays. Defaults to 50 ms doubling to 2 s, ±20 %.
         public var reconnectBackoff = Backoff()
+        /// What heartbeats, failure detection, reconnect backoff and the node's relays' delivery backoff read.
+        /// Defaults to the continuous clock; tests pass a manual one.
+        public var clock = RuntimeClock.continuous
         /// Time allowed for TCP connect. Defaults to 2 s.
         public var connectTimeout: Duration = .seconds(2)
         /// Time allowed for a handshake to complete. Defaults to 5 s.

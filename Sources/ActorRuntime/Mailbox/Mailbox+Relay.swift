@@ -61,7 +61,8 @@ extension Mailbox {
                 } else {
                     log.debug("delivery retry \(failures) failed", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: self.configuration.retryBackoff.delay(attempt: failures - 1))
+                try? await self.system.settings.clock.sleep(
+                    for: self.configuration.retryBackoff.delay(attempt: failures - 1))
             }
         }
         if !acknowledged.isEmpty {

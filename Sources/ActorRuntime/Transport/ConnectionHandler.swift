@@ -111,7 +111,8 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             self.log[metadataKey: "peer"] = "\(peer.node)"
             let connection = PeerConnection(
-                channel: context.channel, peer: peer, maxOutboundBytes: self.system.settings.maxOutboundBytes)
+                channel: context.channel, peer: peer, maxOutboundBytes: self.system.settings.maxOutboundBytes,
+                clock: self.system.settings.clock)
             connection.startDeadlineSweep()
             self.mode = .established(connection)
             self.log.debug("connection established", metadata: ["incarnation": "\(peer.incarnation)"])

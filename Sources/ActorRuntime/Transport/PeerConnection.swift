@@ -12,8 +12,10 @@ final class PeerConnection: Sendable {
     /// Where inbound calls of this connection run.
     let executor: EventLoopTaskExecutor
     private let state: Mutex<State>
-    /// Monotonic time (ns) at which the last frame arrived; drives failure detection.
+    /// When the last frame arrived (ns of `clock`); drives failure detection.
     let lastHeardNanos: Atomic<UInt64>
+    /// The cluster's runtime clock (`ClusterSystem.Settings.clock`).
+    let clock: RuntimeClock
     /// Last measured heartbeat round trip (ns); 0 until the first pong.
     let rttNanos = Atomic<UInt64>(0)
     /// Set when the peer said goodbye: its departure is deliberate, so it is `down`, not `unreachable`.
@@ -46,13 +48,17 @@ final class PeerConnection: Sendable {
     /// Most body bytes queued for a peer that does not read.
     let maxOutboundBytes: Int
 
-    init(channel: any Channel, peer: Handshake.PeerIdentity, maxOutboundBytes: Int = 64 << 20) {
+    init(
+        channel: any Channel, peer: Handshake.PeerIdentity, maxOutboundBytes: Int = 64 << 20,
+        clock: RuntimeClock = .continuous
+    ) {
         self.maxOutboundBytes = maxOutboundBytes
+        self.clock = clock
         self.channel = channel
         self.peer = peer
         self.executor = EventLoopTaskExecutor(channel.eventLoop)
         self.state = Mutex(State())
-        self.lastHeardNanos = Atomic(NIODeadline.now().uptimeNanoseconds)
+        self.lastHeardNanos = Atomic(clock.nowNanoseconds)
     }
 
     /// Starts the deadline sweep; it stops when the channel closes.
@@ -196,7 +202,7 @@ final class PeerConnection: Sendable {
     // MARK: Liveness
 
     func heard() {
-        self.lastHeardNanos.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+        self.lastHeardNanos.store(self.clock.nowNanoseconds, ordering: .relaxed)
     }
 
     func sendPing() {

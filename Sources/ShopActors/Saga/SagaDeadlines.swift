@@ -8,8 +8,8 @@ import Synchronization
 /// `deadline_at <= now()` on the database's clock before acting.
 public final class SagaDeadlines: Sendable {
     private struct State {
-        /// The current deadline of each saga, by this process's clock.
-        var due: [String: ContinuousClock.Instant] = [:]
+        /// The current deadline of each saga, by `clock`.
+        var due: [String: Duration] = [:]
         /// (when, saga) ordered by `when`; entries whose time no longer matches `due` are stale and skipped.
         var heap = DueHeap()
         var unfinished = 0
@@ -18,9 +18,13 @@ public final class SagaDeadlines: Sendable {
     private let state = Mutex(State())
     /// How often the sweep looks when nothing is due sooner. Defaults to 250 ms.
     let tick: Duration
+    /// What the sweep reads and sleeps on (tests pass a manual clock). A due saga is still checked against the
+    /// database's clock by the turn that runs it.
+    let clock: RuntimeClock
 
-    public init(tick: Duration = .milliseconds(250)) {
+    public init(tick: Duration = .milliseconds(250), clock: RuntimeClock = .continuous) {
         self.tick = tick
+        self.clock = clock
     }
 
     /// Sagas not yet completed or compensated (what admission control and `node status` read).
@@ -33,7 +37,7 @@ public final class SagaDeadlines: Sendable {
                 state.due[sagaID] = nil
                 return
             }
-            let at = ContinuousClock.now + .milliseconds(Int64(max(remaining, 0) * 1000))
+            let at = self.clock.now + .milliseconds(Int64(max(remaining, 0) * 1000))
             state.due[sagaID] = at
             state.heap.push(at, sagaID)
         }
@@ -44,7 +48,7 @@ public final class SagaDeadlines: Sendable {
     }
 
     /// Removes and returns the sagas due by `now` (at most `limit`), and when the next one falls due.
-    func takeDue(now: ContinuousClock.Instant, limit: Int = 500) -> (due: [String], next: ContinuousClock.Instant?) {
+    func takeDue(now: Duration, limit: Int = 500) -> (due: [String], next: Duration?) {
         self.state.withLock { state in
             var taken: [String] = []
             while taken.count < limit, let (at, sagaID) = state.heap.peek(), at <= now {
@@ -75,7 +79,7 @@ public final class SagaDeadlines: Sendable {
     /// Sweeps until cancelled: the sagas whose deadlines fall due go to `fire`, together, as one turn.
     func sweep(logger: Logger, fire: @escaping @Sendable ([String]) async throws -> Void) async {
         while !Task.isCancelled {
-            let (due, next) = self.takeDue(now: .now)
+            let (due, next) = self.takeDue(now: self.clock.now)
             if !due.isEmpty {
                 do {
                     try await fire(due)
@@ -86,19 +90,19 @@ public final class SagaDeadlines: Sendable {
                 }
                 continue
             }
-            let wait = next.map { min(max($0 - .now, .milliseconds(1)), self.tick) } ?? self.tick
-            try? await Task.sleep(for: wait)
+            let wait = next.map { min(max($0 - self.clock.now, .milliseconds(1)), self.tick) } ?? self.tick
+            try? await self.clock.sleep(for: wait)
         }
     }
 }
 
-/// A binary min-heap of (instant, saga id).
+/// A binary min-heap of (due time, saga id).
 struct DueHeap {
-    private var items: [(ContinuousClock.Instant, String)] = []
+    private var items: [(Duration, String)] = []
 
-    func peek() -> (ContinuousClock.Instant, String)? { self.items.first }
+    func peek() -> (Duration, String)? { self.items.first }
 
-    mutating func push(_ at: ContinuousClock.Instant, _ id: String) {
+    mutating func push(_ at: Duration, _ id: String) {
         self.items.append((at, id))
         var child = self.items.count - 1
         while child > 0 {

@@ -20,6 +20,33 @@ import Testing
         }
     }
 
+    /// The relay's backoff after a failed delivery runs on the node's clock: with an hour's backoff, the
+    /// message arrives as soon as the test moves node a's clock an hour on.
+    @Test func aRelayRetriesAnAbsentReceiverWhenItsClockReachesTheBackoff() async throws {
+        let clock = ManualClock()
+        try await withMailboxes(
+            tune: { configuration in
+                configuration.retryBackoff.initial = .seconds(3600)
+                configuration.retryBackoff.maximum = .seconds(3600)
+                configuration.retryBackoff.jitter = 0
+            },
+            nodeA: { settings in
+                settings.clock = RuntimeClock(clock)
+                settings.failureTimeout = .seconds(86_400)  // moving the clock an hour must not cut the link
+            }
+        ) { f in
+            f.start(f.alpha)  // beta is not running: delivering to it fails
+            try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 5), to: "beta") }
+            try await eventually("alpha's relay backs off for an hour") {
+                clock.deadlines.contains(ManualClock.Instant(offset: .seconds(3600)))
+            }
+            f.start(f.beta)
+            clock.advance(by: .seconds(3600))
+            try await f.eventually("delivered once the clock moved on") { try await f.balance(f.betaDB, "acct") == 5 }
+            #expect(try await f.applied(f.betaDB).count == 1)
+        }
+    }
+
     @Test func theSameMessageDeliveredFiveTimesTakesEffectOnce() async throws {
         try await withMailboxes { f in
             f.beta.registerEndpoint()

@@ -23,7 +23,8 @@ final class MailboxFixture: @unchecked Sendable {
 
     init(
         server: EmbeddedPostgres? = nil,
-        tune: @escaping @Sendable (inout Mailbox.Configuration) -> Void = { _ in }
+        tune: @escaping @Sendable (inout Mailbox.Configuration) -> Void = { _ in },
+        nodeA: (inout ClusterSystem.Settings) -> Void = { _ in }
     ) async throws {
         let database: EmbeddedPostgres
         if let server { database = server } else { database = try await TestPostgres.server }
@@ -32,7 +33,9 @@ final class MailboxFixture: @unchecked Sendable {
         self.betaURL = try await database.ensureDatabase("beta_\(UInt32.random(in: 0...UInt32.max))")
         self.alphaDB = TestPostgres.client(self.alphaURL)
         self.betaDB = TestPostgres.client(self.betaURL)
-        self.a = ClusterSystem(settings: TestSettings.cluster("a"))
+        var settingsA = TestSettings.cluster("a")
+        nodeA(&settingsA)
+        self.a = ClusterSystem(settings: settingsA)
         self.b = ClusterSystem(settings: TestSettings.cluster("b", port: TestSettings.restartablePort()))
         try await self.a.start()
         try await self.b.start()
@@ -133,9 +136,10 @@ final class MailboxFixture: @unchecked Sendable {
 func withMailboxes(
     server: EmbeddedPostgres? = nil,
     tune: @escaping @Sendable (inout Mailbox.Configuration) -> Void = { _ in },
+    nodeA: (inout ClusterSystem.Settings) -> Void = { _ in },
     _ body: (MailboxFixture) async throws -> Void
 ) async throws {
-    let fixture = try await MailboxFixture(server: server, tune: tune)
+    let fixture = try await MailboxFixture(server: server, tune: tune, nodeA: nodeA)
     do {
         try await body(fixture)
     } catch {

@@ -1,5 +1,7 @@
 import ActorRuntime
+import ActorRuntimeTestSupport
 import Foundation
+import Logging
 import Testing
 
 @testable import ShopActors
@@ -31,24 +33,63 @@ import Testing
     }
 
     @Test func theDueQueueHandsOutOnlyCurrentDeadlinesInOrder() {
-        let deadlines = SagaDeadlines()
+        let clock = ManualClock()
+        let deadlines = SagaDeadlines(clock: RuntimeClock(clock))
         deadlines.set("a", remaining: 0)
         deadlines.set("b", remaining: 0)
         deadlines.set("b", remaining: 3600)  // moved on: the first entry is stale
         deadlines.set("c", remaining: 0)
         deadlines.set("c", remaining: nil)  // finished
-        let (due, next) = deadlines.takeDue(now: .now + .milliseconds(10))
+        let (due, next) = deadlines.takeDue(now: .milliseconds(10))
         #expect(due == ["a"])
-        #expect(next != nil)
-        #expect(deadlines.takeDue(now: .now + .milliseconds(10)).due.isEmpty)
-        #expect(deadlines.takeDue(now: .now + .seconds(3601)).due == ["b"])
+        #expect(next == .seconds(3600))
+        #expect(deadlines.takeDue(now: .milliseconds(10)).due.isEmpty)
+        #expect(deadlines.takeDue(now: .seconds(3599)).due.isEmpty)
+        #expect(deadlines.takeDue(now: .seconds(3600)).due == ["b"])
+    }
+
+    /// The sweep runs on the injected clock: an hour-long deadline fires as soon as the test moves the clock an
+    /// hour on, and not before.
+    @Test func theSweepFiresWhenItsClockReachesADeadline() async throws {
+        let clock = ManualClock()
+        let deadlines = SagaDeadlines(tick: .seconds(60), clock: RuntimeClock(clock))
+        deadlines.set("soon", remaining: 1)
+        deadlines.set("later", remaining: 3600)
+        let (fired, firedContinuation) = AsyncStream.makeStream(of: [String].self)
+        let sweep = Task {
+            await deadlines.sweep(logger: Logger(label: "test")) { due in firedContinuation.yield(due) }
+        }
+        defer { sweep.cancel() }
+        var firings = fired.makeAsyncIterator()
+
+        try await Self.untilAsleep(clock, deadline: .seconds(1))
+        clock.advance(by: .milliseconds(999))
+        try await Self.untilAsleep(clock, deadline: .seconds(1))  // nothing due yet: asleep again until 1 s
+        clock.advance(by: .milliseconds(1))
+        #expect(await firings.next() == ["soon"])
+
+        try await Self.untilAsleep(clock, deadline: .seconds(61))  // the tick, sooner than the hour
+        for minute in 1...58 {
+            clock.advance(by: .seconds(60))
+            try await Self.untilAsleep(clock, deadline: .seconds(1 + 60 * (minute + 1)))
+        }
+        clock.advance(by: .seconds(60))  // 3,541 s: less than a tick to go
+        try await Self.untilAsleep(clock, deadline: .seconds(3600))
+        clock.advance(by: .seconds(59))
+        #expect(await firings.next() == ["later"])
+    }
+
+    /// Waits until the sweep sleeps on `clock` until `deadline`.
+    private static func untilAsleep(_ clock: ManualClock, deadline: Duration) async throws {
+        try await eventually("the sweep sleeps until \(deadline)", every: .milliseconds(1)) {
+            clock.nextDeadline == ManualClock.Instant(offset: deadline)
+        }
     }
 
     @Test func aHeapPopsInTimeOrder() {
         var heap = DueHeap()
-        let base = ContinuousClock.now
         let offsets = [5, 1, 9, 3, 7, 2, 8, 0, 6, 4]
-        for offset in offsets { heap.push(base + .seconds(offset), "\(offset)") }
+        for offset in offsets { heap.push(.seconds(offset), "\(offset)") }
         var popped: [String] = []
         while let (_, id) = heap.peek() {
             popped.append(id)

@@ -1,0 +1,110 @@
+import ActorRuntime
+import ActorRuntimeTestSupport
+import NIOCore
+import Testing
+
+/// Heartbeats, failure detection and reconnect backoff read `Settings.clock`: with a manual clock, a test moves
+/// time instead of waiting for it. Each test's real timeouts are an hour or a minute, so it passes only because
+/// the clock it moves is the one those timers read.
+@Suite struct RuntimeClockTests {
+    @Test func aSilentPeerIsCutExactlyWhenTheClockPassesTheFailureTimeout() async throws {
+        let clock = ManualClock()
+        var settingsA = TestCluster.settings("a")
+        settingsA.clock = RuntimeClock(clock)
+        settingsA.heartbeatInterval = .seconds(1)
+        settingsA.failureTimeout = .seconds(60)
+        var settingsB = TestCluster.settings("b")
+        settingsB.heartbeatInterval = .seconds(3600)  // b sends nothing of its own once the link is up,
+        settingsB.failureTimeout = .seconds(7200)  // and never gives up on a by itself
+        let a = ClusterSystem(settings: settingsA)
+        let b = ClusterSystem(settings: settingsB)
+        try await a.start()
+        try await b.start()
+        let proxy = try await FreezingProxy.start(
+            to: try .makeAddressResolvingHost("127.0.0.1", port: b.boundAddress!.port))
+        a.addPeer(NodeAddress(name: "b", host: "127.0.0.1", port: proxy.port))
+        b.addPeer(a.boundAddress!)
+        try await a.waitForMembers(["b"], timeout: .seconds(30))
+        try await b.waitForMembers(["a"], timeout: .seconds(30))
+
+        proxy.freeze()  // from here a hears nothing from b; its clock still reads 0 s
+        for second in 1...60 {
+            try await Self.asleep(clock, until: .seconds(second))  // the heartbeat loop finished its last round
+            clock.advance(by: .seconds(1))
+        }
+        try await Self.asleep(clock, until: .seconds(61))
+        #expect(a.memberState("b") == .up)  // 60 s silent is not more than the 60 s timeout
+        clock.advance(by: .seconds(1))
+        try await a.waitForMembers(["b"], toBe: .unreachable, timeout: .seconds(30))
+
+        await proxy.close()
+        await a.shutdown()
+        await b.shutdown()
+    }
+
+    @Test func aNodeRedialsWhenItsClockReachesTheBackoffDelay() async throws {
+        let clock = ManualClock()
+        let port = TestSettings.restartablePort()
+        var settingsA = TestCluster.settings("a")
+        settingsA.clock = RuntimeClock(clock)
+        settingsA.heartbeatInterval = .seconds(1)
+        settingsA.reconnectBackoff.initial = .seconds(3600)
+        settingsA.reconnectBackoff.maximum = .seconds(3600)
+        settingsA.reconnectBackoff.jitter = 0
+        let a = ClusterSystem(settings: settingsA)
+        try await a.start()
+        a.addPeer(NodeAddress(name: "b", host: "127.0.0.1", port: port))  // nobody listens there yet
+        try await eventually("a's dial loop backs off for an hour") {
+            clock.deadlines.contains(ManualClock.Instant(offset: .seconds(3600)))
+        }
+
+        let b = ClusterSystem(settings: TestCluster.settings("b", port: port))
+        try await b.start()
+        b.addPeer(a.boundAddress!)  // b knows a; the smaller name (a) is the one that dials
+        clock.advance(by: .seconds(3600))
+        try await a.waitForMembers(["b"], timeout: .seconds(30))
+
+        await a.shutdown()
+        await b.shutdown()
+    }
+
+    private static func asleep(_ clock: ManualClock, until deadline: Duration) async throws {
+        try await eventually("a's heartbeat loop sleeps until \(deadline)", every: .milliseconds(1)) {
+            clock.nextDeadline == ManualClock.Instant(offset: deadline)
+        }
+    }
+}
+
+@Suite struct BackoffTests {
+    /// SplitMix64: a seeded generator, so a test's jitter repeats.
+    struct Seeded: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            self.state &+= 0x9E37_79B9_7F4A_7C15
+            var z = self.state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test func delaysDoubleUpToTheCapWithinTheJitter() {
+        var backoff = ClusterSystem.Backoff()
+        backoff.initial = .milliseconds(100)
+        backoff.maximum = .seconds(1)
+        backoff.jitter = 0
+        let delays = (0..<6).map { backoff.delay(attempt: $0) }
+        #expect(delays == [100, 200, 400, 800, 1000, 1000].map { Duration.milliseconds($0) })
+
+        backoff.jitter = 0.2
+        var first = Seeded(state: 42)
+        var second = Seeded(state: 42)
+        let jittered = (0..<200).map { backoff.delay(attempt: $0 % 8, using: &first) }
+        #expect(jittered == (0..<200).map { backoff.delay(attempt: $0 % 8, using: &second) })
+        for (index, delay) in jittered.enumerated() {
+            let nominal = delays[min(index % 8, 5)]
+            #expect(delay >= nominal * 0.8 && delay <= nominal * 1.2)
+        }
+        #expect(Set(jittered).count > 100)  // it does vary
+    }
+}
