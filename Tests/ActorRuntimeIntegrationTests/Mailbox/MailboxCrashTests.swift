@@ -21,13 +21,17 @@ import Testing
     }
 
     @Test func aLostAckIsRedeliveredAndDeduplicated() async throws {
-        try await withMailboxes { f in
+        let clock = ManualClock()
+        try await withMailboxes(tune: Self.hourLongBackoff, nodeA: { Self.onManualClock(&$0, clock) }) { f in
             // Route a → b through a proxy that can go silent.
             let proxy = try await FreezingProxy.start(
                 to: try .makeAddressResolvingHost("127.0.0.1", port: f.b.boundAddress!.port))
             f.a.markDown("b")
             f.a.addPeer(NodeAddress(name: "b", host: "127.0.0.1", port: proxy.port))
-            try await f.eventually("a reaches b through the proxy") { f.a.memberState("b") == .up }
+            try await f.eventually("a reaches b through the proxy") {
+                clock.advance(by: .seconds(1))  // a's redial waits on its clock
+                return f.a.memberState("b") == .up
+            }
             // Beta commits, then the network dies before its reply gets back.
             f.switches.afterCredit.withLock { $0 = { proxy.freeze() } }
             f.start(f.alpha)
@@ -35,10 +39,14 @@ import Testing
             try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 5), to: "beta") }
             try await f.eventually("beta committed") { try await f.balance(f.betaDB, "acct") == 5 }
             f.switches.afterCredit.withLock { $0 = nil }
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(try await f.pending(f.alphaDB) == 1)  // alpha never heard the ack
+            // The delivery call times out and alpha's relay backs off: the ack was lost.
+            try await Self.relayBacksOff(clock)
+            #expect(try await f.pending(f.alphaDB) == 1)
             proxy.thaw()
-            try await f.eventually("redelivered and acked") { try await f.pending(f.alphaDB) == 0 }
+            try await f.eventually("redelivered and acked") {
+                clock.advance(by: Self.backoff)
+                return try await f.pending(f.alphaDB) == 0
+            }
             #expect(try await f.balance(f.betaDB, "acct") == 5)
             #expect(try await f.applied(f.betaDB).count == 1)
             await proxy.close()
@@ -46,7 +54,8 @@ import Testing
     }
 
     @Test func aDownReceiverGetsEverythingInOrderWhenItReturns() async throws {
-        try await withMailboxes { f in
+        let clock = ManualClock()
+        try await withMailboxes(tune: Self.hourLongBackoff, nodeA: { Self.onManualClock(&$0, clock) }) { f in
             f.start(f.alpha)
             f.start(f.beta)
             try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "first"), to: "beta") }
@@ -61,16 +70,48 @@ import Testing
                     try turn.send(Ledger.credit("acct", 1, note: "\(i)"), to: "beta")
                 }
             }
-            try await Task.sleep(for: .seconds(2))
-            #expect(try await f.pending(f.alphaDB) == 40)
+            // Alpha's relay fails and backs off, three times, and nothing is lost or sent meanwhile.
+            for _ in 0..<3 {
+                try await Self.relayBacksOff(clock)
+                #expect(try await f.pending(f.alphaDB) == 40)
+                clock.advance(by: Self.backoff)
+            }
             // It returns on the same port, as a new incarnation with a new mailbox object.
             f.b = ClusterSystem(settings: TestSettings.cluster("b", port: port))
             try await f.b.start()
             f.b.addPeer(f.a.boundAddress!)
             let beta = MailboxFixture.makeMailbox("beta", f.betaDB, f.b, f.switches, f.tune)
             f.start(beta)
-            try await f.eventually("all delivered") { try await f.balance(f.betaDB, "acct") == 41 }
+            try await f.eventually("all delivered") {
+                clock.advance(by: Self.backoff)  // a's redial and alpha's next retry wait on the clock
+                return try await f.balance(f.betaDB, "acct") == 41
+            }
             #expect(try await f.applied(f.betaDB).map(\.note) == ["first"] + (0..<40).map { "\($0)" })
+        }
+    }
+
+    // MARK: Time moved by the test
+
+    /// Alpha's relay backs off for an hour after a failed delivery, so the test decides when it retries.
+    static let backoff = Duration.seconds(3600)
+
+    static let hourLongBackoff: @Sendable (inout Mailbox.Configuration) -> Void = { configuration in
+        configuration.retryBackoff.initial = Self.backoff
+        configuration.retryBackoff.maximum = Self.backoff
+        configuration.retryBackoff.jitter = 0
+    }
+
+    /// Node a (alpha's) on `clock`; it never declares b dead by heartbeat however far the test moves it.
+    static func onManualClock(_ settings: inout ClusterSystem.Settings, _ clock: ManualClock) {
+        settings.clock = RuntimeClock(clock)
+        settings.failureTimeout = .seconds(100 * 365 * 86_400)
+    }
+
+    /// Waits until alpha's relay sleeps in its backoff: it tried, failed, and will not try again on its own.
+    static func relayBacksOff(_ clock: ManualClock) async throws {
+        try await eventually("alpha's relay backs off") {
+            let now = clock.now
+            return clock.deadlines.contains(now.advanced(by: Self.backoff))
         }
     }
 
