@@ -160,11 +160,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Pure logic, no Postgres, no sockets: runs in seconds.
+        // Pure logic, no Postgres, no sockets: the saga machine and its due queue, the login limiter, request
+        // validation, the catalogue and its routes, and cluster.conf (from the `node` target). Runs in seconds.
         .testTarget(
             name: "ShopActorsTests",
             dependencies: [
-                "ShopActors", "ActorRuntime", "ActorRuntimeTestSupport",
+                "ShopActors", "ActorRuntime", "ActorRuntimeTestSupport", "Node",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -2,19 +2,20 @@ import ActorRuntime
 import ShopActors
 
 extension ClusterConfig {
-    /// `[transport]`: what a connection may cost before and after its handshake.
+    /// `[transport]` (and `[security] frames`): what a connection may cost before and after its handshake. Only
+    /// what the file sets is held; the defaults are `ClusterSystem.Settings`' own, written there alone.
     struct Transport: Equatable {
-        var maxPendingHandshakes = 64
-        var handshakeFrameBytes = 4096
-        var maxOutboundMiB = 64
+        var maxPendingHandshakes: Int?
+        var handshakeFrameBytes: Int?
+        var maxOutboundMiB: Int?
         /// `[security] frames`; when absent, resolved from the node addresses once they are known.
         var frames: Wire.FrameProtection?
 
         func apply(to settings: inout ClusterSystem.Settings) {
             settings.frames = self.frames
-            settings.maxPendingHandshakes = self.maxPendingHandshakes
-            settings.limits.maxHandshakeFrameLength = self.handshakeFrameBytes
-            settings.maxOutboundBytes = self.maxOutboundMiB << 20
+            if let value = self.maxPendingHandshakes { settings.maxPendingHandshakes = value }
+            if let value = self.handshakeFrameBytes { settings.limits.maxHandshakeFrameLength = value }
+            if let value = self.maxOutboundMiB { settings.maxOutboundBytes = value << 20 }
         }
     }
 
@@ -22,13 +23,9 @@ extension ClusterConfig {
         var transport = Transport()
         transport.frames = try Self.frames(&root)
         guard var table = try root.table("transport") else { return transport }
-        if let value = try table.int("max_pending_handshakes", in: 1...100_000) {
-            transport.maxPendingHandshakes = value
-        }
-        if let value = try table.int("handshake_frame_bytes", in: 512...65_536) {
-            transport.handshakeFrameBytes = value
-        }
-        if let value = try table.int("max_outbound_mib", in: 1...4096) { transport.maxOutboundMiB = value }
+        transport.maxPendingHandshakes = try table.int("max_pending_handshakes", in: 1...100_000)
+        transport.handshakeFrameBytes = try table.int("handshake_frame_bytes", in: 512...65_536)
+        transport.maxOutboundMiB = try table.int("max_outbound_mib", in: 1...4096)
         try table.finish()
         return transport
     }

@@ -34,9 +34,14 @@ import Testing
         expected.sharedDemoMethods = true
         #expect(config.options == expected)
         #expect(config.gateway == GatewayConfiguration())
-        var transport = ClusterConfig.Transport()
-        transport.frames = .plain  // every node on loopback
-        #expect(config.transport == transport)
+        #expect(config.transport.frames == .plain)  // every node on loopback
+        let defaults = ClusterSystem.Settings(node: "edge", secret: "0123456789abcdef0123")
+        var settings = defaults
+        config.transport.apply(to: &settings)
+        #expect(
+            settings.maxPendingHandshakes == defaults.maxPendingHandshakes
+                && settings.limits.maxHandshakeFrameLength == defaults.limits.maxHandshakeFrameLength
+                && settings.maxOutboundBytes == defaults.maxOutboundBytes)
     }
 
     @Test func framesAreEncryptedBeyondLoopbackUnlessTheFileSaysOtherwise() throws {
@@ -94,6 +99,14 @@ import Testing
         #expect(throws: ConfigError.self) {
             try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_pending_handshakes = 0\n")
         }
+        // Keys the file leaves out keep the runtime's defaults.
+        let defaults = ClusterSystem.Settings(node: "a", secret: "0123456789abcdef0123")
+        var untouched = defaults
+        try ClusterConfig.parse(Self.valid + "\n[transport]\nmax_outbound_mib = 16\n").transport.apply(to: &untouched)
+        #expect(
+            untouched.maxPendingHandshakes == defaults.maxPendingHandshakes
+                && untouched.limits.maxHandshakeFrameLength == defaults.limits.maxHandshakeFrameLength
+                && untouched.maxOutboundBytes == 16 << 20)
     }
 
     @Test func beyondLoopbackTheDevelopmentSecretAndShortSecretsAreRefused() throws {
