@@ -1,6 +1,7 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
 import Foundation
+import ShopActors
 import NIOCore
 import Synchronization
 import Testing
@@ -84,11 +85,8 @@ extension FaultCampaignTests {
                 cutNode.output.contains(logLine)
             }
             try await eventually("the healed node is back in the cluster", timeout: .seconds(30)) {
-                let services = (try? await cluster.status().report["services"]) as? [[String: Any]] ?? []
-                return services.contains {
-                    $0["service"] as? String == "inventory" && $0["node"] as? String == active
-                        && $0["role"] as? String == "standby"
-                }
+                let services = (try? await cluster.status().report.services) ?? []
+                return services.contains { $0.service == "inventory" && $0.node == active && $0.role == "standby" }
             }
             await loading
 

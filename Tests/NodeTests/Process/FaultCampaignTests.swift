@@ -1,6 +1,7 @@
 import ActorRuntime
 import ActorRuntimeTestSupport
 import Foundation
+import ShopActors
 import Synchronization
 import Testing
 
@@ -115,17 +116,16 @@ import Testing
                 try cluster.start(active)  // back as the standby
                 // `node status` shows the new holder active with its failover, and the old one standing by.
                 var roles: [String: String] = [:]
-                var failover: Any?
+                var failover: Date?
                 let asked = ContinuousClock.now
                 while roles[active] != "standby" || roles[newHolder] != "active" || failover == nil,
                     ContinuousClock.now - asked < .seconds(30)
                 {
-                    let services = (try? await cluster.status().report["services"]) as? [[String: Any]] ?? []
-                    let inventory = services.filter { $0["service"] as? String == "inventory" }
+                    let services = (try? await cluster.status().report.services) ?? []
+                    let inventory = services.filter { $0.service == "inventory" }
                     roles = Dictionary(
-                        inventory.compactMap { q in (q["node"] as? String).map { ($0, q["role"] as? String ?? "-") } },
-                        uniquingKeysWith: { first, _ in first })
-                    failover = inventory.first { $0["role"] as? String == "active" }?["last_failover_at"]
+                        inventory.map { ($0.node, $0.role ?? "-") }, uniquingKeysWith: { first, _ in first })
+                    failover = inventory.first { $0.role == "active" }?.lastFailoverAt
                     if roles[active] != "standby" { try await Task.sleep(for: .milliseconds(200)) }
                 }
                 #expect(roles[active] == "standby" && roles[newHolder] == "active", "\(roles)")

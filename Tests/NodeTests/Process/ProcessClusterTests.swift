@@ -4,6 +4,8 @@ import Foundation
 import NIOHTTP1
 import Testing
 
+@testable import ShopActors
+
 /// The cluster as users run it: one `node` process per node, real TCP between them, real HTTP in front.
 @Suite struct ProcessClusterTests {
     @Test func threeNodeProcessesServeThePostmanFlowAndStatusFollowsAStopAndRestart() async throws {
@@ -20,22 +22,21 @@ import Testing
                 ).status == 200)
             let login = try await http.request(
                 .POST, "/auth/login", json: #"{"email":"user1@example.com","password":"password"}"#)
-            let auth = ("Authorization", "Bearer \(try #require(try login.json()["session_id"] as? String))")
+            let auth = ("Authorization", "Bearer \(try login.decode(Gateway.LoggedIn.self).sessionID)")
             #expect(try await http.request(.GET, "/auth/profile", headers: [auth]).status == 200)
             let order =
                 #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":11},{"product_id":"product-2","quantity":21},{"product_id":"product-3","quantity":31}]}"#
             #expect(try await http.request(.POST, "/api/orders", headers: [auth], json: order).status == 200)
-            var completed: [String: Any]?
+            var completed: HistoryOrder?
             for _ in 0..<600 {
-                let orders =
-                    try await http.request(.GET, "/api/my-orders?page=1&limit=10", headers: [auth]).json()["orders"]
-                    as? [[String: Any]]
-                if let first = orders?.first, first["status"] as? String == "order_completed" {
+                let orders = try await http.request(.GET, "/api/my-orders?page=1&limit=10", headers: [auth])
+                    .decode(Gateway.MyOrders.self).orders
+                if let first = orders?.first, first.status == "order_completed" {
                     completed = first; break
                 }
                 try await Task.sleep(for: .milliseconds(50))
             }
-            #expect(completed?["payment_sum"] as? Int == 1_460_000)
+            #expect(completed?.paymentSum == 1_460_000)
             #expect(try await http.request(.GET, "/api/categories?page=1&limit=10").status == 200)
             #expect(try await http.request(.GET, "/api/products?category_id=cat-1&page=1&limit=10").status == 200)
             #expect(try await http.request(.POST, "/auth/logout", headers: [auth]).status == 200)
@@ -46,10 +47,10 @@ import Testing
             for name in ["edge", "orders", "stock"] {
                 #expect(ProcessCluster.nodeState(report, name).state == "up", "\(name)")
             }
-            #expect((report["sagas"] as? [String: Int])?["completed"] == 1)
-            let admission = report["admission"] as? [String: Int]
+            #expect(report.sagas?["completed"] == 1)
+            let admission = report.admission
             #expect(
-                admission?["accepted"] == 1 && admission?["shed"] == 0 && admission?["limit"] == 2000,
+                admission?.accepted == 1 && admission?.shed == 0 && admission?.limit == 2000,
                 "\(String(describing: admission))")
             let before = ProcessCluster.nodeState(report, "stock").incarnation
 
@@ -59,8 +60,7 @@ import Testing
             #expect(oneDown == 1)
             #expect(ProcessCluster.nodeState(downReport, "stock").state == "down")
             #expect(ProcessCluster.nodeState(downReport, "edge").state == "up")
-            let queues = downReport["services"] as? [[String: Any]] ?? []
-            #expect(queues.first { $0["service"] as? String == "payment" }?["reachable"] as? Bool == false)
+            #expect(downReport.services.first { $0.service == "payment" }?.reachable == false)
 
             try cluster.start("stock")
             var after: String?

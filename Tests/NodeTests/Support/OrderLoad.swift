@@ -4,6 +4,8 @@ import Foundation
 import NIOHTTP1
 import Synchronization
 
+@testable import ShopActors
+
 /// Orders over HTTP at a steady pace from a few users, riding through faults: a refused or broken connection
 /// is reopened and the loop goes on. Only orders answered 200 count as accepted (and the invariants check
 /// the gateway's own record, which also holds orders whose answer was lost).
@@ -59,7 +61,7 @@ final class OrderLoad: Sendable {
                     throw NodeTestError("register: \(registered.text)")
                 }
                 let login = try await http.request(.POST, "/auth/login", json: body)
-                if let token = try login.json()["session_id"] as? String { return token }
+                if let token = try? login.decode(Gateway.LoggedIn.self).sessionID { return token }
                 lastError = "login: \(login.status) \(login.text)"
             } catch {
                 lastError = "\(error)"
@@ -79,7 +81,7 @@ final class OrderLoad: Sendable {
                 let response = try await http!.request(
                     .POST, "/api/orders", headers: [("Authorization", "Bearer \(token)")],
                     json: Self.bodies[sequence % Self.bodies.count])
-                if response.status == 200, let id = try response.json()["order_id"] as? String {
+                if response.status == 200, let id = try? response.decode(Gateway.OrderCreated.self).orderID {
                     self.accepted.withLock { $0.append(id) }
                 } else {
                     self.refused.withLock { $0 += 1 }

@@ -105,17 +105,19 @@ final class ProcessCluster: @unchecked Sendable {
     }
 
     /// `node status --json`: its exit status and the parsed report.
-    func status() async throws -> (status: Int32, report: [String: Any]) {
+    func status() async throws -> (status: Int32, report: ClusterReport) {
         let (status, output) = try await NodeProcess.run(["status", "--config", self.configPath, "--json"])
-        guard let start = output.firstIndex(of: "{"),
-            let report = try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any]
-        else { throw NodeTestError("status printed no JSON (exit \(status)): \(output)") }
-        return (status, report)
+        guard let start = output.firstIndex(of: "{") else {
+            throw NodeTestError("status printed no JSON (exit \(status)): \(output)")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = Timestamps.jsonDecoding
+        return (status, try decoder.decode(ClusterReport.self, from: Data(output[start...].utf8)))
     }
 
-    static func nodeState(_ report: [String: Any], _ name: String) -> (state: String?, incarnation: String?) {
-        let node = (report["nodes"] as? [[String: Any]])?.first { $0["name"] as? String == name }
-        return (node?["state"] as? String, node?["incarnation"] as? String)
+    static func nodeState(_ report: ClusterReport, _ name: String) -> (state: String?, incarnation: String?) {
+        let node = report.nodes.first { $0.name == name }
+        return (node?.state, node?.incarnation)
     }
 
     /// Which node holds `service`'s lease, and its epoch, per the service's database.

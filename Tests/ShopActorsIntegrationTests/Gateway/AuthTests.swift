@@ -71,7 +71,7 @@ import Testing
             let (auth, _, email) = try await gateway.newUser(http)
             let second = try await http.request(
                 .POST, "/auth/login", json: #"{"email":"\#(email)","password":"password"}"#)
-            let otherAuth = ("Authorization", "Bearer \(try #require(try second.json()["session_id"] as? String))")
+            let otherAuth = ("Authorization", "Bearer \(try second.body(Gateway.LoggedIn.self).sessionID)")
             #expect(try await http.request(.POST, "/auth/logout", headers: [auth]).status == 200)
             #expect(try await http.request(.GET, "/auth/profile", headers: [auth]).status == 401)
             #expect(try await http.request(.POST, "/api/orders", headers: [auth], json: postmanOrder).status == 401)

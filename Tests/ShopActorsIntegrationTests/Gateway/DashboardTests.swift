@@ -53,12 +53,10 @@ import Testing
         try await withSharedGateway { _, http in
             let response = try await http.request(.GET, "/ui/cluster.json")
             #expect(response.status == 200)
-            let report = try #require(try response.json()["report"] as? [String: Any])
-            let nodes = try #require(report["nodes"] as? [[String: Any]])
-            #expect(Set(nodes.compactMap { $0["name"] as? String }) == ["a", "b"])
-            let services = try #require(report["services"] as? [[String: Any]])
-            #expect(services.count == 7)
-            #expect(services.allSatisfy { $0["reachable"] as? Bool == true })
+            let report = try response.body(Gateway.DashboardState.self).report
+            #expect(Set(report.nodes.map(\.name)) == ["a", "b"])
+            #expect(report.services.count == 7)
+            #expect(report.services.allSatisfy { $0.reachable })
         }
     }
 

@@ -20,26 +20,30 @@ import Testing
             for _ in 0..<400 {
                 let done = try await http.request(.GET, "/api/my-orders?status=order_completed", headers: [auth])
                 let cancelled = try await http.request(.GET, "/api/my-orders?status=order_cancelled", headers: [auth])
-                total = (try done.json()["total"] as? Int ?? 0) * 10 + (try cancelled.json()["total"] as? Int ?? 0)
+                total =
+                    (try done.body(Gateway.MyOrders.self).total ?? 0) * 10
+                    + (try cancelled.body(Gateway.MyOrders.self).total ?? 0)
                 if total == 21 { break }
                 try await Task.sleep(for: .milliseconds(25))
             }
             #expect(total == 21)
-            let all = try await http.request(.GET, "/api/my-orders?limit=1&page=2", headers: [auth]).json()
-            #expect(all["total"] as? Int == 3)
-            #expect((all["orders"] as? [Any])?.count == 1)
+            let all = try await http.request(.GET, "/api/my-orders?limit=1&page=2", headers: [auth])
+                .body(Gateway.MyOrders.self)
+            #expect(all.total == 3)
+            #expect(all.orders?.count == 1)
             let capped = try await http.request(.GET, "/api/my-orders?limit=100000", headers: [auth])
             #expect(capped.status == 200)
-            #expect((try capped.json()["orders"] as? [Any])?.count == 3)
-            let future = try await http.request(.GET, "/api/my-orders?from=2999-01-01", headers: [auth]).json()
-            #expect(future["total"] as? Int == 0)
-            #expect(future["orders"] is NSNull)  // null, as the original's empty list
+            #expect(try capped.body(Gateway.MyOrders.self).orders?.count == 3)
+            let future = try await http.request(.GET, "/api/my-orders?from=2999-01-01", headers: [auth])
+            #expect(try future.body(Gateway.MyOrders.self).total == 0)
+            #expect(try future.json()["orders"] is NSNull)  // null, not absent, as the original's empty list
             let past = try await http.request(
                 .GET, "/api/my-orders?from=2000-01-01T00:00:00Z&to=2999-01-01", headers: [auth]
-            ).json()
-            #expect(past["total"] as? Int == 3)
-            let before = try await http.request(.GET, "/api/my-orders?to=2000-01-01", headers: [auth]).json()
-            #expect(before["total"] as? Int == 0)
+            ).body(Gateway.MyOrders.self)
+            #expect(past.total == 3)
+            let before = try await http.request(.GET, "/api/my-orders?to=2000-01-01", headers: [auth])
+                .body(Gateway.MyOrders.self)
+            #expect(before.total == 0)
         }
     }
 
@@ -87,11 +91,11 @@ import Testing
             var pages = 0
             repeat {
                 let path = "/api/my-orders?limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
-                let page = try await http.request(.GET, path, headers: [auth]).json()
-                walked += (page["orders"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                let page = try await http.request(.GET, path, headers: [auth]).body(Gateway.MyOrders.self)
+                walked += (page.orders ?? []).map(\.id)
                 // The total is counted on the first request only.
-                #expect((page["total"] as? Int) == (cursor == nil ? 25 : nil))
-                cursor = page["next_cursor"] as? String
+                #expect(page.total == (cursor == nil ? 25 : nil))
+                cursor = page.nextCursor
                 pages += 1
             } while cursor != nil && pages < 10
             #expect(pages == 3)
@@ -99,23 +103,22 @@ import Testing
             var paged: [String] = []
             for number in 1...3 {
                 let page = try await http.request(.GET, "/api/my-orders?limit=10&page=\(number)", headers: [auth])
-                    .json()
-                paged += (page["orders"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
-                #expect((page["next_cursor"] as? String != nil) == (number < 3))
+                    .body(Gateway.MyOrders.self)
+                paged += (page.orders ?? []).map(\.id)
+                #expect((page.nextCursor != nil) == (number < 3))
             }
             #expect(walked == paged)
             #expect(walked.first == "walk-025" && walked.last == "walk-001")
             // A status filter walks only the matching orders.
             let first = try await http.request(.GET, "/api/my-orders?limit=3&status=order_cancelled", headers: [auth])
-                .json()
-            let next = try #require(first["next_cursor"] as? String)
+                .body(Gateway.MyOrders.self)
+            let next = try #require(first.nextCursor)
             let second = try await http.request(
                 .GET, "/api/my-orders?limit=3&status=order_cancelled&cursor=\(next)", headers: [auth]
-            ).json()
-            let cancelled = ((first["orders"] as? [[String: Any]] ?? []) + (second["orders"] as? [[String: Any]] ?? []))
-                .compactMap { $0["id"] as? String }
+            ).body(Gateway.MyOrders.self)
+            let cancelled = ((first.orders ?? []) + (second.orders ?? [])).map(\.id)
             #expect(cancelled == ["walk-025", "walk-020", "walk-015", "walk-010", "walk-005"])
-            #expect(second["next_cursor"] == nil)
+            #expect(second.nextCursor == nil)
         }
     }
 }

@@ -102,7 +102,7 @@ import Testing
                         let client = try await HTTPTestClient(port: port)
                         defer { Task { await client.close() } }
                         let response = try await client.request(.POST, "/api/orders", headers: [auth, key], json: body)
-                        return (response.status, try response.json()["order_id"] as? String)
+                        return (response.status, try? response.body(Gateway.OrderCreated.self).orderID)
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -130,26 +130,21 @@ import Testing
             let created = try await http.request(
                 .POST, "/api/orders", headers: [owner],
                 json: #"{"payment_method_id":"method-fail","order_items":[{"product_id":"product-3","quantity":1}]}"#)
-            let orderID = try #require(try created.json()["order_id"] as? String)
-            var order: [String: Any] = [:]
+            let orderID = try created.body(Gateway.OrderCreated.self).orderID
+            var order: OrderDetail?
             for _ in 0..<400 {
                 let response = try await http.request(.GET, "/api/orders/\(orderID)", headers: [owner])
                 #expect(response.status == 200)
-                order = try #require(try response.json()["order"] as? [String: Any])
-                if order["saga_status"] as? String == "compensated", order["status"] as? String == "order_cancelled" {
-                    break
-                }
+                order = try response.body(OrderDetailBody.self).order
+                if order?.sagaStatus == "compensated", order?.order.status == "order_cancelled" { break }
                 try await Task.sleep(for: .milliseconds(25))
             }
-            #expect(order["id"] as? String == orderID)
-            #expect(order["status"] as? String == "order_cancelled")
-            #expect(order["saga_status"] as? String == "compensated")
-            let timeline = try #require(order["timeline"] as? [[String: Any]])
-            #expect(timeline.map { $0["command"] as? String }.contains("ProcessPayment"))
-            #expect(
-                timeline.contains {
-                    $0["command"] as? String == "ReleaseInventory" && $0["outcome"] as? String == "completed"
-                })
+            let shown = try #require(order)
+            #expect(shown.order.id == orderID)
+            #expect(shown.order.status == "order_cancelled")
+            #expect(shown.sagaStatus == "compensated")
+            #expect(shown.timeline.map(\.command).contains("ProcessPayment"))
+            #expect(shown.timeline.contains { $0.command == "ReleaseInventory" && $0.outcome == "completed" })
             let hidden = try await http.request(.GET, "/api/orders/\(orderID)", headers: [stranger])
             #expect(hidden.status == 404)
             #expect(try hidden.error().message == "Order not found")

@@ -32,7 +32,7 @@ import Testing
                                 .POST, "/api/orders", headers: [user.auth, key], json: body)
                             return (
                                 user.userID.isEmpty ? nil : user.userID, response.status,
-                                try response.json()["order_id"] as? String
+                                try? response.body(Gateway.OrderCreated.self).orderID
                             )
                         }
                     }

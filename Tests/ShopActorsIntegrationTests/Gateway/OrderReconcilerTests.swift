@@ -18,16 +18,16 @@ import Testing
             let (auth, _, _) = try await gateway.newUser(http)
             let body = #"{"payment_method_id":"method-1","order_items":[{"product_id":"product-1","quantity":1}]}"#
             // One order goes through: the reconciler confirms it.
-            let fine = try #require(
-                try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
+            let fine = try await http.request(.POST, "/api/orders", headers: [auth], json: body)
+                .body(Gateway.OrderCreated.self).orderID
             try await eventually("the first order confirmed") {
                 try await gateway.shop.query("gateway", "SELECT saga_seen FROM orders WHERE id = $1", [fine]).first!
                     .bool("saga_seen")
             }
             // With the saga service down, the next one is stuck: its SagaCreateOrder waits in the outbox.
             await gateway.shop.stopService("order-saga")
-            let orderID = try #require(
-                try await http.request(.POST, "/api/orders", headers: [auth], json: body).json()["order_id"] as? String)
+            let orderID = try await http.request(.POST, "/api/orders", headers: [auth], json: body)
+                .body(Gateway.OrderCreated.self).orderID
             try await eventually("the order shown stuck") { gateway.gateway.ordersReport.stuck == 1 }
             let stuck = gateway.gateway.ordersReport
             #expect(
@@ -42,10 +42,10 @@ import Testing
             )
             try await eventually("the order resolved") { gateway.gateway.ordersReport.resolved == 1 }
             #expect(gateway.gateway.ordersReport.stuck == 0)
-            let shown = try await http.request(.GET, "/api/orders/\(orderID)", headers: [auth]).json()
-            let order = try #require(shown["order"] as? [String: Any])
-            #expect(order["status"] as? String == "order_cancelled")
-            #expect((order["resolution"] as? String)?.contains("saga refused it") == true, "\(order)")
+            let order = try await http.request(.GET, "/api/orders/\(orderID)", headers: [auth])
+                .body(OrderDetailBody.self).order
+            #expect(order.order.status == "order_cancelled")
+            #expect(order.resolution?.contains("saga refused it") == true, "\(order)")
             // Replaying that dead letter would start a saga for an order its client was told failed: refused.
             let replay = try await gateway.shop.mailboxes["gateway"]!.replay()
             #expect(replay.replayed == 0 && replay.refused.count == 1, "\(replay)")

@@ -21,7 +21,7 @@ import Testing
             .POST, "/api/orders", headers: [auth],
             json: #"{"payment_method_id":"\#(method)","order_items":[{"product_id":"product-3","quantity":1}]}"#)
         #expect(created.status == 200, "\(created.text)")
-        let orderID = try #require(try created.json()["order_id"] as? String)
+        let orderID = try created.body(Gateway.OrderCreated.self).orderID
         _ = try await gateway.shop.waitForSaga(order: orderID)
         return orderID
     }
@@ -39,8 +39,9 @@ import Testing
             let (stranger, _, _) = try await gateway.newUser(http)
             let added = try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
             #expect(added.status == 200, "\(added.text)")
-            #expect(try added.json()["success"] as? Bool == true)
-            let methodID = try #require(try added.json()["payment_method_id"] as? String)
+            let addedBody = try added.body(Gateway.PaymentMethodCreated.self)
+            #expect(addedBody.success == true)
+            let methodID = addedBody.paymentMethodID
 
             let own = try await self.order(http, owner, method: methodID, gateway: gateway)
             #expect(try await gateway.shop.sagaStatus(order: own) == "completed")
@@ -70,21 +71,18 @@ import Testing
         try await withSharedGateway { gateway, http in
             let (owner, _, _) = try await gateway.newUser(http)
             let (other, _, _) = try await gateway.newUser(http)
-            let id = try #require(
-                try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
-                    .json()["payment_method_id"] as? String)
+            let id = try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
+                .body(Gateway.PaymentMethodCreated.self).paymentMethodID
             let listed = try await http.request(.GET, "/api/payment-methods", headers: [owner])
             #expect(listed.status == 200)
             #expect(!listed.text.contains("tok_4242424242424242"))
-            let methods = try #require(try listed.json()["payment_methods"] as? [[String: Any]])
-            #expect(methods.compactMap { $0["id"] as? String } == [id, "method-1", "method-2", "method-fail"])
-            #expect(
-                methods.first?["payment_type"] as? String == "card" && methods.first?["gateway"] as? String == "sber")
-            #expect(methods.first?["shared"] as? Bool == false && methods.last?["shared"] as? Bool == true)
-            let others = try #require(
-                try await http.request(.GET, "/api/payment-methods", headers: [other]).json()["payment_methods"]
-                    as? [[String: Any]])
-            #expect(!others.contains { $0["id"] as? String == id })
+            let methods = try listed.body(Gateway.PaymentMethodList.self).paymentMethods
+            #expect(methods.map(\.id) == [id, "method-1", "method-2", "method-fail"])
+            #expect(methods.first?.paymentType == "card" && methods.first?.gateway == "sber")
+            #expect(methods.first?.shared == false && methods.last?.shared == true)
+            let others = try await http.request(.GET, "/api/payment-methods", headers: [other])
+                .body(Gateway.PaymentMethodList.self).paymentMethods
+            #expect(!others.contains { $0.id == id })
 
             let row = try #require(
                 try await gateway.shop.query("payment", "SELECT * FROM methods WHERE id = $1", [id]).first)
@@ -100,9 +98,8 @@ import Testing
         try await withSharedGateway { gateway, http in
             let (owner, _, _) = try await gateway.newUser(http)
             let (stranger, _, _) = try await gateway.newUser(http)
-            let id = try #require(
-                try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
-                    .json()["payment_method_id"] as? String)
+            let id = try await http.request(.POST, "/api/payment-methods", headers: [owner], json: Self.card)
+                .body(Gateway.PaymentMethodCreated.self).paymentMethodID
             #expect(try await http.request(.DELETE, "/api/payment-methods/\(id)", headers: [stranger]).status == 404)
             #expect(try await http.request(.DELETE, "/api/payment-methods/method-1", headers: [owner]).status == 404)
             #expect(
@@ -110,7 +107,7 @@ import Testing
                     .status == 404)
             let deleted = try await http.request(.DELETE, "/api/payment-methods/\(id)", headers: [owner])
             #expect(deleted.status == 200)
-            #expect(try deleted.json()["success"] as? Bool == true)
+            #expect(try deleted.body(Gateway.Done.self).success == true)
             #expect(try await http.request(.DELETE, "/api/payment-methods/\(id)", headers: [owner]).status == 404)
             let order = try await self.order(http, owner, method: id, gateway: gateway)
             #expect(try await gateway.shop.sagaStatus(order: order) == "compensated")
@@ -153,13 +150,11 @@ import Testing
             let (auth, _, _) = try await gateway.newUser(http)
             let order = try await self.order(http, auth, method: "method-1", gateway: gateway)
             #expect(try await gateway.shop.sagaStatus(order: order) == "compensated")
-            let methods = try #require(
-                try await http.request(.GET, "/api/payment-methods", headers: [auth]).json()["payment_methods"]
-                    as? [Any])
+            let methods = try await http.request(.GET, "/api/payment-methods", headers: [auth])
+                .body(Gateway.PaymentMethodList.self).paymentMethods
             #expect(methods.isEmpty)
-            let id = try #require(
-                try await http.request(.POST, "/api/payment-methods", headers: [auth], json: Self.card)
-                    .json()["payment_method_id"] as? String)
+            let id = try await http.request(.POST, "/api/payment-methods", headers: [auth], json: Self.card)
+                .body(Gateway.PaymentMethodCreated.self).paymentMethodID
             let own = try await self.order(http, auth, method: id, gateway: gateway)
             #expect(try await gateway.shop.sagaStatus(order: own) == "completed")
         }

@@ -12,9 +12,9 @@ import Testing
                 orderID: "o-1",
                 orderItems: [Item(productID: "product-1", quantity: 11), Item(productID: "product-12", quantity: 1)]))
         #expect(ok.map(\.type) == ["ProductsValidated"])
-        let items = ok[0].json["order_items"] as! [[String: Any]]
-        #expect(items.map { $0["price"] as? Int } == [10000, 10000])
-        #expect(items[1]["name"] as? String == "product-11")  // the original's seed name
+        let items = try ok[0].event(Events.ProductsValidated.self).orderItems
+        #expect(items.map(\.price) == [10000, 10000])
+        #expect(items[1].name == "product-11")  // the original's seed name
         // Seed bug: an unknown product used to emit nothing and stall the saga.
         let bad = try await product.deliver(
             Commands.ValidateProducts(
@@ -24,7 +24,7 @@ import Testing
                     Item(productID: "nope'; DROP TABLE products;--", quantity: 1),
                 ]))
         #expect(bad.map(\.type) == ["ProductsValidationFailed"])
-        #expect(bad[0].json["order_id"] as? String == "o-2")
+        #expect(try bad[0].event(Events.ProductsValidationFailed.self).orderID == "o-2")
         #expect(try await product.int("SELECT count(*) AS n FROM products") == 6)
     }
 
@@ -77,8 +77,9 @@ import Testing
             Commands.ProcessPayment(
                 orderID: "o-1", userID: "u-1", paymentSum: 1_460_000, paymentMethodID: "method-1"))
         #expect(paid.map(\.type) == ["PaymentCompleted"])
-        #expect(paid[0].json["payment_gateway"] as? String == "sber")
-        let external = paid[0].json["payment_external_id"] as? String
+        let completed = try paid[0].event(Events.PaymentCompleted.self)
+        #expect(completed.paymentGateway == "sber")
+        let external = completed.paymentExternalID
         // Seed bug: external_id was never stored.
         #expect(
             try await payment.client.query("SELECT external_id FROM payments WHERE order_id = 'o-1'").first?.string(
@@ -100,11 +101,11 @@ import Testing
             Commands.ProcessPayment(
                 orderID: "o-3", userID: "u-1", paymentSum: 10, paymentMethodID: "method-404"))
         #expect(unknown.map(\.type) == ["PaymentFailed"])
-        #expect((unknown[0].json["error"] as? String)?.contains("unknown payment method") == true)
+        #expect(try unknown[0].event(Events.PaymentFailed.self).error.contains("unknown payment method"))
 
         // Seed bug: RefundPayment was never handled.
         let refunded = try await payment.deliver(
-            Commands.RefundPayment(paymentID: paid[0].json["payment_id"] as! String, orderID: "o-1"))
+            Commands.RefundPayment(paymentID: completed.paymentID, orderID: "o-1"))
         #expect(refunded.map(\.type) == ["PaymentRefunded"])
         #expect(
             try await payment.client.query("SELECT status FROM payments WHERE order_id = 'o-1'").first?.string("status")
@@ -119,7 +120,7 @@ import Testing
                 Commands.CreateOrder(
                     orderID: "o-1", userID: "u-1", paymentMethodID: "method-1", orderItems: items))
             #expect(created.map(\.type) == ["OrderCreated"])
-            #expect(created[0].json["status"] as? String == "created")
+            #expect(try created[0].event(Events.OrderCreated.self).status == "created")
         }
         #expect(try await order.int("SELECT count(*) AS n FROM order_items") == 2)
         #expect(try await order.deliver(Commands.CancelOrder(orderID: "o-1")).map(\.type) == ["OrderCancelled"])

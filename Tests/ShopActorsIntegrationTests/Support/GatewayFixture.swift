@@ -68,9 +68,8 @@ final class GatewayFixture: Sendable {
         let login = try await client.request(
             .POST, "/auth/login", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
         #expect(login.status == 200, "\(login.text)")
-        let body = try login.json()
-        let token = try #require(body["session_id"] as? String)
-        return (("Authorization", "Bearer \(token)"), try #require(body["user_id"] as? String), email)
+        let body = try login.body(Gateway.LoggedIn.self)
+        return (("Authorization", "Bearer \(body.sessionID)"), body.userID, email)
     }
 
     /// How many orders the gateway accepted for `userID`, and how many sagas its SagaCreateOrder messages started
@@ -139,4 +138,11 @@ final class MovableClock: Sendable {
 extension HTTPTestClient.Response {
     /// The body as the gateway's error (`{"success":false,"message":...,"parameter":...}`).
     func error() throws -> GatewayError.Body { try self.decode(GatewayError.Body.self) }
+
+    /// The body as one of the gateway's own response types (dates in RFC 3339, as the gateway writes them).
+    func body<T: Decodable>(_ type: T.Type) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = Timestamps.jsonDecoding
+        return try self.decode(T.self, decoder: decoder)
+    }
 }

@@ -35,9 +35,7 @@ final class ServiceHarness: Sendable {
 
     /// Delivers one command and returns the events it published (as seen by the saga), in order.
     @discardableResult
-    func deliver<C: ShopCommand>(_ command: C, sagaID: String = "saga-1") async throws -> [(
-        type: String, json: [String: Any]
-    )] {
+    func deliver<C: ShopCommand>(_ command: C, sagaID: String = "saga-1") async throws -> [Sent] {
         let before = try await self.client.query("SELECT coalesce(max(id), 0) AS m FROM outbox").first!.int("m")
         let message = MailboxMessage(
             id: OrderedUUID.make(), type: C.commandType, sagaID: sagaID, payload: command.payloadBytes,
@@ -56,9 +54,18 @@ final class ServiceHarness: Sendable {
                 id: try row.string("message_id"), type: try row.string("message_type"),
                 sagaID: try row.optionalString("saga_id"),
                 payload: try row.bytes("payload"), source: self.service)
-            let json = try #require(try MessageCatalog.json(sent))
-            let envelope = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
-            return (sent.type, envelope["payload"] as! [String: Any])
+            return Sent(message: sent)
+        }
+    }
+
+    /// A message a handler's turn sent, read back as its typed event.
+    struct Sent {
+        var message: MailboxMessage
+        var type: String { self.message.type }
+
+        func event<E: ShopEvent>(_ type: E.Type) throws -> E {
+            #expect(self.message.type == E.eventType)
+            return try self.message.decode(E.self)
         }
     }
 

@@ -23,7 +23,7 @@ extension Gateway {
                 .post, "/auth/logout",
                 self.authenticated { _, _, session in
                     try await self.sessions.revoke(session)
-                    return JSONResponse.make(["message": "Logout successful", "success": true] as OrderedJSON)
+                    return JSONResponse.make(Done(message: "Logout successful"))
                 }
             ))
         routes.append(
@@ -34,11 +34,9 @@ extension Gateway {
                         throw GatewayError.unauthorized
                     }
                     return JSONResponse.make(
-                        [
-                            "email": user.email, "logged_in": Timestamps.rfc3339(session.createdAt), "name": user.name,
-                            "user_id": user.id,
-                        ]
-                            as OrderedJSON)
+                        Profile(
+                            email: user.email, loggedIn: Timestamps.rfc3339(session.createdAt), name: user.name,
+                            userID: user.id))
                 }
             ))
     }
@@ -61,8 +59,7 @@ extension Gateway {
             passwordHash: try await self.hasher.hash(body.password))
         guard try await self.users.insert(user) else { throw GatewayError(.conflict, "User already exists") }
         self.logger.info("user registered", metadata: ["user_id": "\(user.id)"])
-        return JSONResponse.make(
-            ["success": true, "message": "Registration successful", "user_id": user.id] as OrderedJSON)
+        return JSONResponse.make(Registered(userID: user.id))
     }
 
     func login(_ request: Request, _ context: Context) async throws -> Response {
@@ -89,8 +86,7 @@ extension Gateway {
         let (token, _) = try await self.sessions.create(
             userID: user.id, ipAddress: client, userAgent: request.headers[.userAgent] ?? "")
         self.logger.info("user logged in", metadata: ["user_id": "\(user.id)"])
-        return JSONResponse.make(
-            ["success": true, "message": "Login successful", "user_id": user.id, "session_id": token] as OrderedJSON)
+        return JSONResponse.make(LoggedIn(userID: user.id, sessionID: token))
     }
 }
 

@@ -3,11 +3,11 @@ import Hummingbird
 
 extension Gateway {
     /// `{"categories":[...]}`; an empty list is left out (`{}`), as the original's omitempty did.
-    struct CategoryList: Encodable {
+    struct CategoryList: Codable {
         var categories: [Category]?
     }
 
-    struct ProductList: Encodable {
+    struct ProductList: Codable {
         var products: [Product]?
     }
 

@@ -6,7 +6,7 @@ import NIOCore
 
 extension Gateway {
     /// What the dashboard polls: the cluster report plus the saga samples.
-    struct DashboardState: Encodable {
+    struct DashboardState: Codable {
         var report: ClusterReport
         var sagaHistory: [SagaHistory.Sample]
         enum CodingKeys: String, CodingKey { case report, sagaHistory = "saga_history" }

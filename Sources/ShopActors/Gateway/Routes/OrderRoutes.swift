@@ -78,7 +78,7 @@ extension Gateway {
     }
 
     static func orderCreated(_ orderID: String) -> Response {
-        JSONResponse.make(["message": "Order created", "success": true, "order_id": orderID] as OrderedJSON)
+        JSONResponse.make(OrderCreated(orderID: orderID))
     }
 
     static func idempotencyKey(_ request: Request) throws -> String? {
@@ -160,7 +160,15 @@ extension Gateway {
                 nextCursor: result.nextCursor?.token))
     }
 
-    struct MyOrders: Encodable {
+    /// `POST /api/orders`' answer (201 on a first request, 200 on an idempotent repeat).
+    struct OrderCreated: Codable {
+        var message = "Order created"
+        var success = true
+        var orderID: String
+        enum CodingKeys: String, CodingKey { case message, success, orderID = "order_id" }
+    }
+
+    struct MyOrders: Codable {
         var orders: [HistoryOrder]?
         var success: Bool
         /// Absent on a cursor's pages (see `OrderPage.total`).
@@ -178,13 +186,13 @@ extension Gateway {
     }
 }
 
-struct OrderDetailBody: Encodable {
+struct OrderDetailBody: Codable {
     var success = true
     var order: OrderDetail
 }
 
 /// An order as `GET /api/orders/{id}` shows it: the history fields, the saga's status and its timeline.
-struct OrderDetail: Encodable {
+struct OrderDetail: Codable {
     var order: HistoryOrder
     var sagaID: String?
     var sagaStatus: String?
@@ -196,6 +204,29 @@ struct OrderDetail: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case sagaID = "saga_id", sagaStatus = "saga_status", timeline, resolution, unavailable
+    }
+
+    init(
+        order: HistoryOrder, sagaID: String?, sagaStatus: String?, timeline: [OrderSagaState.TimelineEntry],
+        resolution: String?, unavailable: [String]
+    ) {
+        self.order = order
+        self.sagaID = sagaID
+        self.sagaStatus = sagaStatus
+        self.timeline = timeline
+        self.resolution = resolution
+        self.unavailable = unavailable
+    }
+
+    /// The history fields sit beside the saga's, in one object.
+    init(from decoder: any Decoder) throws {
+        self.order = try HistoryOrder(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.sagaID = try container.decodeIfPresent(String.self, forKey: .sagaID)
+        self.sagaStatus = try container.decodeIfPresent(String.self, forKey: .sagaStatus)
+        self.timeline = try container.decode([OrderSagaState.TimelineEntry].self, forKey: .timeline)
+        self.resolution = try container.decodeIfPresent(String.self, forKey: .resolution)
+        self.unavailable = try container.decodeIfPresent([String].self, forKey: .unavailable) ?? []
     }
 
     func encode(to encoder: any Encoder) throws {

@@ -3,13 +3,13 @@ import HTTPTypes
 import Hummingbird
 
 extension Gateway {
-    struct PaymentMethodList: Encodable {
+    struct PaymentMethodList: Codable {
         var paymentMethods: [PaymentMethodView]
         var success = true
         enum CodingKeys: String, CodingKey { case paymentMethods = "payment_methods", success }
     }
 
-    struct PaymentMethodCreated: Encodable {
+    struct PaymentMethodCreated: Codable {
         var success = true
         var paymentMethodID: String
         enum CodingKeys: String, CodingKey { case success, paymentMethodID = "payment_method_id" }
@@ -56,7 +56,7 @@ extension Gateway {
                     else {
                         throw GatewayError(.notFound, "Payment method not found")
                     }
-                    return JSONResponse.make(["success": true])
+                    return JSONResponse.make(Done())
                 }
             ))
     }
