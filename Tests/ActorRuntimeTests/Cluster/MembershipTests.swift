@@ -80,10 +80,9 @@ import Testing
             defer { withExtendedLifetime(probe) {} }
             // RTT is measured by heartbeats: wait for one to come back from each peer, however loaded the machine.
             var status = a.status()
-            let deadline = ContinuousClock.now + .seconds(30)
-            while !status.members.dropFirst().allSatisfy({ ($0.rttMicros ?? 0) > 0 }), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
+            try await eventually("a heartbeat back from b and c", timeout: .seconds(30)) {
                 status = a.status()
+                return status.members.dropFirst().allSatisfy { ($0.rttMicros ?? 0) > 0 }
             }
             #expect(status.members.map(\.name) == ["a", "b", "c"])
             #expect(status.members.allSatisfy { $0.state == .up })

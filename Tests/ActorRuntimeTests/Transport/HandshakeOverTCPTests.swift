@@ -1,3 +1,4 @@
+import ActorRuntimeTestSupport
 import Crypto
 import Distributed
 import NIOCore
@@ -148,11 +149,9 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
         func failures(_ system: ClusterSystem) -> Int {
             system.transportStats.snapshot.handshakesRefused + system.transportStats.snapshot.handshakesRejected
         }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while failures(b) == 0 || failures(rogue) == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        try await eventually("a failed handshake on each side", timeout: .seconds(30)) {
+            failures(b) > 0 && failures(rogue) > 0
         }
-        #expect(failures(b) > 0 && failures(rogue) > 0)
         #expect(b.transportStats.snapshot.handshakesRefused + rogue.transportStats.snapshot.handshakesRefused > 0)
         #expect(b.memberState("a") == .unreachable)
         #expect(rogue.memberState("b") == .unreachable)
@@ -179,16 +178,15 @@ final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
         try await b.start()
         let address = b.boundAddress!
         let idle = [try await self.connect(address), try await self.connect(address)]
-        let deadline = ContinuousClock.now + .seconds(5)
-        while b.pendingHandshakes.load(ordering: .relaxed) < 2, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+        try await eventually("two handshakes pending", timeout: .seconds(5), every: .milliseconds(10)) {
+            b.pendingHandshakes.load(ordering: .relaxed) >= 2
         }
         #expect(b.pendingHandshakes.load(ordering: .relaxed) == 2)
         // A third stranger is closed at once (not after the 30 s handshake timeout).
         let third = try await self.connect(address)
-        let closedBy = ContinuousClock.now + .seconds(3)
-        while third.isActive, ContinuousClock.now < closedBy { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(!third.isActive)
+        try await eventually("the third stranger closed", timeout: .seconds(3), every: .milliseconds(10)) {
+            !third.isActive
+        }
         #expect(idle.allSatisfy { $0.isActive })
         for channel in idle { try await channel.close() }
         // Once they are gone, a member joins as usual.

@@ -132,12 +132,11 @@ import Testing
                 json: #"{"payment_method_id":"method-fail","order_items":[{"product_id":"product-3","quantity":1}]}"#)
             let orderID = try created.body(Gateway.OrderCreated.self).orderID
             var order: OrderDetail?
-            for _ in 0..<400 {
+            try await eventually("the order shown compensated", every: .milliseconds(25)) {
                 let response = try await http.request(.GET, "/api/orders/\(orderID)", headers: [owner])
                 #expect(response.status == 200)
                 order = try response.body(OrderDetailBody.self).order
-                if order?.sagaStatus == "compensated", order?.order.status == "order_cancelled" { break }
-                try await Task.sleep(for: .milliseconds(25))
+                return order?.sagaStatus == "compensated" && order?.order.status == "order_cancelled"
             }
             let shown = try #require(order)
             #expect(shown.order.id == orderID)

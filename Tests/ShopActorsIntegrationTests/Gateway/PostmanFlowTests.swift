@@ -44,17 +44,15 @@ import Testing
             let orderID = created.orderID
 
             var orders: [HistoryOrder] = []
-            for _ in 0..<400 {
+            try await eventually("the order completed in my-orders", every: .milliseconds(25)) {
                 let page = try await http.request(.GET, "/api/my-orders?page=1&limit=10", headers: [auth])
                 #expect(page.status == 200)
                 let body = try page.body(Gateway.MyOrders.self)
                 #expect(body.success == true)
                 orders = body.orders ?? []
-                if orders.first?.status == "order_completed" {
-                    #expect(body.total == 1)
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(25))
+                guard orders.first?.status == "order_completed" else { return false }
+                #expect(body.total == 1)
+                return true
             }
             let order = try #require(orders.first)
             #expect(order.id == orderID)

@@ -1,4 +1,5 @@
 import ActorRuntime
+import ActorRuntimeTestSupport
 import Foundation
 import Testing
 
@@ -23,12 +24,11 @@ import Testing
                     "status") == "completed")
             // History reaches its final state shortly after the saga (it is another subscriber).
             var history: PostgresRow?
-            for _ in 0..<200 {
+            try await eventually("history shows the order completed", every: .milliseconds(25)) {
                 history = try await shop.query(
                     "order-history", "SELECT *, order_items::text AS items FROM order_history WHERE id = $1", [order]
                 ).first
-                if try history?.string("status") == "order_completed" { break }
-                try await Task.sleep(for: .milliseconds(25))
+                return try history?.string("status") == "order_completed"
             }
             #expect(try history?.string("status") == "order_completed")
             #expect(try history?.int("payment_sum") == 1_460_000)

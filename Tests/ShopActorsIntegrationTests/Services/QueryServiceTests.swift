@@ -1,4 +1,5 @@
 import ActorRuntime
+import ActorRuntimeTestSupport
 import Foundation
 import Testing
 
@@ -34,14 +35,10 @@ import Testing
             let history = try OrderHistoryService.resolve(
                 id: ActorID(node: "a", path: OrderHistoryService.path), using: shop.b)
             var page = OrderPage(orders: [], total: 0)
-            for _ in 0..<200 {
+            try await eventually("both orders final in history", every: .milliseconds(25)) {
                 page = try await history.orders(OrderQuery(userID: "user-7"))
-                if page.orders.allSatisfy({ $0.status == "order_completed" || $0.status == "order_cancelled" }),
-                    page.total == 2
-                {
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(25))
+                return page.orders.allSatisfy { $0.status == "order_completed" || $0.status == "order_cancelled" }
+                    && page.total == 2
             }
             #expect(page.total == 2)
             let completed = page.orders.first { $0.id == done }

@@ -101,16 +101,14 @@ final class ShopFixture: @unchecked Sendable {
         return orderID
     }
 
-    /// The saga's step once it reaches `step` (or where it stood after ten seconds).
+    /// The saga's step once it reaches `step`.
     func waitForStep(order: String, _ step: Int) async throws -> Int {
         var current = -1
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
+        try await eventually("the saga of \(order) at step \(step)", every: .milliseconds(25)) {
             current =
                 try await self.query("order-saga", "SELECT current_step FROM sagas WHERE order_id = $1", [order]).first?
                 .int("current_step") ?? -1
-            if current == step { break }
-            try await Task.sleep(for: .milliseconds(25))
+            return current == step
         }
         return current
     }
@@ -120,16 +118,14 @@ final class ShopFixture: @unchecked Sendable {
             .string("status")
     }
 
+    /// The saga's final status (`completed` or `compensated`) once it has one.
     func waitForSaga(order: String, timeout: Duration = .seconds(60)) async throws -> String {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let status = try await self.sagaStatus(order: order), status == "completed" || status == "compensated" {
-                return status
-            }
-            try await Task.sleep(for: .milliseconds(25))
+        var status: String?
+        try await eventually("the saga of \(order) finished", timeout: timeout, every: .milliseconds(25)) {
+            status = try await self.sagaStatus(order: order)
+            return status == "completed" || status == "compensated"
         }
-        Issue.record("saga of \(order) not finished: \(String(describing: try await self.sagaStatus(order: order)))")
-        throw CancellationError()
+        return status ?? ""
     }
 
     func stock(_ product: String) async throws -> Int? {
