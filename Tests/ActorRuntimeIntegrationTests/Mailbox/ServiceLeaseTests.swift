@@ -41,9 +41,7 @@ import Testing
         let watching = Task { await first.watch() }
         let waiting = Task { try await second.acquire() }
         // The standby keeps asking and keeps being refused while the holder is alive and pinging.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while second.attempts < 10, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(second.attempts >= 10)
+        try await eventually("the standby refused ten times", timeout: .seconds(30)) { second.attempts >= 10 }
         #expect(try await self.holder(db)?.node == "b1")
         first.release()  // as a stopped or killed process: its session ends
         let taken = try await waiting.value
