@@ -80,7 +80,7 @@ extension ClusterSystem {
         public var failureTimeout: Duration = .seconds(3)
         /// Reconnect delays. Defaults to 50 ms doubling to 2 s, ±20 %.
         public var reconnectBackoff = Backoff()
-        /// What heartbeats, failure detection, reconnect backoff and the node's relays' delivery backoff read.
+        /// What heartbeats, failure detection, reconnect backoff and the node's mailboxes' retry backoff read.
         /// Defaults to the continuous clock; tests pass a manual one.
         public var clock = RuntimeClock.continuous
         /// Time allowed for TCP connect. Defaults to 2 s.

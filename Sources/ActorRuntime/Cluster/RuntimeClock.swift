@@ -1,5 +1,5 @@
 /// The clock the runtime's own timers read: heartbeats and failure detection, reconnect backoff and the
-/// relays' delivery backoff (a node's is `ClusterSystem.Settings.clock`); the shop's saga deadline sweep
+/// mailboxes' retry backoff (a node's is `ClusterSystem.Settings.clock`); the shop's saga deadline sweep
 /// (`SagaDeadlines`) takes one too.
 ///
 /// Production runs on `ContinuousClock` (`.continuous`). A test passes a clock it moves by hand

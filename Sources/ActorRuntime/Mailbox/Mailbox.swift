@@ -166,7 +166,8 @@ public final class Mailbox: Service, Sendable {
             } catch let error as PostgresError where error.isTransient && attempt < 50 && !Task.isCancelled {
                 // A pool connection left over from before a database restart fails once; later ones reconnect.
                 attempt += 1
-                try? await Task.sleep(for: self.configuration.retryBackoff.delay(attempt: attempt - 1))
+                try? await self.system.settings.clock.sleep(
+                    for: self.configuration.retryBackoff.delay(attempt: attempt - 1))
             } catch {
                 self.newRelays.withLock { $0 = nil }
                 throw error

@@ -37,7 +37,10 @@ import Testing
             f.start(f.alpha)
             f.start(f.beta)
             try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 5), to: "beta") }
-            try await f.eventually("beta committed") { try await f.balance(f.betaDB, "acct") == 5 }
+            try await f.eventually("beta committed") {
+                clock.advance(by: Self.backoff)  // if the first try came before beta's endpoint was up
+                return try await f.balance(f.betaDB, "acct") == 5
+            }
             f.switches.afterCredit.withLock { $0 = nil }
             // The delivery call times out and alpha's relay backs off: the ack was lost.
             try await Self.relayBacksOff(clock)
@@ -59,8 +62,12 @@ import Testing
             f.start(f.alpha)
             f.start(f.beta)
             try await f.alpha.transaction { turn in try turn.send(Ledger.credit("acct", 1, note: "first"), to: "beta") }
-            try await f.eventually("first applied") { try await f.balance(f.betaDB, "acct") == 1 }
-            try await f.eventually("first acked") { try await f.pending(f.alphaDB) == 0 }
+            try await f.eventually("first delivered and acked") {
+                clock.advance(by: Self.backoff)  // if the first try came before beta's endpoint was up
+                let applied = try await f.balance(f.betaDB, "acct") == 1
+                let acked = try await f.pending(f.alphaDB) == 0
+                return applied && acked
+            }
             // Node b goes away for a few seconds.
             let port = f.b.boundAddress!.port
             await f.stop("beta")

@@ -201,11 +201,18 @@ import Testing
             await shop.stopService("inventory")
             shop.startService("payment")
             // Wait until ReleaseInventory has gone unanswered and been resent, however long the load makes that.
-            try await eventually("ReleaseInventory resent", every: .milliseconds(50)) {
-                let timeline =
-                    try await shop.query("order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order])
-                    .first?.string("t") ?? ""
-                return timeline.components(separatedBy: "ReleaseInventory").count > 3
+            var timeline = ""
+            do {
+                try await eventually("ReleaseInventory resent", every: .milliseconds(50)) {
+                    timeline =
+                        try await shop.query(
+                            "order-saga", "SELECT timeline AS t FROM sagas WHERE order_id = $1", [order]
+                        ).first?.string("t") ?? ""
+                    return timeline.components(separatedBy: "ReleaseInventory").count > 3
+                }
+            } catch {
+                Issue.record("timeline: \(timeline)")
+                throw error
             }
             #expect(try await shop.sagaStatus(order: order) == "compensating")
             shop.startService("inventory")

@@ -121,9 +121,14 @@ final class ShopFixture: @unchecked Sendable {
     /// The saga's final status (`completed` or `compensated`) once it has one.
     func waitForSaga(order: String, timeout: Duration = .seconds(60)) async throws -> String {
         var status: String?
-        try await eventually("the saga of \(order) finished", timeout: timeout, every: .milliseconds(25)) {
-            status = try await self.sagaStatus(order: order)
-            return status == "completed" || status == "compensated"
+        do {
+            try await eventually("the saga of \(order) finished", timeout: timeout, every: .milliseconds(25)) {
+                status = try await self.sagaStatus(order: order)
+                return status == "completed" || status == "compensated"
+            }
+        } catch {
+            Issue.record("saga of \(order) not finished: \(status ?? "no saga row")")
+            throw error
         }
         return status ?? ""
     }

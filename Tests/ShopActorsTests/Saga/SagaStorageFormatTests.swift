@@ -50,7 +50,7 @@ import Testing
 
     /// The sweep runs on the injected clock: an hour-long deadline fires as soon as the test moves the clock an
     /// hour on, and not before.
-    @Test func theSweepFiresWhenItsClockReachesADeadline() async throws {
+    @Test(.timeLimit(.minutes(1))) func theSweepFiresWhenItsClockReachesADeadline() async throws {
         let clock = ManualClock()
         let deadlines = SagaDeadlines(tick: .seconds(60), clock: RuntimeClock(clock))
         deadlines.set("soon", remaining: 1)
