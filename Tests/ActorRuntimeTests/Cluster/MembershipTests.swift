@@ -124,13 +124,7 @@ import Testing
         try await b.start()
         let probe = b.makeActor(path: "/service/probe") { Probe(actorSystem: b) }
         defer { withExtendedLifetime(probe) {} }
-        let proxy = try await FreezingProxy.start(
-            to: try .makeAddressResolvingHost("127.0.0.1", port: b.boundAddress!.port))
-        // a (the smaller name) dials b through the proxy.
-        a.addPeer(NodeAddress(name: "b", host: "127.0.0.1", port: proxy.port))
-        b.addPeer(a.boundAddress!)
-        try await a.waitForMembers(["b"], timeout: .seconds(30))
-        try await b.waitForMembers(["a"], timeout: .seconds(30))
+        let proxy = try await TestCluster.linkThroughProxy(a, b)
         let remote = try Probe.resolve(id: probe.id, using: a)
         /// A call that gets through: on a loaded machine (the fault campaign runs beside this) a heartbeat can
         /// come late and cut a fresh link, so it is retried until the link holds.

@@ -20,12 +20,7 @@ import Testing
         let b = ClusterSystem(settings: settingsB)
         try await a.start()
         try await b.start()
-        let proxy = try await FreezingProxy.start(
-            to: try .makeAddressResolvingHost("127.0.0.1", port: b.boundAddress!.port))
-        a.addPeer(NodeAddress(name: "b", host: "127.0.0.1", port: proxy.port))
-        b.addPeer(a.boundAddress!)
-        try await a.waitForMembers(["b"], timeout: .seconds(30))
-        try await b.waitForMembers(["a"], timeout: .seconds(30))
+        let proxy = try await TestCluster.linkThroughProxy(a, b)
 
         proxy.freeze()  // from here a hears nothing from b; its clock still reads 0 s
         for second in 1...60 {

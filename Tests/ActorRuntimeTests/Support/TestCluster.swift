@@ -40,6 +40,18 @@ struct TestCluster {
         }
     }
 
+    /// Links `a` to `b` through a proxy that can go silent (a, the smaller name, is the one that dials) and waits
+    /// until each sees the other up.
+    static func linkThroughProxy(_ a: ClusterSystem, _ b: ClusterSystem) async throws -> FreezingProxy {
+        let proxy = try await FreezingProxy.start(
+            to: try .makeAddressResolvingHost("127.0.0.1", port: b.boundAddress!.port))
+        a.addPeer(NodeAddress(name: b.node, host: "127.0.0.1", port: proxy.port))
+        b.addPeer(a.boundAddress!)
+        try await a.waitForMembers([b.node], timeout: .seconds(30))
+        try await b.waitForMembers([a.node], timeout: .seconds(30))
+        return proxy
+    }
+
     subscript(_ name: String) -> ClusterSystem {
         self.systems.first { $0.node == name }!
     }

@@ -1,3 +1,4 @@
+import ActorRuntimeTestSupport
 import Foundation
 import NIOCore
 import Testing

@@ -1,3 +1,4 @@
+import ActorRuntimeTestSupport
 import NIOCore
 import NIOTestUtils
 import Testing
@@ -199,18 +200,5 @@ import Testing
         var trailing = Wire.Frame.ping(Wire.Ping(sequence: 1, sentAtNanos: 2)).body
         trailing.writeInteger(UInt8(0))
         #expect(throws: WireError.self) { _ = try Wire.Ping.decode(from: &trailing) }
-    }
-}
-
-/// SplitMix64: reproducible randomness for tests.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
