@@ -16,7 +16,8 @@ public enum TestPostgres {
         // up, and the timing tests test the code rather than the disk. Commits stay synchronous (a killed server
         // keeps what it acknowledged: the OS still has it); only an OS crash could lose them, which no test makes.
         configuration.settings = ["fsync": "off", "full_page_writes": "off"]
-        if let running = EmbeddedPostgres.runningPort(directory: Self.directory) {
+        let running = EmbeddedPostgres.runningPort(directory: Self.directory)
+        if let running {
             configuration.port = running
         } else if let fromEnvironment = ProcessInfo.processInfo.environment["SHOP_TEST_POSTGRES_PORT"].flatMap(Int.init)
         {
@@ -24,7 +25,7 @@ public enum TestPostgres {
         } else {
             configuration.port = try await TestSettings.freePort()
         }
-        if EmbeddedPostgres.runningPort(directory: Self.directory) == nil {
+        if running == nil {
             // A new run starts from an empty server: the databases every run leaves behind made it slow enough
             // (53 GB after a day of runs, autovacuum busy) to fail timing tests.
             for path in [Self.directory, Self.directory + ".password"] {

@@ -36,6 +36,13 @@ public enum Timestamps {
         return date
     }
 
+    /// A decoder for the shop's JSON: dates as `jsonDecoding` reads them.
+    public static func jsonDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = Self.jsonDecoding
+        return decoder
+    }
+
     /// SQL rendering a `timestamptz` column as RFC 3339 to the second, UTC (the events' `created_at`).
     static func rfc3339SQL(_ column: String) -> String {
         #"to_char(\#(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"#

@@ -26,9 +26,7 @@ struct LegacySagaState: Decodable {
     }
 
     static func decode(_ json: String) throws -> OrderSagaState {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = Timestamps.jsonDecoding
-        let legacy = try decoder.decode(Self.self, from: Data(json.utf8))
+        let legacy = try Timestamps.jsonDecoder().decode(Self.self, from: Data(json.utf8))
         return OrderSagaState(
             sagaID: legacy.sagaID, orderID: legacy.orderID, userID: legacy.userID,
             paymentMethodID: legacy.paymentMethodID,

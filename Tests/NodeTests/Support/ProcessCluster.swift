@@ -110,9 +110,7 @@ final class ProcessCluster: @unchecked Sendable {
         guard let start = output.firstIndex(of: "{") else {
             throw NodeTestError("status printed no JSON (exit \(status)): \(output)")
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = Timestamps.jsonDecoding
-        return (status, try decoder.decode(ClusterReport.self, from: Data(output[start...].utf8)))
+        return (status, try Timestamps.jsonDecoder().decode(ClusterReport.self, from: Data(output[start...].utf8)))
     }
 
     static func nodeState(_ report: ClusterReport, _ name: String) -> (state: String?, incarnation: String?) {

@@ -140,9 +140,5 @@ extension HTTPTestClient.Response {
     func error() throws -> GatewayError.Body { try self.decode(GatewayError.Body.self) }
 
     /// The body as one of the gateway's own response types (dates in RFC 3339, as the gateway writes them).
-    func body<T: Decodable>(_ type: T.Type) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = Timestamps.jsonDecoding
-        return try self.decode(T.self, decoder: decoder)
-    }
+    func body<T: Decodable>(_ type: T.Type) throws -> T { try self.decode(T.self, decoder: Timestamps.jsonDecoder()) }
 }
